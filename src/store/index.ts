@@ -1,0 +1,7 @@
+export { createStore, type Store, type StoreInit, type StoreComponents } from './store.js'
+export type { ModelEntry } from './catalog.js'
+export type { PartialBlob } from './partial.js'
+export * from './digest.js'
+export * from './names.js'
+export * from './manifest.js'
+export { MAX_SMALL_BLOB_BYTES } from './constants.js'

@@ -1,0 +1,75 @@
+import { open, mkdir, rm, stat, type FileHandle } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { Bitmap } from '../util/bitmap.js'
+import { chunkCount, chunkRange } from '../transfer/chunks.js'
+import type { Digest } from './digest.js'
+import type { Layout } from './layout.js'
+import type { StateDb } from './db.js'
+
+interface PartialRecord { size: number, chunks: number, done: string }
+
+/**
+ * A blob being assembled chunk by chunk outside blobs/. Which chunks are on disk is persisted
+ * in the state database after each chunk, so a restart resumes instead of starting over.
+ */
+export interface PartialBlob {
+  digest: Digest
+  size: number
+  path: string
+  bitmap: Bitmap
+  write: (data: Uint8Array, position: number) => Promise<void>
+  read: (buf: Uint8Array, position: number, length: number) => Promise<number>
+  markDone: (chunk: number) => Promise<void>
+  bytesDone: () => number
+  close: () => Promise<void>
+  /** Deletes the data and its record (after a digest mismatch, or once published). */
+  discard: () => Promise<void>
+}
+
+const key = (d: Digest): string => `partial/${d}`
+
+export async function openPartial (layout: Layout, db: StateDb, digest: Digest, size: number): Promise<PartialBlob> {
+  const path = layout.partial(digest)
+  await mkdir(dirname(path), { recursive: true })
+  const chunks = chunkCount(size)
+  let rec = await db.get<PartialRecord>(key(digest))
+  const onDisk = await stat(path).then(s => s.size, () => -1)
+  if (rec === undefined || rec.size !== size || rec.chunks !== chunks || onDisk !== size) {
+    rec = { size, chunks, done: '' }
+  }
+  const bitmap = new Bitmap(chunks, Buffer.from(rec.done, 'base64'))
+  const fh: FileHandle = await open(path, onDisk === size ? 'r+' : 'w+')
+  if (onDisk !== size) await fh.truncate(size)
+  await db.put(key(digest), { ...rec, done: Buffer.from(bitmap.bytes).toString('base64') })
+  let closed = false
+  const close = async (): Promise<void> => { if (!closed) { closed = true; await fh.close() } }
+  return {
+    digest,
+    size,
+    path,
+    bitmap,
+    write: async (data, position) => {
+      let off = 0
+      while (off < data.byteLength) {
+        const { bytesWritten } = await fh.write(data, off, data.byteLength - off, position + off)
+        off += bytesWritten
+      }
+    },
+    read: async (buf, position, length) => (await fh.read(buf, 0, length, position)).bytesRead,
+    markDone: async (chunk) => {
+      bitmap.set(chunk)
+      await db.put(key(digest), { size, chunks, done: Buffer.from(bitmap.bytes).toString('base64') })
+    },
+    bytesDone: () => {
+      let n = 0
+      for (let i = 0; i < chunks; i++) if (bitmap.get(i)) { const r = chunkRange(size, i); n += r.end - r.start }
+      return n
+    },
+    close,
+    discard: async () => {
+      await close()
+      await rm(path, { force: true })
+      await db.del(key(digest))
+    }
+  }
+}

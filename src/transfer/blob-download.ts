@@ -1,0 +1,68 @@
+import { OllamadError } from '../errors.js'
+import type { Clock } from '../util/clock.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import type { RegistryClient } from '../registry/index.js'
+import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
+import { digestHex } from '../store/index.js'
+import { createInOrderHasher } from './hasher.js'
+import { fetchFromRegistry } from './registry-source.js'
+
+export interface BlobDownloadComponents {
+  store: Store
+  registry: RegistryClient
+  clock: Clock
+  limiter: RateLimiter
+}
+
+export interface BlobDownloadOptions {
+  name: ModelName
+  layer: Layer
+  insecure?: boolean
+  concurrency: number
+  stallTimeoutMs: number
+  retries: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+  signal?: AbortSignal
+  onProgress: (completed: number, total: number) => void
+}
+
+/**
+ * Brings one blob into a verified partial: resumes what is on disk, fetches the rest, and checks
+ * the whole-blob sha256. A mismatch discards the data, so the next try starts clean.
+ */
+export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOptions): Promise<PartialBlob> {
+  const partial = await c.store.openPartial(o.layer.digest, o.layer.size)
+  try {
+    const hasher = createInOrderHasher(partial)
+    hasher.kick()
+    let done = partial.bytesDone()
+    o.onProgress(done, o.layer.size)
+    await fetchFromRegistry({
+      registry: c.registry,
+      clock: c.clock,
+      limiter: c.limiter,
+      name: o.name,
+      partial,
+      insecure: o.insecure,
+      concurrency: o.concurrency,
+      stallTimeoutMs: o.stallTimeoutMs,
+      retries: o.retries,
+      backoffBaseMs: o.backoffBaseMs,
+      backoffMaxMs: o.backoffMaxMs,
+      signal: o.signal,
+      onBytes: (inflight) => { o.onProgress(Math.min(o.layer.size, done + inflight), o.layer.size) },
+      onChunk: () => { done = partial.bytesDone(); hasher.kick() }
+    })
+    o.onProgress(o.layer.size, o.layer.size)
+    const got = await hasher.finish()
+    if (got !== digestHex(o.layer.digest)) {
+      await partial.discard()
+      throw new OllamadError('DIGEST_MISMATCH', `digest mismatch, file must be downloaded again: want ${o.layer.digest}, got sha256:${got}`)
+    }
+    return partial
+  } catch (e) {
+    await partial.close()
+    throw e
+  }
+}

@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto'
+import { chunkCount, chunkRange } from './chunks.js'
+import type { PartialBlob } from '../store/index.js'
+
+const READ_BUF = 1024 * 1024
+
+/**
+ * Hashes a partial blob in byte order while chunks arrive out of order: each `kick` hashes the
+ * run of finished chunks after the frontier, reading them back from the (page-cached) file,
+ * so every byte is hashed once without holding chunks in memory.
+ */
+export interface InOrderHasher {
+  kick: () => void
+  /** Waits until every chunk is hashed and returns the hex sha256. */
+  finish: () => Promise<string>
+}
+
+export function createInOrderHasher (partial: PartialBlob): InOrderHasher {
+  const hash = createHash('sha256')
+  const total = chunkCount(partial.size)
+  const buf = Buffer.allocUnsafe(READ_BUF)
+  let next = 0
+  let running: Promise<void> | undefined
+  let again = false
+  let failure: unknown
+
+  const drain = async (): Promise<void> => {
+    while (next < total && partial.bitmap.get(next)) {
+      const { start, end } = chunkRange(partial.size, next)
+      for (let pos = start; pos < end;) {
+        const n = await partial.read(buf, pos, Math.min(READ_BUF, end - pos))
+        if (n <= 0) throw new Error(`short read at ${pos} of ${partial.digest}`)
+        hash.update(buf.subarray(0, n))
+        pos += n
+      }
+      next++
+    }
+  }
+
+  const kick = (): void => {
+    if (running !== undefined) { again = true; return }
+    running = (async () => {
+      do { again = false; await drain() } while (again)
+    })().catch(e => { failure = e }).finally(() => { running = undefined })
+  }
+
+  return {
+    kick,
+    finish: async () => {
+      kick()
+      while (running !== undefined) await running
+      if (failure !== undefined) throw failure
+      if (next < total) throw new Error(`blob ${partial.digest} is incomplete: ${next} of ${total} chunks`)
+      return hash.digest('hex')
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
+import type { Clock } from '../util/clock.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import type { Logger } from '../util/logger.js'
+import type { RegistryClient } from '../registry/index.js'
+import { fullName, manifestBlobs, nameKey, parseModelName, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
+import { downloadBlob } from './blob-download.js'
+import { createSharedTask, type SharedTask } from './shared-task.js'
+import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
+import * as C from './constants.js'
+
+export interface PullerComponents {
+  store: Store
+  registry: RegistryClient
+  clock: Clock
+  limiter: RateLimiter
+  log: Logger
+}
+
+export interface PullerInit {
+  /** Parallel Range requests per blob. @default 16 */
+  concurrency?: number
+  /** @default 30000 */
+  stallTimeoutMs?: number
+  /** Consecutive failures of one request before the pull fails. @default 6 */
+  retries?: number
+  /** @default 500 */
+  backoffBaseMs?: number
+  /** @default 30000 */
+  backoffMaxMs?: number
+}
+
+export interface PullOptions {
+  insecure?: boolean
+  signal?: AbortSignal
+  onProgress?: ProgressListener
+}
+
+export interface Puller {
+  pull: (name: ModelName, opts?: PullOptions) => Promise<ModelEntry>
+  /** Restarts the pulls that were running when the daemon last stopped. */
+  resumeInterrupted: () => Promise<number>
+  close: () => Promise<void>
+}
+
+interface PullRecord { name: string, insecure: boolean }
+const recordKey = (n: ModelName): string => `pull/${nameKey(n)}`
+
+interface BlobProgress { completed: number, total: number }
+
+export function createPuller (c: PullerComponents, init: PullerInit = {}): Puller {
+  const models = new Map<string, SharedTask<ModelEntry, PullProgress>>()
+  const blobs = new Map<string, SharedTask<PartialBlob, BlobProgress>>()
+  const shutdown = new AbortController()
+  const background = new Set<Promise<unknown>>()
+  const opts = {
+    concurrency: init.concurrency ?? C.DEFAULT_CONCURRENCY,
+    stallTimeoutMs: init.stallTimeoutMs ?? C.DEFAULT_STALL_TIMEOUT_MS,
+    retries: init.retries ?? C.DEFAULT_RETRIES,
+    backoffBaseMs: init.backoffBaseMs ?? C.BACKOFF_BASE_MS,
+    backoffMaxMs: init.backoffMaxMs ?? C.BACKOFF_MAX_MS
+  }
+
+  /** Two models that share a layer, or two pulls of one model, download it once. */
+  const blobTask = (name: ModelName, layer: Layer, insecure: boolean): SharedTask<PartialBlob, BlobProgress> => {
+    let task = blobs.get(layer.digest)
+    if (task === undefined) {
+      task = createSharedTask<PartialBlob, BlobProgress>(
+        async (emit, signal) => await downloadBlob(c, { ...opts, name, layer, insecure, signal, onProgress: (completed, total) => { emit({ completed, total }) } }),
+        () => 'progress',
+        () => { blobs.delete(layer.digest) })
+      blobs.set(layer.digest, task)
+    }
+    return task
+  }
+
+  const runPull = async (name: ModelName, insecure: boolean, emit: (p: PullProgress) => void, signal: AbortSignal): Promise<ModelEntry> => {
+    const staged: PartialBlob[] = []
+    try {
+      emit({ status: 'pulling manifest' })
+      const { manifest } = await c.registry.getManifest(name, { insecure, signal })
+      await c.store.db.put(recordKey(name), { name: fullName(name), insecure } satisfies PullRecord)
+      // Ollama reports the layers first and the config last.
+      const [config, ...rest] = manifestBlobs(manifest)
+      for (const layer of [...rest, config as Layer]) {
+        const status = layerStatus(layer.digest)
+        if (await c.store.hasBlob(layer.digest, layer.size)) {
+          emit({ status, digest: layer.digest, total: layer.size, completed: layer.size })
+          continue
+        }
+        const partial = await blobTask(name, layer, insecure).join(
+          p => { emit({ status, digest: layer.digest, total: p.total, completed: p.completed }) }, signal)
+        staged.push(partial)
+      }
+      emit({ status: 'verifying sha256 digest' })
+      emit({ status: 'writing manifest' })
+      const entry = await c.store.publish(name, manifest, staged)
+      await c.store.db.del(recordKey(name))
+      emit({ status: 'success' })
+      c.log.info(`pulled ${fullName(name)} (${entry.size} bytes)`)
+      return entry
+    } catch (e) {
+      for (const p of staged) await p.close().catch(() => {})
+      // A pull the client gave up on is not resumed later; one cut by shutdown is.
+      if (!shutdown.signal.aborted && (isOllamadError(e, 'ABORTED') || !isOllamadError(e, 'REGISTRY_UNREACHABLE'))) {
+        await c.store.db.del(recordKey(name)).catch(() => {})
+      }
+      if (!isOllamadError(e, 'ABORTED')) c.log.info(`pull of ${fullName(name)} failed: ${errorMessage(e)}`)
+      throw e
+    }
+  }
+
+  const pull = async (name: ModelName, o: PullOptions = {}): Promise<ModelEntry> => {
+    if (shutdown.signal.aborted) throw new OllamadError('ABORTED', 'daemon is shutting down')
+    const key = nameKey(name)
+    let task = models.get(key)
+    if (task === undefined) {
+      task = createSharedTask<ModelEntry, PullProgress>(
+        async (emit, signal) => await runPull(name, o.insecure === true, emit, AbortSignal.any([signal, shutdown.signal])),
+        p => p.digest ?? p.status,
+        () => { models.delete(key) })
+      models.set(key, task)
+    }
+    return await task.join(o.onProgress, o.signal === undefined ? shutdown.signal : AbortSignal.any([o.signal, shutdown.signal]))
+  }
+
+  return {
+    pull,
+    resumeInterrupted: async () => {
+      const records = await c.store.db.list<PullRecord>('pull/')
+      for (const [, rec] of records) {
+        let name: ModelName
+        try { name = parseModelName(rec.name) } catch { continue }
+        c.log.info(`resuming interrupted pull of ${rec.name}`)
+        const p = pull(name, { insecure: rec.insecure }).catch(() => {})
+        background.add(p)
+        void p.finally(() => background.delete(p))
+      }
+      return records.length
+    },
+    close: async () => {
+      shutdown.abort(new OllamadError('ABORTED', 'daemon is shutting down'))
+      await Promise.allSettled([...models.values()].map(async t => await t.done))
+      await Promise.allSettled([...blobs.values()].map(async t => await t.done))
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { OllamadError, isOllamadError } from '../errors.js'
+import { sleep, type Clock } from '../util/clock.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import type { RegistryClient } from '../registry/index.js'
+import type { ModelName, PartialBlob } from '../store/index.js'
+import { chunkRange } from './chunks.js'
+
+export interface RegistryFetchInit {
+  registry: RegistryClient
+  clock: Clock
+  limiter: RateLimiter
+  name: ModelName
+  partial: PartialBlob
+  insecure?: boolean
+  concurrency: number
+  stallTimeoutMs: number
+  retries: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+  signal?: AbortSignal
+  /** Called as bytes land: `inflight` counts written bytes of chunks not yet finished. */
+  onBytes: (inflight: number) => void
+  onChunk: (index: number) => void
+}
+
+/** Errors that no retry can fix. */
+const fatal = (e: unknown): boolean =>
+  isOllamadError(e) && ['ABORTED', 'BLOB_NOT_FOUND', 'REGISTRY_AUTH', 'SIZE_LIMIT'].includes(e.code)
+
+/**
+ * Fills the partial's missing chunks from the registry with parallel Range requests, one chunk
+ * per request, taken in order so the hasher's frontier keeps moving.
+ */
+export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void> {
+  const { partial, clock } = init
+  const queue = partial.bitmap.missing()
+  if (queue.length === 0) return
+  const ac = new AbortController()
+  const onAbort = (): void => { ac.abort(init.signal?.reason) }
+  init.signal?.addEventListener('abort', onAbort, { once: true })
+  let mode = 'ranges' as 'ranges' | 'whole'
+  let firstError: unknown
+  let inflight = 0
+
+  const fetchChunk = async (index: number): Promise<void> => {
+    const whole = mode === 'whole'
+    const { start, end } = whole ? { start: 0, end: partial.size } : chunkRange(partial.size, index)
+    const res = await init.registry.openBlob(init.name, partial.digest, whole ? undefined : { start, end }, { insecure: init.insecure, signal: ac.signal })
+    if (res.statusCode === 200 && !whole && !(start === 0 && end === partial.size)) {
+      res.destroy()
+      mode = 'whole'
+      throw new OllamadError('REGISTRY_ERROR', 'registry ignores Range requests')
+    }
+    const length = Number(res.headers['content-length'])
+    if (Number.isFinite(length) && length !== end - start) {
+      res.destroy()
+      throw new OllamadError('REGISTRY_ERROR', `registry sent ${length} bytes for a range of ${end - start}`)
+    }
+    let stall = clock.setTimeout(onStall, init.stallTimeoutMs)
+    function onStall (): void { res.destroy(new OllamadError('STALLED', `no data from the registry for ${init.stallTimeoutMs} ms`)) }
+    let pos = start
+    let nextChunk = whole ? 0 : index
+    let unmarked = 0
+    try {
+      for await (const data of res as AsyncIterable<Buffer>) {
+        clock.clearTimeout(stall)
+        if (pos + data.byteLength > end) throw new OllamadError('REGISTRY_ERROR', 'registry sent more bytes than asked for')
+        await init.limiter.take(data.byteLength, ac.signal)
+        await partial.write(data, pos)
+        pos += data.byteLength
+        unmarked += data.byteLength
+        inflight += data.byteLength
+        while (nextChunk < partial.bitmap.length && chunkRange(partial.size, nextChunk).end <= pos) {
+          const r = chunkRange(partial.size, nextChunk)
+          const covered = Math.min(unmarked, r.end - r.start)
+          unmarked -= covered
+          inflight -= covered
+          if (!partial.bitmap.get(nextChunk)) { await partial.markDone(nextChunk); init.onChunk(nextChunk) }
+          nextChunk++
+        }
+        init.onBytes(inflight)
+        stall = clock.setTimeout(onStall, init.stallTimeoutMs)
+      }
+    } finally {
+      clock.clearTimeout(stall)
+      inflight -= unmarked
+    }
+    if (pos !== end) throw new OllamadError('REGISTRY_ERROR', `registry closed the body after ${pos - start} of ${end - start} bytes`)
+  }
+
+  const worker = async (as: typeof mode): Promise<void> => {
+    let failures = 0
+    for (;;) {
+      if (ac.signal.aborted || mode !== as) return
+      const index = queue.shift()
+      if (index === undefined) return
+      if (partial.bitmap.get(index)) continue
+      try {
+        await fetchChunk(index)
+        failures = 0
+      } catch (e) {
+        if (ac.signal.aborted) return
+        if (fatal(e) || failures >= init.retries) {
+          firstError ??= e
+          ac.abort(e)
+          return
+        }
+        failures++
+        queue.unshift(index)
+        const backoff = Math.min(init.backoffMaxMs, init.backoffBaseMs * 2 ** (failures - 1))
+        try { await sleep(clock, backoff * (0.5 + Math.random() / 2), ac.signal) } catch { return }
+      }
+    }
+  }
+
+  try {
+    const n = Math.max(1, Math.min(init.concurrency, queue.length))
+    await Promise.all(Array.from({ length: n }, async () => { await worker('ranges') }))
+    // A registry that ignores Range requests is read once more as one whole body.
+    if ((mode as string) === 'whole' && firstError === undefined && !partial.bitmap.full()) {
+      queue.splice(0, queue.length, ...partial.bitmap.missing())
+      await worker('whole')
+    }
+  } finally {
+    init.signal?.removeEventListener('abort', onAbort)
+  }
+  if (init.signal?.aborted === true) throw new OllamadError('ABORTED', 'pull aborted')
+  if (firstError !== undefined) throw firstError
+  if (!partial.bitmap.full()) throw new OllamadError('REGISTRY_ERROR', `blob ${partial.digest} is incomplete`)
+}

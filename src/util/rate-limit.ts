@@ -1,0 +1,32 @@
+import { sleep, type Clock } from './clock.js'
+
+/** Shares a byte rate among all callers; `take` waits until the bytes fit the rate. */
+export interface RateLimiter { take: (bytes: number, signal?: AbortSignal) => Promise<void> }
+
+/** A burst of this much time's worth of bytes passes without waiting. */
+const BURST_MS = 50
+
+export function createRateLimiter (clock: Clock, bytesPerSecond: number | undefined): RateLimiter {
+  if (bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) {
+    return { take: async () => {} }
+  }
+  let next = 0
+  return {
+    take: async (bytes, signal) => {
+      const now = clock.now()
+      next = Math.max(next, now - BURST_MS) + bytes * 1000 / bytesPerSecond
+      const wait = next - now - BURST_MS
+      if (wait > 0) await sleep(clock, wait, signal)
+    }
+  }
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 }
+
+/** Parses sizes like `500M`, `1.5GiB`, `100mb`; rates take the same form (bytes per second). */
+export function parseSize (s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*(?:\/s)?\s*$/.exec(s)
+  const mult = m !== null ? UNITS[(m[2] as string).toLowerCase()] : undefined
+  if (m === null || mult === undefined) throw new Error(`invalid size: ${JSON.stringify(s)} (use e.g. 500M, 2GiB)`)
+  return Math.floor(Number(m[1]) * mult)
+}
