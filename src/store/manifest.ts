@@ -1,5 +1,6 @@
 import { OllamadError } from '../errors.js'
 import { isDigest, parseDigest, type Digest } from './digest.js'
+import { goJsonLine } from '../util/go-json.js'
 
 export const MEDIA_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
 export const MEDIA_OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
@@ -64,10 +65,10 @@ export function parseManifest (bytes: Uint8Array): Manifest {
   }
 }
 
-/** Serialises a manifest the way Ollama writes it (compact JSON, fixed key order). */
+/** Serialises a manifest the way Ollama's create writes it (Go JSON, fixed key order, newline). */
 export function serializeManifest (m: Manifest): Uint8Array {
   const layer = (l: Layer): Record<string, unknown> => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.from !== undefined ? { from: l.from } : {}) })
-  return Buffer.from(JSON.stringify({
+  return Buffer.from(goJsonLine({
     schemaVersion: m.schemaVersion,
     mediaType: m.mediaType,
     config: layer(m.config),

@@ -9,7 +9,7 @@ import { createLayout, type Layout } from './layout.js'
 import { openStateDb, type StateDb } from './db.js'
 import { openPartial, type PartialBlob } from './partial.js'
 import { scanManifests, readManifestFile, type ModelEntry } from './catalog.js'
-import { manifestBlobs, parseManifest, serializeManifest, type Manifest } from './manifest.js'
+import { manifestBlobs, parseManifest } from './manifest.js'
 import { nameKey, type ModelName } from './names.js'
 import { digestFileName, type Digest } from './digest.js'
 import { DEFAULT_RESCAN_INTERVAL_MS } from './constants.js'
@@ -47,7 +47,7 @@ export interface Store {
    * Makes a model visible: verified partials and uploads are renamed into blobs/, every other
    * blob must already be there, then the manifest is written by temp file and rename.
    */
-  publish: (name: ModelName, manifest: Manifest, staged: PartialBlob[]) => Promise<ModelEntry>
+  publish: (name: ModelName, manifestBytes: Uint8Array, staged: PartialBlob[]) => Promise<ModelEntry>
   remove: (name: ModelName) => Promise<void>
   copy: (from: ModelName, to: ModelName) => Promise<void>
   rescan: () => Promise<void>
@@ -167,15 +167,17 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       }
       await rename(tmp, uploadPath(d))
     },
-    publish: async (name, manifest, staged) => await lock.run(async () => {
+    publish: async (name, manifestBytes, staged) => await lock.run(async () => {
+      const manifest = parseManifest(manifestBytes)
       const stagedBy = new Map(staged.map(p => [p.digest as string, p]))
       for (const layer of manifestBlobs(manifest)) {
         const p = stagedBy.get(layer.digest)
         if (p !== undefined) {
           await p.close()
-          await rename(p.path, layout.blob(layer.digest))
+          // A pull of another model that shares this layer may have published it already.
+          const moved = await rename(p.path, layout.blob(layer.digest)).then(() => true, () => false)
           await p.discard()
-          continue
+          if (moved || await store.hasBlob(layer.digest, layer.size)) continue
         }
         if (await store.hasBlob(layer.digest, layer.size)) continue
         const up = uploadPath(layer.digest)
@@ -187,7 +189,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
         }
         throw new OllamadError('BLOB_NOT_FOUND', `blob ${layer.digest} is missing`)
       }
-      await writeAtomic(layout.manifest(name), serializeManifest(manifest))
+      await writeAtomic(layout.manifest(name), manifestBytes)
       const entry = await readManifestFile(layout.manifest(name), name)
       if (entry === undefined) throw new OllamadError('INTERNAL', `manifest for ${name.model} could not be read back`)
       models.set(nameKey(name), entry)

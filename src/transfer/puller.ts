@@ -78,7 +78,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     const staged: PartialBlob[] = []
     try {
       emit({ status: 'pulling manifest' })
-      const { manifest } = await c.registry.getManifest(name, { insecure, signal })
+      const { manifest, bytes } = await c.registry.getManifest(name, { insecure, signal })
       await c.store.db.put(recordKey(name), { name: fullName(name), insecure } satisfies PullRecord)
       // Ollama reports the layers first and the config last.
       const [config, ...rest] = manifestBlobs(manifest)
@@ -94,7 +94,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
       }
       emit({ status: 'verifying sha256 digest' })
       emit({ status: 'writing manifest' })
-      const entry = await c.store.publish(name, manifest, staged)
+      const entry = await c.store.publish(name, bytes, staged)
       await c.store.db.del(recordKey(name))
       emit({ status: 'success' })
       c.log.info(`pulled ${fullName(name)} (${entry.size} bytes)`)
