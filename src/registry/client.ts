@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { createHash } from 'node:crypto'
-import { OllamadError } from '../errors.js'
+import { OllamadError, isOllamadError } from '../errors.js'
 import { systemClock, type Clock } from '../util/clock.js'
 import { httpRequest, readBody, discard, isRedirect } from './http.js'
 import { createTokenCache, parseChallenge, type BearerChallenge } from './auth.js'
@@ -115,7 +115,10 @@ export function createRegistryClient (components: RegistryComponents = {}, init:
   return {
     getManifest: async (name, opts) => {
       const url = new URL(`${baseUrl(name, opts)}/manifests/${name.tag}`)
-      const res = await exchange(name, url, { headers: { Accept: MANIFEST_ACCEPT } }, opts)
+      const res = await exchange(name, url, { headers: { Accept: MANIFEST_ACCEPT } }, opts).catch((e: unknown) => {
+        if (isOllamadError(e, 'REGISTRY_UNREACHABLE')) throw new OllamadError(e.code, `pull model manifest: ${e.message}`, { cause: e })
+        throw e
+      })
       if (res.statusCode === 404) {
         discard(res)
         throw new OllamadError('MODEL_NOT_FOUND', 'pull model manifest: file does not exist')

@@ -33,7 +33,7 @@ export async function httpRequest (url: URL, req: HttpRequest = {}): Promise<Inc
     r.on('error', (e: NodeJS.ErrnoException) => {
       if (req.signal?.aborted === true) reject(new OllamadError('ABORTED', 'request aborted', { cause: e }))
       else if (e instanceof OllamadError) reject(e)
-      else reject(new OllamadError('REGISTRY_UNREACHABLE', `${url.host}: ${e.code ?? e.message}`, { cause: e }))
+      else reject(new OllamadError('REGISTRY_UNREACHABLE', `cannot reach ${url.host} (${e.code ?? e.message})`, { cause: e }))
     })
     const body = req.body
     if (body === undefined) { r.end(); return }

@@ -6,11 +6,19 @@ import type { Digest } from './digest.js'
 import type { Layout } from './layout.js'
 import type { StateDb } from './db.js'
 
-interface PartialRecord { size: number, chunks: number, done: string }
+interface PartialRecord {
+  size: number
+  chunks: number
+  /** Bitmap of finished chunks, base64. */
+  done: string
+  /** Bytes written from the start of unfinished chunks, by chunk index. */
+  progress?: Record<string, number>
+}
 
 /**
- * A blob being assembled chunk by chunk outside blobs/. Which chunks are on disk is persisted
- * in the state database after each chunk, so a restart resumes instead of starting over.
+ * A blob being assembled chunk by chunk outside blobs/. Finished chunks, and how far unfinished
+ * ones got, are persisted in the state database, so a restart resumes instead of starting over.
+ * The whole-blob sha256 still judges every byte before the blob is published.
  */
 export interface PartialBlob {
   digest: Digest
@@ -20,6 +28,11 @@ export interface PartialBlob {
   write: (data: Uint8Array, position: number) => Promise<void>
   read: (buf: Uint8Array, position: number, length: number) => Promise<number>
   markDone: (chunk: number) => Promise<void>
+  /** Bytes already written from the start of an unfinished chunk. */
+  chunkProgress: (chunk: number) => number
+  /** Records how far an unfinished chunk got; persisted by the next markDone or flush. */
+  setChunkProgress: (chunk: number, bytes: number) => void
+  flush: () => Promise<void>
   bytesDone: () => number
   close: () => Promise<void>
   /** Deletes the data and its record (after a digest mismatch, or once published). */
@@ -38,9 +51,20 @@ export async function openPartial (layout: Layout, db: StateDb, digest: Digest, 
     rec = { size, chunks, done: '' }
   }
   const bitmap = new Bitmap(chunks, Buffer.from(rec.done, 'base64'))
+  const progress = new Map<number, number>()
+  for (const [k, v] of Object.entries(rec.progress ?? {})) {
+    const i = Number(k)
+    if (Number.isInteger(i) && i >= 0 && i < chunks && !bitmap.get(i) && Number.isInteger(v) && v > 0) {
+      const r = chunkRange(size, i)
+      progress.set(i, Math.min(v, r.end - r.start))
+    }
+  }
+  const save = async (): Promise<void> => {
+    await db.put(key(digest), { size, chunks, done: Buffer.from(bitmap.bytes).toString('base64'), progress: Object.fromEntries(progress) } satisfies PartialRecord)
+  }
   const fh: FileHandle = await open(path, onDisk === size ? 'r+' : 'w+')
   if (onDisk !== size) await fh.truncate(size)
-  await db.put(key(digest), { ...rec, done: Buffer.from(bitmap.bytes).toString('base64') })
+  await save()
   let closed = false
   const close = async (): Promise<void> => { if (!closed) { closed = true; await fh.close() } }
   return {
@@ -58,11 +82,16 @@ export async function openPartial (layout: Layout, db: StateDb, digest: Digest, 
     read: async (buf, position, length) => (await fh.read(buf, 0, length, position)).bytesRead,
     markDone: async (chunk) => {
       bitmap.set(chunk)
-      await db.put(key(digest), { size, chunks, done: Buffer.from(bitmap.bytes).toString('base64') })
+      progress.delete(chunk)
+      await save()
     },
+    chunkProgress: (chunk) => bitmap.get(chunk) ? 0 : progress.get(chunk) ?? 0,
+    setChunkProgress: (chunk, bytes) => { if (!bitmap.get(chunk)) progress.set(chunk, bytes) },
+    flush: save,
     bytesDone: () => {
       let n = 0
       for (let i = 0; i < chunks; i++) if (bitmap.get(i)) { const r = chunkRange(size, i); n += r.end - r.start }
+      for (const v of progress.values()) n += v
       return n
     },
     close,

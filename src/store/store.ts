@@ -1,7 +1,7 @@
-import { mkdir, rename, rm, stat, readFile, open, link, unlink } from 'node:fs/promises'
+import { mkdir, rename, rm, rmdir, stat, readFile, writeFile, open, unlink } from 'node:fs/promises'
 import { createReadStream, watch, type FSWatcher, type ReadStream } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { OllamadError } from '../errors.js'
 import { systemClock, type Clock, type Timer } from '../util/clock.js'
 import { createMutex } from '../util/mutex.js'
@@ -11,7 +11,7 @@ import { openPartial, type PartialBlob } from './partial.js'
 import { scanManifests, readManifestFile, type ModelEntry } from './catalog.js'
 import { manifestBlobs, parseManifest } from './manifest.js'
 import { nameKey, type ModelName } from './names.js'
-import { digestFileName, type Digest } from './digest.js'
+import { digestFileName, parseDigest, type Digest } from './digest.js'
 import { DEFAULT_RESCAN_INTERVAL_MS } from './constants.js'
 
 export interface StoreInit {
@@ -26,6 +26,12 @@ export interface StoreInit {
 }
 
 export interface StoreComponents { clock?: Clock }
+
+export interface PublishResult {
+  entry: ModelEntry
+  /** Blobs of the manifest this one replaced that no manifest references any more, now deleted. */
+  pruned: number
+}
 
 export type StoreListener = (models: ModelEntry[]) => void
 
@@ -43,11 +49,15 @@ export interface Store {
   /** Stores an uploaded blob after checking its sha256; it waits outside blobs/ until a manifest uses it. */
   importBlob: (d: Digest, body: AsyncIterable<Uint8Array>, signal?: AbortSignal) => Promise<void>
   hasUpload: (d: Digest) => Promise<boolean>
+  /** The file that holds a blob: published in blobs/, or uploaded and waiting for a manifest. */
+  blobFile: (d: Digest) => Promise<string | undefined>
+  /** Stores a small blob we made (template, params, config); says whether it already existed. */
+  putSmallBlob: (bytes: Uint8Array) => Promise<{ digest: Digest, size: number, existed: boolean }>
   /**
    * Makes a model visible: verified partials and uploads are renamed into blobs/, every other
    * blob must already be there, then the manifest is written by temp file and rename.
    */
-  publish: (name: ModelName, manifestBytes: Uint8Array, staged: PartialBlob[]) => Promise<ModelEntry>
+  publish: (name: ModelName, manifestBytes: Uint8Array, staged: PartialBlob[]) => Promise<PublishResult>
   remove: (name: ModelName) => Promise<void>
   copy: (from: ModelName, to: ModelName) => Promise<void>
   rescan: () => Promise<void>
@@ -126,6 +136,25 @@ export async function createStore (components: StoreComponents, init: StoreInit)
     return refs
   }
 
+  /** Deletes those of `candidates` that no manifest on disk references. */
+  const pruneUnreferenced = async (candidates: Digest[]): Promise<number> => {
+    const refs = await referencedBlobs()
+    let n = 0
+    for (const d of new Set(candidates)) {
+      if (refs.has(d)) continue
+      await rm(layout.blob(d), { force: true })
+      n++
+    }
+    return n
+  }
+
+  /** Removes folders left empty under manifests/, as Ollama does after a delete. */
+  const pruneEmptyDirs = async (dir: string): Promise<void> => {
+    for (let d = dir; d.startsWith(layout.manifestsDir + sep) && d !== layout.manifestsDir; d = dirname(d)) {
+      if (!await rmdir(d).then(() => true, () => false)) return
+    }
+  }
+
   const store: Store = {
     layout,
     db,
@@ -145,6 +174,20 @@ export async function createStore (components: StoreComponents, init: StoreInit)
     blobStream: (d, range) => createReadStream(layout.blob(d), range !== undefined ? { start: range.start, end: range.end - 1 } : {}),
     openPartial: async (d, size) => await openPartial(layout, db, d, size),
     hasUpload: async (d) => await stat(uploadPath(d)).then(() => true, () => false),
+    blobFile: async (d) => {
+      for (const p of [layout.blob(d), uploadPath(d)]) {
+        if (await stat(p).then(s => s.isFile(), () => false)) return p
+      }
+      return undefined
+    },
+    putSmallBlob: async (bytes) => {
+      const digest = parseDigest(`sha256:${createHash('sha256').update(bytes).digest('hex')}`)
+      if (await store.blobFile(digest) !== undefined) return { digest, size: bytes.byteLength, existed: true }
+      const tmp = layout.tmp('small')
+      await writeFile(tmp, bytes)
+      await rename(tmp, uploadPath(digest))
+      return { digest, size: bytes.byteLength, existed: false }
+    },
     importBlob: async (d, body, signal) => {
       const tmp = layout.tmp('upload')
       const fh = await open(tmp, 'w')
@@ -163,7 +206,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       const got = `sha256:${hash.digest('hex')}`
       if (got !== d) {
         await rm(tmp, { force: true })
-        throw new OllamadError('DIGEST_MISMATCH', 'digest mismatch')
+        throw new OllamadError('DIGEST_MISMATCH', `digest mismatch, expected "${d}", got "${got}"`)
       }
       await rename(tmp, uploadPath(d))
     },
@@ -183,28 +226,27 @@ export async function createStore (components: StoreComponents, init: StoreInit)
         const up = uploadPath(layer.digest)
         const upSize = await stat(up).then(s => s.size, () => -1)
         if (upSize === layer.size) {
-          // A link keeps the upload available for another create that names it.
-          await link(up, layout.blob(layer.digest)).catch(async () => { await rename(up, layout.blob(layer.digest)) })
+          await rename(up, layout.blob(layer.digest))
           continue
         }
         throw new OllamadError('BLOB_NOT_FOUND', `blob ${layer.digest} is missing`)
       }
+      const previous = await readManifestFile(layout.manifest(name), name)
       await writeAtomic(layout.manifest(name), manifestBytes)
       const entry = await readManifestFile(layout.manifest(name), name)
       if (entry === undefined) throw new OllamadError('INTERNAL', `manifest for ${name.model} could not be read back`)
       models.set(nameKey(name), entry)
+      const pruned = previous !== undefined && previous.digest !== entry.digest ? await pruneUnreferenced(manifestBlobs(previous.manifest).map(l => l.digest)) : 0
       scheduleRescan()
-      return entry
+      return { entry, pruned }
     }),
     remove: async (name) => await lock.run(async () => {
       const path = layout.manifest(name)
       const entry = await readManifestFile(path, name)
       if (entry === undefined) throw new OllamadError('MODEL_NOT_FOUND', `model '${name.model}' not found`)
       await unlink(path)
-      const refs = await referencedBlobs()
-      for (const l of manifestBlobs(entry.manifest)) {
-        if (!refs.has(l.digest)) await rm(layout.blob(l.digest), { force: true })
-      }
+      await pruneEmptyDirs(dirname(path))
+      await pruneUnreferenced(manifestBlobs(entry.manifest).map(l => l.digest))
       models.delete(nameKey(name))
       scheduleRescan()
     }),

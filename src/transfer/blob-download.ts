@@ -6,6 +6,8 @@ import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
 import { digestHex } from '../store/index.js'
 import { createInOrderHasher } from './hasher.js'
 import { fetchFromRegistry } from './registry-source.js'
+import { throttle } from '../util/throttle.js'
+import { PROGRESS_INTERVAL_MS } from './constants.js'
 
 export interface BlobDownloadComponents {
   store: Store
@@ -36,8 +38,9 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
   try {
     const hasher = createInOrderHasher(partial)
     hasher.kick()
-    let done = partial.bytesDone()
-    o.onProgress(done, o.layer.size)
+    // Progress lines go out at most every 100 ms, as Ollama's do every 60 ms.
+    const report = throttle(c.clock, PROGRESS_INTERVAL_MS, () => { o.onProgress(partial.bytesDone(), o.layer.size) })
+    o.onProgress(partial.bytesDone(), o.layer.size)
     await fetchFromRegistry({
       registry: c.registry,
       clock: c.clock,
@@ -51,9 +54,9 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
       backoffBaseMs: o.backoffBaseMs,
       backoffMaxMs: o.backoffMaxMs,
       signal: o.signal,
-      onBytes: (inflight) => { o.onProgress(Math.min(o.layer.size, done + inflight), o.layer.size) },
-      onChunk: () => { done = partial.bytesDone(); hasher.kick() }
-    })
+      onBytes: report,
+      onChunk: () => { hasher.kick() }
+    }).finally(() => { report.cancel() })
     o.onProgress(o.layer.size, o.layer.size)
     const got = await hasher.finish()
     if (got !== digestHex(o.layer.digest)) {

@@ -1,1 +1,3 @@
 export { DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_RETRIES, BACKOFF_BASE_MS, BACKOFF_MAX_MS } from '../registry/constants.js'
+/** How often a running download reports its progress. */
+export const PROGRESS_INTERVAL_MS = 100

@@ -94,15 +94,16 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
       }
       emit({ status: 'verifying sha256 digest' })
       emit({ status: 'writing manifest' })
-      const entry = await c.store.publish(name, bytes, staged)
+      const { entry, pruned } = await c.store.publish(name, bytes, staged)
       await c.store.db.del(recordKey(name))
+      if (pruned > 0) emit({ status: 'removing unused layers' })
       emit({ status: 'success' })
       c.log.info(`pulled ${fullName(name)} (${entry.size} bytes)`)
       return entry
     } catch (e) {
       for (const p of staged) await p.close().catch(() => {})
-      // A pull the client gave up on is not resumed later; one cut by shutdown is.
-      if (!shutdown.signal.aborted && (isOllamadError(e, 'ABORTED') || !isOllamadError(e, 'REGISTRY_UNREACHABLE'))) {
+      // A pull that failed or that every client gave up on is not resumed later; one cut by shutdown is.
+      if (!shutdown.signal.aborted) {
         await c.store.db.del(recordKey(name)).catch(() => {})
       }
       if (!isOllamadError(e, 'ABORTED')) c.log.info(`pull of ${fullName(name)} failed: ${errorMessage(e)}`)

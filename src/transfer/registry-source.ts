@@ -5,6 +5,9 @@ import type { RegistryClient } from '../registry/index.js'
 import type { ModelName, PartialBlob } from '../store/index.js'
 import { chunkRange } from './chunks.js'
 
+/** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
+const PROGRESS_FLUSH_MS = 250
+
 export interface RegistryFetchInit {
   registry: RegistryClient
   clock: Clock
@@ -18,8 +21,8 @@ export interface RegistryFetchInit {
   backoffBaseMs: number
   backoffMaxMs: number
   signal?: AbortSignal
-  /** Called as bytes land: `inflight` counts written bytes of chunks not yet finished. */
-  onBytes: (inflight: number) => void
+  /** Called as bytes land (the partial's bytesDone has the count). */
+  onBytes: () => void
   onChunk: (index: number) => void
 }
 
@@ -35,18 +38,24 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
   const { partial, clock } = init
   const queue = partial.bitmap.missing()
   if (queue.length === 0) return
+  // An empty blob is one empty chunk: nothing to fetch, and `bytes=0--1` is no valid Range.
+  if (partial.size === 0) { await partial.markDone(0); init.onChunk(0); return }
   const ac = new AbortController()
   const onAbort = (): void => { ac.abort(init.signal?.reason) }
   init.signal?.addEventListener('abort', onAbort, { once: true })
   let mode = 'ranges' as 'ranges' | 'whole'
   let firstError: unknown
-  let inflight = 0
+  let lastFlush = clock.now()
 
   const fetchChunk = async (index: number): Promise<void> => {
     const whole = mode === 'whole'
-    const { start, end } = whole ? { start: 0, end: partial.size } : chunkRange(partial.size, index)
+    const range = whole ? { start: 0, end: partial.size } : chunkRange(partial.size, index)
+    // Resume inside a chunk from where an earlier request (or run) stopped.
+    const start = whole ? 0 : range.start + partial.chunkProgress(index)
+    const end = range.end
     const res = await init.registry.openBlob(init.name, partial.digest, whole ? undefined : { start, end }, { insecure: init.insecure, signal: ac.signal })
     if (res.statusCode === 200 && !whole && !(start === 0 && end === partial.size)) {
+      // A 200 to a Range request is the whole blob: this registry cannot serve ranges.
       res.destroy()
       mode = 'whole'
       throw new OllamadError('REGISTRY_ERROR', 'registry ignores Range requests')
@@ -60,7 +69,6 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
     function onStall (): void { res.destroy(new OllamadError('STALLED', `no data from the registry for ${init.stallTimeoutMs} ms`)) }
     let pos = start
     let nextChunk = whole ? 0 : index
-    let unmarked = 0
     try {
       for await (const data of res as AsyncIterable<Buffer>) {
         clock.clearTimeout(stall)
@@ -68,22 +76,19 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
         await init.limiter.take(data.byteLength, ac.signal)
         await partial.write(data, pos)
         pos += data.byteLength
-        unmarked += data.byteLength
-        inflight += data.byteLength
         while (nextChunk < partial.bitmap.length && chunkRange(partial.size, nextChunk).end <= pos) {
-          const r = chunkRange(partial.size, nextChunk)
-          const covered = Math.min(unmarked, r.end - r.start)
-          unmarked -= covered
-          inflight -= covered
           if (!partial.bitmap.get(nextChunk)) { await partial.markDone(nextChunk); init.onChunk(nextChunk) }
           nextChunk++
         }
-        init.onBytes(inflight)
+        if (nextChunk < partial.bitmap.length && !partial.bitmap.get(nextChunk)) {
+          partial.setChunkProgress(nextChunk, pos - chunkRange(partial.size, nextChunk).start)
+          if (clock.now() - lastFlush >= PROGRESS_FLUSH_MS) { lastFlush = clock.now(); await partial.flush() }
+        }
+        init.onBytes()
         stall = clock.setTimeout(onStall, init.stallTimeoutMs)
       }
     } finally {
       clock.clearTimeout(stall)
-      inflight -= unmarked
     }
     if (pos !== end) throw new OllamadError('REGISTRY_ERROR', `registry closed the body after ${pos - start} of ${end - start} bytes`)
   }
@@ -123,6 +128,7 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
     }
   } finally {
     init.signal?.removeEventListener('abort', onAbort)
+    await partial.flush().catch(() => {})
   }
   if (init.signal?.aborted === true) throw new OllamadError('ABORTED', 'pull aborted')
   if (firstError !== undefined) throw firstError

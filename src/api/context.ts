@@ -1,0 +1,27 @@
+import type { Store, ModelName } from '../store/index.js'
+import { nameKey, parseModelName } from '../store/index.js'
+import type { Puller, Pusher } from '../transfer/index.js'
+import type { OllamaUpstream } from '../inference/index.js'
+import type { Logger } from '../util/logger.js'
+import { OllamadError } from '../errors.js'
+
+export interface ApiComponents {
+  store: Store
+  puller: Puller
+  pusher: Pusher
+  upstream: OllamaUpstream
+  log: Logger
+  /** Sent as X-Ollamad-Instance so a request that loops back to us is recognised. */
+  instanceId: string
+}
+
+/**
+ * Parses a client's name and, like Ollama, matches it without case against the models on disk,
+ * so `Llama3` finds `llama3`. Returns the spelling on disk when one matches.
+ */
+export function resolveName (store: Store, raw: string, invalid: () => OllamadError = () => new OllamadError('INVALID_NAME', 'invalid model name')): ModelName {
+  let name: ModelName
+  try { name = parseModelName(raw) } catch { throw invalid() }
+  const key = nameKey(name)
+  return store.list().find(e => nameKey(e.name) === key)?.name ?? name
+}

@@ -1,0 +1,2 @@
+export { createApiServer, type ApiServer } from './server.js'
+export type { ApiComponents } from './context.js'

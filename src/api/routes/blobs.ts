@@ -1,0 +1,30 @@
+import { OllamadError } from '../../errors.js'
+import { parseDigest, type Digest } from '../../store/index.js'
+import { sendError } from '../http-util.js'
+import type { ApiComponents } from '../context.js'
+import type { Router } from '../router.js'
+
+const digestParam = (raw: string | undefined): Digest => {
+  try { return parseDigest(raw) } catch { throw new OllamadError('INVALID_DIGEST', 'invalid digest format') }
+}
+
+export function addBlobRoutes (router: Router, c: ApiComponents): void {
+  const known = async (d: Digest): Promise<boolean> => await c.store.hasBlob(d) || await c.store.hasUpload(d)
+
+  router.add('HEAD', '/api/blobs/:digest', async ({ res, params }) => {
+    const d = digestParam(params.digest)
+    if (await known(d)) res.writeHead(200).end()
+    else sendError(res, 404, `blob ${JSON.stringify(params.digest)} not found`)
+  })
+
+  router.add('POST', '/api/blobs/:digest', async ({ req, res, params, signal }) => {
+    const d = digestParam(params.digest)
+    if (await known(d)) {
+      req.resume()
+      res.writeHead(200).end()
+      return
+    }
+    await c.store.importBlob(d, req, signal)
+    res.writeHead(201).end()
+  })
+}

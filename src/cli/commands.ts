@@ -1,0 +1,92 @@
+import type { Command } from 'commander'
+import type { DaemonClient } from './client.js'
+import { createProgressView } from './progress.js'
+import { humanAgo, humanBytes, table } from './format.js'
+
+interface TagsResponse { models: Array<{ name: string, digest: string, size: number, modified_at: string }> }
+interface PsResponse { models: Array<{ name: string, size: number, size_vram: number, expires_at: string, digest: string }> }
+
+const hostOption = (c: Command): Command => c.option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
+
+async function streamWithBars (client: DaemonClient, path: string, body: unknown): Promise<void> {
+  const view = createProgressView()
+  const ac = new AbortController()
+  const onInt = (): void => { ac.abort() }
+  process.once('SIGINT', onInt)
+  try {
+    await client.stream(path, { ...body as object, stream: true }, (l) => { view.update(l) }, ac.signal)
+  } finally {
+    process.off('SIGINT', onInt)
+    view.done()
+  }
+}
+
+/** The Ollama-like client commands; each talks to the daemon's HTTP API. */
+export function addModelCommands (program: Command, client: (cmd: Command) => DaemonClient): void {
+  hostOption(program.command('pull <model>').description('pull a model from a registry'))
+    .option('--insecure', 'use plain http for the registry')
+    .action(async (model: string, o: { insecure?: boolean }, cmd: Command) => {
+      await streamWithBars(client(cmd), '/api/pull', { model, insecure: o.insecure === true })
+    })
+
+  hostOption(program.command('push <model>').description('push a model to its registry'))
+    .option('--insecure', 'use plain http for the registry')
+    .action(async (model: string, o: { insecure?: boolean }, cmd: Command) => {
+      await streamWithBars(client(cmd), '/api/push', { model, insecure: o.insecure === true })
+    })
+
+  hostOption(program.command('list').alias('ls').description('list models on this node'))
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = await client(cmd).json<TagsResponse>('GET', '/api/tags')
+      const rows = [['NAME', 'ID', 'SIZE', 'MODIFIED'], ...r.models.map(m => [m.name, m.digest.slice(0, 12), humanBytes(m.size), humanAgo(m.modified_at)])]
+      process.stdout.write(table(rows) + '\n')
+    })
+
+  hostOption(program.command('show <model>').description('show a model\'s details'))
+    .option('--modelfile', 'print the Modelfile')
+    .option('--parameters', 'print the parameters')
+    .option('--template', 'print the template')
+    .option('--system', 'print the system prompt')
+    .option('--license', 'print the license')
+    .action(async (model: string, o: Record<string, boolean | undefined>, cmd: Command) => {
+      const r = await client(cmd).json<Record<string, unknown>>('POST', '/api/show', { model })
+      for (const k of ['modelfile', 'parameters', 'template', 'system', 'license']) {
+        if (o[k] === true) { process.stdout.write(String(r[k] ?? '') + '\n'); return }
+      }
+      const d = (r.details ?? {}) as Record<string, unknown>
+      const info = (r.model_info ?? {}) as Record<string, unknown>
+      const arch = String(info['general.architecture'] ?? d.family ?? '')
+      const rows = [
+        ['architecture', arch],
+        ['parameters', String(d.parameter_size ?? '')],
+        ['context length', String(info[`${arch}.context_length`] ?? '')],
+        ['embedding length', String(info[`${arch}.embedding_length`] ?? '')],
+        ['quantization', String(d.quantization_level ?? '')]
+      ].filter(([, v]) => v !== '')
+      process.stdout.write('  Model\n' + table(rows).split('\n').map(l => '    ' + l).join('\n') + '\n')
+      const caps = (r.capabilities as string[] | undefined) ?? []
+      if (caps.length > 0) process.stdout.write('\n  Capabilities\n' + caps.map(c => `    ${c}`).join('\n') + '\n')
+    })
+
+  hostOption(program.command('rm <models...>').description('remove models from this node'))
+    .action(async (models: string[], _o: unknown, cmd: Command) => {
+      for (const model of models) {
+        await client(cmd).json('DELETE', '/api/delete', { model })
+        process.stdout.write(`deleted '${model}'\n`)
+      }
+    })
+
+  hostOption(program.command('cp <source> <destination>').description('copy a model'))
+    .action(async (source: string, destination: string, _o: unknown, cmd: Command) => {
+      await client(cmd).json('POST', '/api/copy', { source, destination })
+      process.stdout.write(`copied '${source}' to '${destination}'\n`)
+    })
+
+  hostOption(program.command('ps').description('list models loaded in the local Ollama'))
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = await client(cmd).json<PsResponse>('GET', '/api/ps')
+      const proc = (m: PsResponse['models'][number]): string => m.size_vram >= m.size ? '100% GPU' : m.size_vram === 0 ? '100% CPU' : `${Math.round(100 * (m.size - m.size_vram) / m.size)}%/${Math.round(100 * m.size_vram / m.size)}% CPU/GPU`
+      const rows = [['NAME', 'ID', 'SIZE', 'PROCESSOR', 'UNTIL'], ...r.models.map(m => [m.name, m.digest.slice(0, 12), humanBytes(m.size), proc(m), m.expires_at])]
+      process.stdout.write(table(rows) + '\n')
+    })
+}

@@ -1,0 +1,68 @@
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseSize } from '../util/rate-limit.js'
+import type { DaemonConfig } from '../daemon.js'
+
+export const DEFAULT_API_HOST = '127.0.0.1'
+export const DEFAULT_API_PORT = 11435
+export const DEFAULT_OLLAMA_URL = 'http://127.0.0.1:11434'
+
+/** Parses `HOST[:PORT]`, `:PORT` or `[v6]:PORT`, the forms OLLAMA_HOST takes. */
+export function parseHostPort (s: string, defaultPort = DEFAULT_API_PORT): { host: string, port: number } {
+  let rest = s.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '')
+  let host = rest
+  let port = defaultPort
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest)
+  if (v6 !== null) {
+    host = v6[1] as string
+    if (v6[2] !== undefined) port = Number(v6[2])
+  } else if (rest.includes(':')) {
+    const i = rest.lastIndexOf(':')
+    host = rest.slice(0, i)
+    port = Number(rest.slice(i + 1))
+    rest = host
+  }
+  if (host === '') host = DEFAULT_API_HOST
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid address ${JSON.stringify(s)}: bad port`)
+  if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new Error(`invalid address ${JSON.stringify(s)}`)
+  return { host, port }
+}
+
+export interface StartFlags {
+  host?: string
+  models?: string
+  data?: string
+  ollama?: string
+  insecureRegistry?: string[]
+  maxDownloadRate?: string
+  concurrency?: string
+}
+
+/** Flags over defaults. The upstream never comes from OLLAMA_HOST: clients point that at us. */
+export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const { host, port } = parseHostPort(flags.host ?? `${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`)
+  const models = flags.models ?? env.OLLAMA_MODELS ?? join(homedir(), '.ollama', 'models')
+  const concurrency = flags.concurrency !== undefined ? Number(flags.concurrency) : undefined
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new Error('--concurrency must be a whole number from 1 to 64')
+  const rate = flags.maxDownloadRate !== undefined ? parseSize(flags.maxDownloadRate) : undefined
+  if (rate !== undefined && rate <= 0) throw new Error('--max-download-rate must be above zero')
+  const ollamaUrl = flags.ollama ?? DEFAULT_OLLAMA_URL
+  return {
+    host,
+    port,
+    modelsDir: resolve(models),
+    dataDir: resolve(flags.data ?? join(homedir(), '.ollamad')),
+    ollamaUrl: /^https?:\/\//.test(ollamaUrl) ? ollamaUrl : `http://${ollamaUrl}`,
+    insecureRegistries: flags.insecureRegistry ?? [],
+    maxDownloadRate: rate,
+    concurrency
+  }
+}
+
+/** Where client commands find the daemon: --host, then OLLAMAD_HOST, then the default. */
+export function daemonUrl (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const raw = flag ?? env.OLLAMAD_HOST ?? `${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
+  const scheme = /^https:\/\//.test(raw) ? 'https' : 'http'
+  const { host, port } = parseHostPort(raw)
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
+}

@@ -1,0 +1,67 @@
+import { Command, CommanderError } from 'commander'
+import { errorMessage, OllamadError } from '../errors.js'
+import { startDaemon } from '../daemon.js'
+import { createLogger } from '../util/logger.js'
+import { daemonConfig, daemonUrl, type StartFlags } from './config.js'
+import { CliError, createDaemonClient, type DaemonClient } from './client.js'
+import { addModelCommands } from './commands.js'
+import { VERSION } from '../version.js'
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+
+/** Runs the start command until SIGINT/SIGTERM; a second signal exits at once. */
+async function start (flags: StartFlags): Promise<void> {
+  const cfg = daemonConfig(flags)
+  const log = createLogger('ollamad')
+  const daemon = await startDaemon(cfg, { log })
+  await new Promise<void>((resolve) => {
+    let stopping = false
+    const onSignal = (sig: string): void => {
+      if (stopping) process.exit(130)
+      stopping = true
+      log.info(`${sig}: stopping (interrupted pulls resume at the next start)`)
+      daemon.stop().then(resolve, (e) => { log.error(errorMessage(e)); resolve() })
+    }
+    process.once('SIGINT', () => { onSignal('SIGINT') })
+    process.once('SIGTERM', () => { onSignal('SIGTERM') })
+  })
+  log.info('stopped')
+}
+
+export function buildProgram (): Command {
+  const program = new Command('ollamad')
+    .description('peer-to-peer model store and router for Ollama nodes')
+    .version(VERSION)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => { process.stderr.write(s) } })
+
+  program.command('start')
+    .description('run the daemon (Ollama-compatible API on 127.0.0.1:11435)')
+    .option('--host <host:port>', 'API listen address', '127.0.0.1:11435')
+    .option('--models <dir>', 'Ollama models directory (default: $OLLAMA_MODELS or ~/.ollama/models)')
+    .option('--data <dir>', 'state directory (default: ~/.ollamad)')
+    .option('--ollama <url>', 'the local Ollama (never taken from OLLAMA_HOST)', 'http://127.0.0.1:11434')
+    .option('--insecure-registry <host[:port]>', 'use plain http for this registry (repeatable)', collect, [])
+    .option('--max-download-rate <rate>', 'cap on registry download traffic, e.g. 50M (bytes/s)')
+    .option('--concurrency <n>', 'parallel Range requests per blob (default 16)')
+    .action(async (flags: StartFlags) => { await start(flags) })
+
+  const client = (cmd: Command): DaemonClient => createDaemonClient(daemonUrl(cmd.optsWithGlobals().host as string | undefined))
+  addModelCommands(program, client)
+  return program
+}
+
+/** Parses argv, runs the command, and turns any failure into one line and an exit code. */
+export async function runCli (argv: string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return 0
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode
+    const msg = e instanceof CliError || e instanceof OllamadError || e instanceof Error ? e.message : String(e)
+    process.stderr.write(`Error: ${msg}\n`)
+    return 1
+  }
+}

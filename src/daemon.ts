@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto'
+import { OllamadError } from './errors.js'
+import { systemClock, type Clock } from './util/clock.js'
+import { createLogger, type Logger } from './util/logger.js'
+import { createRateLimiter } from './util/rate-limit.js'
+import { createStore, type Store } from './store/index.js'
+import { createRegistryClient } from './registry/index.js'
+import { createPuller, createPusher, type Puller } from './transfer/index.js'
+import { createOllamaUpstream } from './inference/index.js'
+import { createApiServer } from './api/index.js'
+
+export interface DaemonConfig {
+  /** Listen address of the HTTP API. */
+  host: string
+  port: number
+  modelsDir: string
+  dataDir: string
+  /** The local Ollama. */
+  ollamaUrl: string
+  insecureRegistries: string[]
+  /** Bytes per second for registry traffic; undefined is unlimited. */
+  maxDownloadRate?: number
+  /** Parallel Range requests per blob. */
+  concurrency?: number
+  stallTimeoutMs?: number
+  rescanIntervalMs?: number
+}
+
+export interface Daemon {
+  url: string
+  store: Store
+  puller: Puller
+  stop: () => Promise<void>
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0', '::', '[::]', ''])
+
+/** Refuses an upstream that is plainly our own listen address (the probe after listen catches the rest). */
+function checkUpstreamNotSelf (cfg: DaemonConfig): void {
+  let u: URL
+  try { u = new URL(cfg.ollamaUrl) } catch { throw new OllamadError('INVALID_REQUEST', `invalid --ollama URL: ${cfg.ollamaUrl}`) }
+  const port = Number(u.port !== '' ? u.port : u.protocol === 'https:' ? 443 : 80)
+  if (port === cfg.port && LOCAL_HOSTS.has(u.hostname) && LOCAL_HOSTS.has(cfg.host)) {
+    throw new OllamadError('UPSTREAM_IS_SELF', `the Ollama upstream ${u.origin} is this ollamad's own address; point --ollama at Ollama (default http://127.0.0.1:11434)`)
+  }
+}
+
+export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log?: Logger } = {}): Promise<Daemon> {
+  const clock = deps.clock ?? systemClock
+  const log = deps.log ?? createLogger('ollamad')
+  checkUpstreamNotSelf(cfg)
+  const instanceId = randomBytes(12).toString('hex')
+  let store: Store
+  try {
+    store = await createStore({ clock }, { modelsDir: cfg.modelsDir, dataDir: cfg.dataDir, rescanIntervalMs: cfg.rescanIntervalMs })
+  } catch (e) {
+    if ((e as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN') {
+      throw new OllamadError('CONFLICT', `the state directory ${cfg.dataDir} is in use by another ollamad`, { cause: e })
+    }
+    throw e
+  }
+  const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
+  const limiter = createRateLimiter(clock, cfg.maxDownloadRate)
+  const puller = createPuller({ store, registry, clock, limiter, log }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
+  const pusher = createPusher({ store, registry, clock, limiter })
+  const upstream = createOllamaUpstream({ url: cfg.ollamaUrl, instanceId })
+  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId })
+  let addr
+  try {
+    addr = await api.listen(cfg.host, cfg.port)
+  } catch (e) {
+    await puller.close(); await store.close()
+    throw new OllamadError('CONFLICT', `cannot listen on ${cfg.host}:${cfg.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+  }
+  const stop = async (): Promise<void> => {
+    await api.close()
+    await puller.close()
+    await store.close()
+  }
+  if (await upstream.isSelf()) {
+    await stop()
+    throw new OllamadError('UPSTREAM_IS_SELF', `the Ollama upstream ${upstream.url.origin} answers as this ollamad; point --ollama at Ollama itself`)
+  }
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+  const url = `http://${host}:${addr.port}`
+  log.info(`listening on ${url} (models ${cfg.modelsDir}, state ${cfg.dataDir}, Ollama upstream ${upstream.url.origin})`)
+  const ollamaVersion = await upstream.version()
+  log.info(ollamaVersion !== undefined ? `Ollama ${ollamaVersion} answers at ${upstream.url.origin}` : `Ollama does not answer at ${upstream.url.origin}; inference routes answer 502 until it runs`)
+  const resumed = await puller.resumeInterrupted()
+  if (resumed > 0) log.info(`resuming ${resumed} interrupted pull(s)`)
+  return { url, store, puller, stop }
+}

@@ -1,0 +1,81 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import https from 'node:https'
+import { pipeline } from 'node:stream/promises'
+import { OllamadError, errorMessage } from '../errors.js'
+import { FORWARDED_HEADER, INSTANCE_HEADER } from './constants.js'
+
+export interface UpstreamInit {
+  /** The local Ollama, e.g. http://127.0.0.1:11434. Never taken from OLLAMA_HOST. */
+  url: string
+  /** This daemon's instance id: a forwarded request that carries it has looped back to us. */
+  instanceId: string
+}
+
+/** The node's own Ollama, to which inference routes are forwarded with streaming kept. */
+export interface OllamaUpstream {
+  url: URL
+  forward: (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void>
+  /** Ollama's version, or undefined when it does not answer. */
+  version: (signal?: AbortSignal) => Promise<string | undefined>
+  /** True when the upstream URL answers as this very daemon. */
+  isSelf: (signal?: AbortSignal) => Promise<boolean>
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'trailer'])
+
+export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {
+  let url: URL
+  try { url = new URL(init.url) } catch { throw new OllamadError('INVALID_REQUEST', `invalid Ollama URL: ${init.url}`) }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OllamadError('INVALID_REQUEST', `invalid Ollama URL: ${init.url}`)
+  const mod = url.protocol === 'https:' ? https : http
+  const agent = new mod.Agent({ keepAlive: true })
+  const unreachable = (e: unknown): OllamadError =>
+    new OllamadError('UPSTREAM_UNAVAILABLE', `Ollama is not reachable at ${url.origin} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}); is it running?`)
+
+  const request = async (method: string, path: string, headers: http.OutgoingHttpHeaders, signal?: AbortSignal, body?: IncomingMessage): Promise<IncomingMessage> =>
+    await new Promise((resolve, reject) => {
+      const target = new URL(path, url)
+      const r = mod.request(target, { method, headers: { ...headers, host: url.host, [FORWARDED_HEADER]: init.instanceId }, agent, signal }, resolve)
+      r.on('error', (e) => { reject(unreachable(e)) })
+      if (body === undefined) r.end()
+      else pipeline(body, r).catch((e) => { r.destroy(e) })
+    })
+
+  const version = async (signal?: AbortSignal): Promise<{ version?: string, self: boolean } | undefined> => {
+    try {
+      const res = await request('GET', '/api/version', {}, AbortSignal.any([AbortSignal.timeout(3000), ...(signal !== undefined ? [signal] : [])]))
+      const parts: Buffer[] = []
+      for await (const c of res as AsyncIterable<Buffer>) parts.push(c)
+      const self = res.headers[INSTANCE_HEADER] === init.instanceId
+      const v = JSON.parse(Buffer.concat(parts).toString('utf8')) as { version?: unknown }
+      return { version: typeof v.version === 'string' ? v.version : undefined, self }
+    } catch { return undefined }
+  }
+
+  return {
+    url,
+    version: async (signal) => {
+      const v = await version(signal)
+      return v?.self === true ? undefined : v?.version
+    },
+    isSelf: async (signal) => (await version(signal))?.self === true,
+    forward: async (req, res, signal) => {
+      const headers: http.OutgoingHttpHeaders = {}
+      for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v
+      const up = await request(req.method ?? 'GET', req.url ?? '/', headers, signal, req)
+      if (up.headers[INSTANCE_HEADER] === init.instanceId) {
+        up.resume()
+        throw new OllamadError('UPSTREAM_IS_SELF', `the upstream Ollama URL ${url.origin} points at this ollamad; start it with --ollama set to Ollama's own address`)
+      }
+      const out: http.OutgoingHttpHeaders = {}
+      for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v
+      res.writeHead(up.statusCode ?? 502, out)
+      res.flushHeaders()
+      try {
+        await pipeline(up, res)
+      } catch (e) {
+        if (!signal.aborted) res.destroy(e as Error)
+      }
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict'
+import { stat } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
+import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
+import { makeBlob } from '../../fixtures/blob.js'
+import { parseRange, sendBlob, waitFor } from '../../fixtures/http-server.js'
+import { createDownloadEnv, type DownloadEnv } from '../../fixtures/download-env.js'
+
+const MiB = 1024 * 1024
+const CHUNK = chunkSize(14 * MiB)
+/** Three and a half chunks, so the last one is short. */
+const blob = makeBlob(Math.floor(3.5 * CHUNK), 'registry-download')
+const CHUNKS = chunkCount(blob.size)
+
+const failsWith = (code: ErrorCode) => (e: unknown): boolean => {
+  assert.ok(isOllamadError(e), `expected an OllamadError, got ${String(e)}`)
+  assert.equal(e.code, code, e.message)
+  return true
+}
+
+/** Start offsets of the Range requests a server saw, in order. */
+const rangeStarts = (reqs: Array<{ headers: { range?: string } }>): number[] =>
+  reqs.map(r => parseRange(r.headers.range, blob.size)?.start ?? -1)
+
+/** Counts how often each range start was asked for, to fail the first try of chosen chunks. */
+function attempts (): (req: IncomingMessage) => { chunk: number, attempt: number } {
+  const seen = new Map<number, number>()
+  return (req) => {
+    const start = parseRange(req.headers.range, blob.size)?.start ?? -1
+    const attempt = (seen.get(start) ?? 0) + 1
+    seen.set(start, attempt)
+    return { chunk: start < 0 ? -1 : start / CHUNK, attempt }
+  }
+}
+
+describe('registry blob download', function () {
+  this.timeout(10_000)
+  let env: DownloadEnv
+
+  beforeEach(async () => { env = await createDownloadEnv() })
+  afterEach(async () => { await env.cleanup() })
+
+  it('assembles a multi-chunk blob intact from parallel Range requests', async () => {
+    assert.equal(CHUNKS, 4)
+    const server = await env.serve(async (req, res) => {
+      // Hold each answer until a second request is in flight, so parallelism is observed, not timed.
+      await waitFor(() => server.active() >= 2, 'a second parallel request', 2000).catch(() => {})
+      sendBlob(req, res, blob.data)
+    })
+    const progress: Array<[number, number]> = []
+    const partial = await env.download(server, blob, { onProgress: (c, t) => { progress.push([c, t]) } })
+    assert.ok(partial.bitmap.full())
+    assert.equal(await env.digestOnDisk(partial), blob.digest)
+    assert.ok(server.maxActive() > 1, `at most ${server.maxActive()} request(s) at once`)
+    assert.deepEqual(rangeStarts(server.requests).sort((a, b) => a - b), [0, CHUNK, 2 * CHUNK, 3 * CHUNK])
+    assert.equal(server.requests.at(-1)?.url, `/v2/library/m/blobs/${blob.digest}`)
+    assert.ok(progress.every(([c, t]) => t === blob.size && c <= t))
+    assert.deepEqual(progress.at(-1), [blob.size, blob.size])
+  })
+
+  it('reads the whole body once when the server ignores Range', async () => {
+    const server = await env.serve((req, res) => { sendBlob(req, res, blob.data, { ignoreRange: true }) })
+    const partial = await env.download(server, blob)
+    assert.equal(await env.digestOnDisk(partial), blob.digest)
+    assert.equal(server.requests.filter(r => r.headers.range === undefined).length, 1)
+  })
+
+  it('retries range requests that fail with 500', async () => {
+    const next = attempts()
+    const server = await env.serve((req, res) => {
+      if (next(req).attempt === 1) { res.writeHead(500).end('try later'); return }
+      sendBlob(req, res, blob.data)
+    })
+    const partial = await env.download(server, blob)
+    assert.equal(await env.digestOnDisk(partial), blob.digest)
+    assert.equal(server.requests.length, 2 * CHUNKS)
+  })
+
+  it('retries a chunk whose connection is reset in the middle of the body', async () => {
+    const next = attempts()
+    const server = await env.serve((req, res) => {
+      const { chunk, attempt } = next(req)
+      if (chunk === 1 && attempt === 1) {
+        res.writeHead(206, { 'Content-Length': CHUNK })
+        res.write(blob.data.subarray(CHUNK, CHUNK + CHUNK / 2), () => { res.socket?.destroy() })
+        return
+      }
+      sendBlob(req, res, blob.data)
+    })
+    const partial = await env.download(server, blob)
+    assert.equal(await env.digestOnDisk(partial), blob.digest)
+    assert.equal(rangeStarts(server.requests).filter(s => s === CHUNK).length, 2)
+  })
+
+  it('aborts a response that stalls after some bytes and fetches the chunk again', async () => {
+    const next = attempts()
+    let stalled: ServerResponse | undefined
+    let stalledClosed = false
+    const server = await env.serve((req, res) => {
+      const { chunk, attempt } = next(req)
+      if (chunk === 2 && attempt === 1) {
+        stalled = res
+        res.on('close', () => { stalledClosed = true })
+        res.writeHead(206, { 'Content-Length': CHUNK })
+        res.write(blob.data.subarray(2 * CHUNK, 2 * CHUNK + 1000))
+        return
+      }
+      sendBlob(req, res, blob.data)
+    })
+    const started = Date.now()
+    const partial = await env.download(server, blob, { stallTimeoutMs: 200 })
+    assert.ok(Date.now() - started >= 190, 'finished before the stall timeout could fire')
+    assert.equal(await env.digestOnDisk(partial), blob.digest)
+    assert.ok(stalled !== undefined)
+    await waitFor(() => stalledClosed, 'the client to drop the stalled response')
+    assert.equal(rangeStarts(server.requests).filter(s => s === 2 * CHUNK).length, 2)
+  })
+
+  it('resumes an aborted download after a restart, fetching only the missing chunks', async () => {
+    const ac = new AbortController()
+    let served = 0
+    let interrupt = true
+    const server = await env.serve((req, res) => {
+      // Cancel once two chunks are on disk: with one request at a time they come in order.
+      if (interrupt && parseRange(req.headers.range, blob.size)?.start === 2 * CHUNK) { ac.abort(); res.destroy(); return }
+      served += sendBlob(req, res, blob.data)
+    })
+    await assert.rejects(env.download(server, blob, { concurrency: 1, signal: ac.signal }), failsWith('ABORTED'))
+    assert.equal(served, 2 * CHUNK)
+
+    await env.restart()
+    interrupt = false
+    served = 0
+    const seen = server.requests.length
+    const partial = await env.download(server, blob)
+    assert.equal(await env.digestOnDisk(partial), blob.digest)
+    assert.equal(served, blob.size - 2 * CHUNK)
+    assert.ok(served < blob.size)
+    assert.deepEqual(rangeStarts(server.requests.slice(seen)).sort((a, b) => a - b), [2 * CHUNK, 3 * CHUNK])
+  })
+
+  it('discards the data when the bytes do not match the digest, so the next try starts from zero', async () => {
+    const corrupt = Buffer.from(blob.data)
+    corrupt[CHUNK + 7] = (corrupt[CHUNK + 7] as number) ^ 0xff
+    let data: Buffer = corrupt
+    let served = 0
+    const server = await env.serve((req, res) => { served += sendBlob(req, res, data) })
+    await assert.rejects(env.download(server, blob), failsWith('DIGEST_MISMATCH'))
+    const { layout, db } = env.store()
+    await assert.rejects(stat(layout.partial(blob.digest)), /ENOENT/)
+    assert.equal(await db.get(`partial/${blob.digest}`), undefined)
+
+    data = blob.data
+    served = 0
+    const partial = await env.download(server, blob)
+    assert.equal(await env.digestOnDisk(partial), blob.digest)
+    assert.equal(served, blob.size)
+  })
+
+  it('fails a missing blob with BLOB_NOT_FOUND without retrying', async () => {
+    const server = await env.serve((_req, res) => { res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN"}]}') })
+    await assert.rejects(env.download(server, blob, { concurrency: 1, retries: 5 }), failsWith('BLOB_NOT_FOUND'))
+    assert.equal(server.requests.length, 1)
+  })
+
+  it('gives up after the configured number of retries of one chunk', async () => {
+    const server = await env.serve((_req, res) => { res.writeHead(503).end() })
+    await assert.rejects(env.download(server, blob, { concurrency: 1, retries: 2 }), failsWith('REGISTRY_ERROR'))
+    assert.equal(server.requests.length, 3)
+  })
+
+  it('refuses a body longer than the range it answers', async () => {
+    const server = await env.serve((req, res) => {
+      const r = parseRange(req.headers.range, blob.size)
+      res.writeHead(206, { 'Content-Length': (r?.end ?? 0) - (r?.start ?? 0) + 1 }).end(blob.data.subarray(r?.start, (r?.end ?? 0) + 1))
+    })
+    await assert.rejects(env.download(server, blob, { concurrency: 1, retries: 1 }), failsWith('REGISTRY_ERROR'))
+  })
+
+  it('completes an empty blob', async () => {
+    const empty = makeBlob(0)
+    const server = await env.serve((req, res) => { sendBlob(req, res, empty.data) })
+    const partial = await env.download(server, empty)
+    assert.ok(partial.bitmap.full())
+    assert.equal(await env.digestOnDisk(partial), empty.digest)
+  })
+})
