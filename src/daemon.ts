@@ -77,15 +77,20 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
     await puller.close()
     await store.close()
   }
-  if (await upstream.isSelf()) {
+  const probe = await upstream.probe()
+  if (probe.kind === 'self') {
     await stop()
     throw new OllamadError('UPSTREAM_IS_SELF', `the Ollama upstream ${upstream.url.origin} answers as this ollamad; point --ollama at Ollama itself`)
   }
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
   const url = `http://${host}:${addr.port}`
   log.info(`listening on ${url} (models ${cfg.modelsDir}, state ${cfg.dataDir}, Ollama upstream ${upstream.url.origin})`)
-  const ollamaVersion = await upstream.version()
-  log.info(ollamaVersion !== undefined ? `Ollama ${ollamaVersion} answers at ${upstream.url.origin}` : `Ollama does not answer at ${upstream.url.origin}; inference routes answer 502 until it runs`)
+  const at = upstream.url.origin
+  log.info(probe.kind === 'ollama'
+    ? `Ollama ${probe.version} answers at ${at}`
+    : probe.kind === 'ollamad'
+      ? `the upstream at ${at} is another ollamad, not Ollama; --ollama should name this node's Ollama`
+      : `Ollama does not answer at ${at}; inference routes answer 502 until it runs`)
   const resumed = await puller.resumeInterrupted()
   if (resumed > 0) log.info(`resuming ${resumed} interrupted pull(s)`)
   return { url, store, puller, stop }

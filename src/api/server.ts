@@ -35,7 +35,8 @@ export function createApiServer (c: ApiComponents): ApiServer {
     res.on('close', () => { if (!res.writableFinished) ac.abort() })
     let url: URL
     try { url = new URL(req.url ?? '/', 'http://localhost') } catch { sendError(res, 400, 'invalid request URL'); return }
-    if (req.headers[FORWARDED_HEADER] === c.instanceId) {
+    const via = req.headers[FORWARDED_HEADER]
+    if (typeof via === 'string' && via.split(',').map(v => v.trim()).includes(c.instanceId)) {
       sendError(res, 508, 'request loop: this ollamad is its own upstream Ollama; set --ollama to Ollama\'s address')
       return
     }

@@ -13,18 +13,21 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 async function start (flags: StartFlags): Promise<void> {
   const cfg = daemonConfig(flags)
   const log = createLogger('ollamad')
+  // Handlers go in before the daemon starts, so a signal during start-up still stops it cleanly.
+  let signalled: string | undefined
+  let wake = (): void => {}
+  const stopRequested = new Promise<void>((resolve) => { wake = resolve })
+  const onSignal = (sig: string): void => {
+    if (signalled !== undefined) process.exit(130)
+    signalled = sig
+    wake()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
   const daemon = await startDaemon(cfg, { log })
-  await new Promise<void>((resolve) => {
-    let stopping = false
-    const onSignal = (sig: string): void => {
-      if (stopping) process.exit(130)
-      stopping = true
-      log.info(`${sig}: stopping (interrupted pulls resume at the next start)`)
-      daemon.stop().then(resolve, (e) => { log.error(errorMessage(e)); resolve() })
-    }
-    process.once('SIGINT', () => { onSignal('SIGINT') })
-    process.once('SIGTERM', () => { onSignal('SIGTERM') })
-  })
+  await stopRequested
+  log.info(`${signalled ?? 'signal'}: stopping (interrupted pulls resume at the next start)`)
+  try { await daemon.stop() } catch (e) { log.error(errorMessage(e)) }
   log.info('stopped')
 }
 

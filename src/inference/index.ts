@@ -1,2 +1,2 @@
-export { createOllamaUpstream, type OllamaUpstream, type UpstreamInit } from './upstream.js'
+export { createOllamaUpstream, type OllamaUpstream, type UpstreamInit, type UpstreamProbe } from './upstream.js'
 export * from './constants.js'

@@ -15,11 +15,13 @@ export interface UpstreamInit {
 export interface OllamaUpstream {
   url: URL
   forward: (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void>
-  /** Ollama's version, or undefined when it does not answer. */
+  /** What answers at the upstream URL: Ollama (with its version), this daemon, another ollamad, or nothing. */
+  probe: (signal?: AbortSignal) => Promise<UpstreamProbe>
+  /** Ollama's version, or undefined when Ollama does not answer there. */
   version: (signal?: AbortSignal) => Promise<string | undefined>
-  /** True when the upstream URL answers as this very daemon. */
-  isSelf: (signal?: AbortSignal) => Promise<boolean>
 }
+
+export type UpstreamProbe = { kind: 'ollama', version: string } | { kind: 'self' | 'ollamad' | 'down' }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'trailer'])
 
@@ -35,30 +37,33 @@ export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {
   const request = async (method: string, path: string, headers: http.OutgoingHttpHeaders, signal?: AbortSignal, body?: IncomingMessage): Promise<IncomingMessage> =>
     await new Promise((resolve, reject) => {
       const target = new URL(path, url)
-      const r = mod.request(target, { method, headers: { ...headers, host: url.host, [FORWARDED_HEADER]: init.instanceId }, agent, signal }, resolve)
+      // Every ollamad on the way adds its id, so a loop through several daemons is caught too.
+      const via = [headers[FORWARDED_HEADER], init.instanceId].filter(v => typeof v === 'string' && v !== '').join(', ')
+      const r = mod.request(target, { method, headers: { ...headers, host: url.host, [FORWARDED_HEADER]: via }, agent, signal }, resolve)
       r.on('error', (e) => { reject(unreachable(e)) })
       if (body === undefined) r.end()
       else pipeline(body, r).catch((e) => { r.destroy(e) })
     })
 
-  const version = async (signal?: AbortSignal): Promise<{ version?: string, self: boolean } | undefined> => {
+  const probe = async (signal?: AbortSignal): Promise<UpstreamProbe> => {
     try {
       const res = await request('GET', '/api/version', {}, AbortSignal.any([AbortSignal.timeout(3000), ...(signal !== undefined ? [signal] : [])]))
       const parts: Buffer[] = []
       for await (const c of res as AsyncIterable<Buffer>) parts.push(c)
-      const self = res.headers[INSTANCE_HEADER] === init.instanceId
+      const instance = res.headers[INSTANCE_HEADER]
+      if (instance !== undefined) return { kind: instance === init.instanceId ? 'self' : 'ollamad' }
       const v = JSON.parse(Buffer.concat(parts).toString('utf8')) as { version?: unknown }
-      return { version: typeof v.version === 'string' ? v.version : undefined, self }
-    } catch { return undefined }
+      return typeof v.version === 'string' ? { kind: 'ollama', version: v.version } : { kind: 'down' }
+    } catch { return { kind: 'down' } }
   }
 
   return {
     url,
+    probe,
     version: async (signal) => {
-      const v = await version(signal)
-      return v?.self === true ? undefined : v?.version
+      const p = await probe(signal)
+      return p.kind === 'ollama' ? p.version : undefined
     },
-    isSelf: async (signal) => (await version(signal))?.self === true,
     forward: async (req, res, signal) => {
       const headers: http.OutgoingHttpHeaders = {}
       for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) headers[k] = v
@@ -68,7 +73,7 @@ export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {
         throw new OllamadError('UPSTREAM_IS_SELF', `the upstream Ollama URL ${url.origin} points at this ollamad; start it with --ollama set to Ollama's own address`)
       }
       const out: http.OutgoingHttpHeaders = {}
-      for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v
+      for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && k !== INSTANCE_HEADER && v !== undefined) out[k] = v
       res.writeHead(up.statusCode ?? 502, out)
       res.flushHeaders()
       try {

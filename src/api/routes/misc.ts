@@ -1,4 +1,4 @@
-import { OLLAMA_API_VERSION } from '../../inference/index.js'
+import { FORWARDED_HEADER, OLLAMA_API_VERSION } from '../../inference/index.js'
 import { sendJson } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
@@ -10,7 +10,10 @@ export function addMiscRoutes (router: Router, c: ApiComponents): void {
   })
 
   // The local Ollama's version when it runs (clients compare it with their own), else the API version we follow.
-  router.add(['GET', 'HEAD'], '/api/version', async ({ res, signal }) => {
-    sendJson(res, 200, { version: (await c.upstream.version(signal)) ?? OLLAMA_API_VERSION })
+  // Another ollamad asking (it sends its id along) gets our own answer, so two daemons that
+  // name each other as upstream cannot recurse.
+  router.add(['GET', 'HEAD'], '/api/version', async ({ req, res, signal }) => {
+    const fromPeer = req.headers[FORWARDED_HEADER] !== undefined
+    sendJson(res, 200, { version: (fromPeer ? undefined : await c.upstream.version(signal)) ?? OLLAMA_API_VERSION })
   })
 }

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import net, { type AddressInfo } from 'node:net'
+import { Ollama } from 'ollama'
+import { startRegistry, pushModel, makeTinyModel, type RunningRegistry } from '../fixtures/registry.js'
+import { startDaemon, runCli, tempDir, type RunningDaemon } from '../fixtures/daemon.js'
+import { startOllamaStandin, type OllamaStandin } from '../fixtures/ollama-standin.js'
+
+async function freePort (): Promise<number> {
+  const srv = net.createServer()
+  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as AddressInfo
+  await new Promise<void>(resolve => srv.close(() => { resolve() }))
+  return port
+}
+
+describe('the daemon in front of Ollama', function () {
+  this.timeout(60_000)
+  let standin: OllamaStandin
+  const daemons: RunningDaemon[] = []
+  const start = async (opts: Parameters<typeof startDaemon>[0] = {}): Promise<RunningDaemon> => {
+    const d = await startDaemon(opts)
+    daemons.push(d)
+    return d
+  }
+  before(async () => { standin = await startOllamaStandin({ delayMs: 5 }) })
+  afterEach(async () => { for (const d of daemons.splice(0)) await d.kill('SIGKILL') })
+  after(async () => { await standin?.close() })
+
+  it('forwards generate to the local Ollama with the stream intact', async () => {
+    const d = await start({ ollama: standin.url })
+    const ollama = new Ollama({ host: d.url })
+    const parts: string[] = []
+    for await (const chunk of await ollama.generate({ model: 'm', prompt: 'hi', stream: true })) parts.push(chunk.response ?? '')
+    assert.deepEqual(parts, ['Hello', ' from', ' the', ' stand-in', ''])
+    const whole = await ollama.generate({ model: 'm', prompt: 'hi' })
+    assert.equal(whole.response, 'Hello from the stand-in')
+    assert.deepEqual(await ollama.ps(), { models: [] })
+    assert.equal(standin.requests.filter(r => r.path === '/api/generate').length, 2)
+  })
+
+  it('answers 502 with an error that says Ollama is not running', async () => {
+    const d = await start()
+    const res = await fetch(`${d.url}/api/chat`, { method: 'POST', body: '{"model":"m","messages":[]}' })
+    assert.equal(res.status, 502)
+    assert.match((await res.json() as { error: string }).error, /^Ollama is not reachable at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\); is it running\?$/)
+  })
+
+  it('never takes its upstream from OLLAMA_HOST', async () => {
+    const d = await start({ ollama: null, env: { OLLAMA_HOST: standin.url } })
+    assert.match(d.log(), /Ollama upstream http:\/\/127\.0\.0\.1:11434/)
+  })
+
+  it('refuses to start with itself as the upstream Ollama', async () => {
+    const port = await freePort()
+    await assert.rejects(start({ port, ollama: `http://localhost:${port}` }), /points? at|is this ollamad's own address/)
+  })
+
+  it('catches a forwarding loop through two daemons', async () => {
+    const portA = await freePort()
+    const b = await start({ ollama: `http://127.0.0.1:${portA}` })
+    await start({ port: portA, ollama: b.url })
+    const res = await fetch(`${b.url}/api/generate`, { method: 'POST', body: '{"model":"m"}' })
+    assert.equal(res.status, 508)
+    assert.match((await res.json() as { error: string }).error, /request loop/)
+  })
+
+  it('stops cleanly on SIGINT and SIGTERM', async () => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      const d = await start()
+      assert.equal(await d.kill(sig), 0, d.log())
+      assert.match(d.log(), /stopped/)
+    }
+  })
+
+  it('refuses a second daemon on the same state directory with one clear line', async () => {
+    const d = await start()
+    await assert.rejects(start({ dataDir: d.dataDir }), /in use by another ollamad/)
+  })
+})
+
+describe('the CLI', function () {
+  this.timeout(60_000)
+  let registry: RunningRegistry
+  let daemon: RunningDaemon
+  before(async () => {
+    registry = await startRegistry()
+    await pushModel(registry.url, 'library/cli', 'latest', makeTinyModel({ seed: 'cli' }))
+    daemon = await startDaemon({ args: ['--insecure-registry', registry.host] })
+  })
+  after(async () => {
+    await daemon?.kill()
+    await registry?.stop()
+  })
+
+  it('pulls with progress, lists, copies, shows and removes through the daemon', async () => {
+    const env = { OLLAMAD_HOST: daemon.host }
+    const model = `${registry.host}/library/cli`
+    const pull = await runCli(['pull', model], env)
+    assert.equal(pull.code, 0, pull.stderr)
+    assert.match(pull.stderr, /pulling [0-9a-f]{12}: 100% .*\n/)
+    assert.match(pull.stderr, /success/)
+    const list = await runCli(['list'], env)
+    assert.match(list.stdout, /^NAME\s+ID\s+SIZE\s+MODIFIED$/m)
+    assert.match(list.stdout, new RegExp(`^${model.replace(/\./g, '\\.')}:latest\\s+[0-9a-f]{12}\\s+\\d`, 'm'))
+    assert.equal((await runCli(['cp', model, 'other'], env)).code, 0)
+    const show = await runCli(['show', 'other', '--template'], env)
+    assert.match(show.stdout, /\{\{ \.Prompt \}\}/)
+    const rm = await runCli(['rm', 'other', '--host', daemon.host])
+    assert.equal(rm.code, 0)
+    assert.match(rm.stdout, /deleted 'other'/)
+  })
+
+  it('fails with one readable line and a non-zero exit', async () => {
+    const env = { OLLAMAD_HOST: daemon.host }
+    for (const args of [['show', 'missing'], ['pull', '../x'], ['rm', 'missing'], ['pull', `${registry.host}/library/none`]]) {
+      const r = await runCli(args, env)
+      assert.equal(r.code, 1, args.join(' '))
+      // Progress may come first; the failure itself is one line, the last.
+      const lines = r.stderr.trim().split('\n')
+      assert.equal(lines.filter(l => l.startsWith('Error:')).length, 1, r.stderr)
+      assert.match(lines[lines.length - 1] as string, /^Error: \S/)
+    }
+    const down = await runCli(['list', '--host', '127.0.0.1:9'])
+    assert.equal(down.code, 1)
+    assert.match(down.stderr, /^Error: could not reach ollamad at http:\/\/127\.0\.0\.1:9 .*ollamad start\n$/)
+  })
+
+  it('refuses bad start flags with one line', async () => {
+    const dir = await tempDir('flags')
+    for (const args of [['--max-download-rate', 'fast'], ['--host', '127.0.0.1:99999'], ['--concurrency', '0']]) {
+      const r = await runCli(['start', '--models', dir, '--data', dir, ...args])
+      assert.equal(r.code, 1, args.join(' '))
+      assert.match(r.stderr, /^Error: .+\n$/)
+    }
+  })
+})

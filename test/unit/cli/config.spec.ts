@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseHostPort, daemonConfig, daemonUrl, DEFAULT_API_PORT } from '../../../src/cli/config.js'
+
+describe('cli/config', () => {
+  describe('parseHostPort', () => {
+    it('reads host:port', () => {
+      assert.deepEqual(parseHostPort('127.0.0.1:11435'), { host: '127.0.0.1', port: 11435 })
+      assert.deepEqual(parseHostPort('gpu-node-1.local:8080'), { host: 'gpu-node-1.local', port: 8080 })
+    })
+
+    it('reads :port as 127.0.0.1:port', () => {
+      assert.deepEqual(parseHostPort(':8080'), { host: '127.0.0.1', port: 8080 })
+    })
+
+    it('reads a bracketed IPv6 address with and without a port', () => {
+      assert.deepEqual(parseHostPort('[::1]:9'), { host: '::1', port: 9 })
+      assert.deepEqual(parseHostPort('[fe80::1]'), { host: 'fe80::1', port: DEFAULT_API_PORT })
+    })
+
+    it('gives a bare host the default port, or the one asked for', () => {
+      assert.deepEqual(parseHostPort('host'), { host: 'host', port: 11435 })
+      assert.deepEqual(parseHostPort('host', 11434), { host: 'host', port: 11434 })
+    })
+
+    it('drops an http:// or https:// scheme and trailing slashes', () => {
+      assert.deepEqual(parseHostPort('http://h:1'), { host: 'h', port: 1 })
+      assert.deepEqual(parseHostPort('https://h:443/'), { host: 'h', port: 443 })
+      assert.deepEqual(parseHostPort('  0.0.0.0:80  '), { host: '0.0.0.0', port: 80 })
+    })
+
+    it('rejects a port that is not a number from 0 to 65535', () => {
+      for (const s of ['h:abc', 'h:65536', 'h:-1', 'h:1.5', '[::1]:99999']) {
+        assert.throws(() => parseHostPort(s), /bad port/, s)
+      }
+      assert.equal(parseHostPort('h:65535').port, 65535)
+    })
+
+    it('rejects hosts with characters no address has', () => {
+      for (const s of ['h h:1', 'a/b:1', 'h@x:1', 'user:pw@h:1']) {
+        assert.throws(() => parseHostPort(s), /invalid address/, s)
+      }
+    })
+
+    // BUG: src/cli/config.ts:21 turns the port text into a number with Number(), so an empty port
+    // ("h:" -> 0, a random port), exponent or hex forms ("h:1e3" -> 1000, "h:0x50" -> 80) and inner
+    // spaces are accepted. Ollama's envconfig.Host() only takes decimal digits (strconv.ParseInt)
+    // and otherwise falls back to the default port. Fix: require /^\d+$/ for the port text.
+    it.skip('rejects a port that is empty or not plain decimal digits', () => {
+      for (const s of ['h:', 'h:1e3', 'h:0x50', 'h: 80']) {
+        assert.throws(() => parseHostPort(s), /bad port/, s)
+      }
+    })
+
+    // BUG: src/cli/config.ts:19-23 splits an unbracketed IPv6 address at its last ':', so "::1"
+    // parses as host ":" port 1 (and "fe80::1" as host "fe80:" port 1). Ollama's envconfig.Host()
+    // accepts a bare IP ("::1" -> [::1]:11434). Fix: when the text has more than one ':' and no
+    // brackets, take it all as the host with the default port (or refuse it).
+    it.skip('reads an unbracketed IPv6 address as a host with the default port', () => {
+      assert.deepEqual(parseHostPort('::1'), { host: '::1', port: DEFAULT_API_PORT })
+      assert.deepEqual(parseHostPort('fe80::1'), { host: 'fe80::1', port: DEFAULT_API_PORT })
+    })
+  })
+
+  describe('daemonConfig', () => {
+    it('defaults to 127.0.0.1:11435, ~/.ollama/models, ~/.ollamad and Ollama at 127.0.0.1:11434', () => {
+      const cfg = daemonConfig({}, {})
+      assert.equal(cfg.host, '127.0.0.1')
+      assert.equal(cfg.port, 11435)
+      assert.equal(cfg.modelsDir, join(homedir(), '.ollama', 'models'))
+      assert.equal(cfg.dataDir, join(homedir(), '.ollamad'))
+      assert.equal(cfg.ollamaUrl, 'http://127.0.0.1:11434')
+      assert.deepEqual(cfg.insecureRegistries, [])
+      assert.equal(cfg.maxDownloadRate, undefined)
+      assert.equal(cfg.concurrency, undefined)
+    })
+
+    it('takes the models directory from $OLLAMA_MODELS, as Ollama does', () => {
+      assert.equal(daemonConfig({}, { OLLAMA_MODELS: '/srv/ollama/models' }).modelsDir, '/srv/ollama/models')
+    })
+
+    it('never takes the upstream or its own address from OLLAMA_HOST (clients point that at ollamad)', () => {
+      const cfg = daemonConfig({}, { OLLAMA_HOST: '0.0.0.0:11435' })
+      assert.equal(cfg.ollamaUrl, 'http://127.0.0.1:11434')
+      assert.equal(cfg.host, '127.0.0.1')
+      assert.equal(cfg.port, 11435)
+    })
+
+    it('lets flags override every default and the environment', () => {
+      const cfg = daemonConfig({
+        host: '0.0.0.0:8080',
+        models: '/data/models',
+        data: '/var/lib/ollamad',
+        ollama: 'gpu1:11434',
+        insecureRegistry: ['registry.lan:5000'],
+        maxDownloadRate: '10M/s',
+        concurrency: '8'
+      }, { OLLAMA_MODELS: '/elsewhere' })
+      assert.deepEqual(cfg, {
+        host: '0.0.0.0',
+        port: 8080,
+        modelsDir: '/data/models',
+        dataDir: '/var/lib/ollamad',
+        ollamaUrl: 'http://gpu1:11434',
+        insecureRegistries: ['registry.lan:5000'],
+        maxDownloadRate: 10_000_000,
+        concurrency: 8
+      })
+    })
+
+    it('resolves relative directories against the working directory', () => {
+      const cfg = daemonConfig({ models: 'rel/models', data: 'rel/data' }, {})
+      assert.equal(cfg.modelsDir, resolve('rel/models'))
+      assert.equal(cfg.dataDir, resolve('rel/data'))
+    })
+
+    it('keeps an upstream URL that has a scheme', () => {
+      assert.equal(daemonConfig({ ollama: 'https://ollama.lan' }, {}).ollamaUrl, 'https://ollama.lan')
+    })
+
+    it('parses --max-download-rate in binary units too', () => {
+      assert.equal(daemonConfig({ maxDownloadRate: '1.5GiB' }, {}).maxDownloadRate, 1.5 * 1024 ** 3)
+    })
+
+    it('refuses a download rate that is zero or not a size', () => {
+      assert.throws(() => daemonConfig({ maxDownloadRate: '0' }, {}), /above zero/)
+      assert.throws(() => daemonConfig({ maxDownloadRate: 'fast' }, {}), /invalid size/)
+    })
+
+    it('refuses a concurrency outside 1..64 or not whole', () => {
+      for (const c of ['0', '65', '2.5', 'many']) {
+        assert.throws(() => daemonConfig({ concurrency: c }, {}), /concurrency/, c)
+      }
+      assert.equal(daemonConfig({ concurrency: '64' }, {}).concurrency, 64)
+    })
+
+    it('refuses a bad --host', () => {
+      assert.throws(() => daemonConfig({ host: 'h:99999' }, {}), /bad port/)
+    })
+  })
+
+  describe('daemonUrl', () => {
+    it('defaults to http://127.0.0.1:11435', () => {
+      assert.equal(daemonUrl(undefined, {}), 'http://127.0.0.1:11435')
+    })
+
+    it('takes OLLAMAD_HOST when there is no flag', () => {
+      assert.equal(daemonUrl(undefined, { OLLAMAD_HOST: '10.0.0.5:9000' }), 'http://10.0.0.5:9000')
+    })
+
+    it('prefers the flag to OLLAMAD_HOST', () => {
+      assert.equal(daemonUrl('gpu2:7000', { OLLAMAD_HOST: '10.0.0.5:9000' }), 'http://gpu2:7000')
+    })
+
+    it('ignores OLLAMA_HOST, which names Ollama or ollamad depending on the client', () => {
+      assert.equal(daemonUrl(undefined, { OLLAMA_HOST: '10.9.9.9:1' }), 'http://127.0.0.1:11435')
+    })
+
+    it('keeps https and brackets an IPv6 host', () => {
+      assert.equal(daemonUrl('https://node.lan:8443', {}), 'https://node.lan:8443')
+      assert.equal(daemonUrl('[::1]:9', {}), 'http://[::1]:9')
+      assert.equal(daemonUrl(':8080', {}), 'http://127.0.0.1:8080')
+    })
+  })
+})

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict'
+import { createSharedTask } from '../../../src/transfer/shared-task.js'
+import { isOllamadError } from '../../../src/errors.js'
+
+interface Evt { key: string, n: number }
+
+/** A task whose progress and end the test drives by hand. */
+function controlled () {
+  let emit: (e: Evt) => void = () => { throw new Error('not started') }
+  let signal: AbortSignal | undefined
+  let finish: (v: string) => void = () => {}
+  let fail: (e: Error) => void = () => {}
+  let runs = 0
+  let settled = 0
+  const task = createSharedTask<string, Evt>(async (em, sig) => {
+    runs++
+    emit = em
+    signal = sig
+    return await new Promise<string>((resolve, reject) => {
+      finish = resolve
+      fail = reject
+      sig.addEventListener('abort', () => { reject(sig.reason) }, { once: true })
+    })
+  }, e => e.key, () => { settled++ })
+  return {
+    task,
+    emit: (e: Evt) => { emit(e) },
+    signal: () => signal,
+    finish: (v: string) => { finish(v) },
+    fail: (e: Error) => { fail(e) },
+    runs: () => runs,
+    settled: () => settled
+  }
+}
+
+const aborted = (e: unknown): boolean => { assert.ok(isOllamadError(e, 'ABORTED'), String(e)); return true }
+const tick = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+describe('transfer/shared-task', () => {
+  it('runs the work once for two joiners and gives both its result', async () => {
+    const c = controlled()
+    const first = c.task.join(undefined)
+    const second = c.task.join(undefined)
+    c.finish('done')
+    assert.deepEqual(await Promise.all([first, second]), ['done', 'done'])
+    assert.equal(c.runs(), 1)
+    assert.equal(c.settled(), 1)
+  })
+
+  it('sends every event to every joiner', async () => {
+    const c = controlled()
+    const seenA: Evt[] = []
+    const seenB: Evt[] = []
+    const a = c.task.join(e => seenA.push(e))
+    const b = c.task.join(e => seenB.push(e))
+    c.emit({ key: 'x', n: 1 })
+    c.emit({ key: 'y', n: 1 })
+    c.finish('ok')
+    await Promise.all([a, b])
+    assert.deepEqual(seenA, [{ key: 'x', n: 1 }, { key: 'y', n: 1 }])
+    assert.deepEqual(seenB, seenA)
+  })
+
+  it('gives a late joiner the latest event of each key first, then the new ones', async () => {
+    const c = controlled()
+    const early = c.task.join(() => {})
+    c.emit({ key: 'a', n: 1 })
+    c.emit({ key: 'b', n: 1 })
+    c.emit({ key: 'a', n: 2 })
+    const seen: Evt[] = []
+    const late = c.task.join(e => seen.push(e))
+    assert.deepEqual(seen, [{ key: 'b', n: 1 }, { key: 'a', n: 2 }])
+    c.emit({ key: 'b', n: 2 })
+    c.finish('ok')
+    await Promise.all([early, late])
+    assert.deepEqual(seen, [{ key: 'b', n: 1 }, { key: 'a', n: 2 }, { key: 'b', n: 2 }])
+  })
+
+  it('lets one joiner leave without touching the work or the other joiner', async () => {
+    const c = controlled()
+    const acA = new AbortController()
+    const seenB: Evt[] = []
+    const a = c.task.join(() => {}, acA.signal)
+    const b = c.task.join(e => seenB.push(e), new AbortController().signal)
+    acA.abort()
+    await assert.rejects(a, aborted)
+    assert.equal(c.signal()?.aborted, false)
+    c.emit({ key: 'k', n: 1 })
+    c.finish('still here')
+    assert.equal(await b, 'still here')
+    assert.deepEqual(seenB, [{ key: 'k', n: 1 }])
+  })
+
+  it('aborts the work only once every joiner\'s signal has fired', async () => {
+    const c = controlled()
+    const acA = new AbortController()
+    const acB = new AbortController()
+    const a = c.task.join(undefined, acA.signal)
+    const b = c.task.join(undefined, acB.signal)
+    acA.abort()
+    await assert.rejects(a, aborted)
+    assert.equal(c.signal()?.aborted, false)
+    acB.abort()
+    await assert.rejects(b, aborted)
+    assert.equal(c.signal()?.aborted, true)
+    await assert.rejects(c.task.done, aborted)
+    await tick()
+    assert.equal(c.settled(), 1)
+  })
+
+  it('refuses a joiner whose signal has already fired, without counting it', async () => {
+    const c = controlled()
+    const ac = new AbortController()
+    ac.abort()
+    await assert.rejects(c.task.join(undefined, ac.signal), aborted)
+    assert.equal(c.signal()?.aborted, false)
+    const live = c.task.join(undefined)
+    c.finish('ok')
+    assert.equal(await live, 'ok')
+  })
+
+  it('passes the work\'s failure to every joiner', async () => {
+    const c = controlled()
+    const a = c.task.join(undefined)
+    const b = c.task.join(undefined)
+    c.fail(new Error('registry said no'))
+    await assert.rejects(a, /registry said no/)
+    await assert.rejects(b, /registry said no/)
+    assert.equal(c.settled(), 1)
+  })
+
+  it('stops sending events to a joiner that has left', async () => {
+    const c = controlled()
+    const acA = new AbortController()
+    const seenA: Evt[] = []
+    const a = c.task.join(e => seenA.push(e), acA.signal)
+    const b = c.task.join(undefined)
+    c.emit({ key: 'k', n: 1 })
+    acA.abort()
+    await assert.rejects(a, aborted)
+    c.emit({ key: 'k', n: 2 })
+    c.finish('ok')
+    await b
+    assert.deepEqual(seenA, [{ key: 'k', n: 1 }])
+  })
+})
