@@ -80,6 +80,15 @@ describe('cli/config', () => {
       assert.equal(daemonConfig({}, { OLLAMA_MODELS: '/srv/ollama/models' }).modelsDir, '/srv/ollama/models')
     })
 
+    // BUG: src/cli/config.ts:45 uses `env.OLLAMA_MODELS` even when it is set but empty, and
+    // resolve('') is the working directory, so `OLLAMA_MODELS=` makes ollamad create blobs/,
+    // manifests/ and .ollamad/ in whatever directory it was started from. Ollama's
+    // envconfig.Models() falls back to ~/.ollama/models when the value is empty. Fix: treat an
+    // empty (or whitespace-only) OLLAMA_MODELS as unset.
+    it.skip('treats an empty OLLAMA_MODELS as unset, as Ollama does', () => {
+      assert.equal(daemonConfig({}, { OLLAMA_MODELS: '' }).modelsDir, join(homedir(), '.ollama', 'models'))
+    })
+
     it('never takes the upstream or its own address from OLLAMA_HOST (clients point that at ollamad)', () => {
       const cfg = daemonConfig({}, { OLLAMA_HOST: '0.0.0.0:11435' })
       assert.equal(cfg.ollamaUrl, 'http://127.0.0.1:11434')

@@ -1,0 +1,92 @@
+// npm run bench:pull — pulls a 1 GiB model from a local docker-registry through ollamad and,
+// in the same run, fetches the same blob with curl and hashes it with sha256sum. Prints both
+// times, their ratio (target: ollamad >= 0.9x the speed of curl + sha256) and ollamad's peak RSS.
+import '../src/polyfill.js'
+import { spawnSync } from 'node:child_process'
+import { createCipheriv, createHash } from 'node:crypto'
+import { open, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { startRegistry, pushModel } from '../test/fixtures/registry.js'
+import { startDaemon, tempDir } from '../test/fixtures/daemon.js'
+
+const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+
+async function writeRandomFile (path: string, size: number): Promise<string> {
+  const fh = await open(path, 'w')
+  const hash = createHash('sha256')
+  const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 7), Buffer.alloc(16))
+  const zero = Buffer.alloc(8 * 1024 * 1024)
+  for (let done = 0; done < size;) {
+    const n = Math.min(zero.byteLength, size - done)
+    const chunk = cipher.update(zero.subarray(0, n))
+    hash.update(chunk)
+    await fh.write(chunk)
+    done += n
+  }
+  await fh.close()
+  return `sha256:${hash.digest('hex')}`
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+
+async function peakRssMiB (pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN)
+  return kb / 1024
+}
+
+async function main (): Promise<void> {
+  const work = await tempDir('bench')
+  const registry = await startRegistry()
+  try {
+    const blobPath = join(work, 'model.bin')
+    const digest = await writeRandomFile(blobPath, SIZE)
+    const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
+    await pushModel(registry.url, 'library/bench', 'latest', { config, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path: blobPath, size: SIZE, digest } }] })
+    await rm(blobPath)
+    const blobUrl = `${registry.url}/v2/library/bench/blobs/${digest}`
+    const curlTimes: number[] = []
+    const ollamadTimes: number[] = []
+    const rss: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      // Baseline: one stream to a file, then one pass of sha256sum over it.
+      const out = join(work, 'curl.bin')
+      let t = process.hrtime.bigint()
+      const curl = spawnSync('curl', ['-sf', '-o', out, blobUrl])
+      const sum = spawnSync('sha256sum', [out], { encoding: 'utf8' })
+      curlTimes.push(Number(process.hrtime.bigint() - t) / 1e9)
+      if (curl.status !== 0 || !sum.stdout.startsWith(digest.slice(7))) throw new Error(`curl baseline failed: ${curl.stderr.toString()}${sum.stdout}`)
+      await rm(out)
+
+      const daemon = await startDaemon({ args: ['--insecure-registry', registry.host] })
+      try {
+        t = process.hrtime.bigint()
+        const res = await fetch(`${daemon.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model: `${registry.host}/library/bench`, stream: false }) })
+        const body = await res.text()
+        ollamadTimes.push(Number(process.hrtime.bigint() - t) / 1e9)
+        if (res.status !== 200) throw new Error(`pull failed: ${body}`)
+        rss.push(await peakRssMiB(daemon.proc.pid as number))
+      } finally {
+        await daemon.kill('SIGKILL')
+        await rm(daemon.modelsDir, { recursive: true, force: true })
+        await rm(daemon.dataDir, { recursive: true, force: true })
+      }
+      console.log(`round ${round + 1}: curl+sha256 ${curlTimes[round]?.toFixed(2)} s, ollamad ${ollamadTimes[round]?.toFixed(2)} s, peak RSS ${rss[round]?.toFixed(0)} MiB`)
+    }
+    const c = median(curlTimes)
+    const o = median(ollamadTimes)
+    const mib = SIZE / 1024 / 1024
+    console.log(`blob: ${mib} MiB, rounds: ${ROUNDS} (medians)`)
+    console.log(`curl + sha256sum: ${c.toFixed(2)} s (${(mib / c).toFixed(0)} MiB/s)`)
+    console.log(`ollamad pull:     ${o.toFixed(2)} s (${(mib / o).toFixed(0)} MiB/s)`)
+    console.log(`speed ratio ollamad / (curl + sha256): ${(c / o).toFixed(2)}x (target >= 0.90)`)
+    console.log(`ollamad peak RSS: ${Math.max(...rss).toFixed(0)} MiB (target < 150)`)
+  } finally {
+    await registry.stop()
+    await rm(work, { recursive: true, force: true })
+    await rm(registry.dir, { recursive: true, force: true })
+  }
+}
+
+await main()
