@@ -57,7 +57,7 @@ export function renderModelfile (p: ModelfileParts): string {
   for (const [k, v] of Object.entries(p.params)) {
     for (const item of Array.isArray(v) ? v : [v]) out.push(`PARAMETER ${k} ${quote(typeof item === 'number' ? goFloat(item) : String(item))}`)
   }
-  for (const l of p.licenses) out.push(`LICENSE """${l}"""`)
+  for (const l of p.licenses) out.push(`LICENSE ${quote(l)}`)
   for (const m of p.messages) out.push(`MESSAGE ${m.role} ${quote(m.content)}`)
   return out.join('\n') + '\n'
 }

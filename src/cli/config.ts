@@ -9,21 +9,21 @@ export const DEFAULT_OLLAMA_URL = 'http://127.0.0.1:11434'
 
 /** Parses `HOST[:PORT]`, `:PORT` or `[v6]:PORT`, the forms OLLAMA_HOST takes. */
 export function parseHostPort (s: string, defaultPort = DEFAULT_API_PORT): { host: string, port: number } {
-  let rest = s.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '')
+  const rest = s.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '')
   let host = rest
-  let port = defaultPort
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest)
+  let portText: string | undefined
+  const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(rest)
   if (v6 !== null) {
     host = v6[1] as string
-    if (v6[2] !== undefined) port = Number(v6[2])
-  } else if (rest.includes(':')) {
-    const i = rest.lastIndexOf(':')
-    host = rest.slice(0, i)
-    port = Number(rest.slice(i + 1))
-    rest = host
+    portText = v6[2]
+  } else if (rest.split(':').length === 2) {
+    // One colon separates host and port; several without brackets are a bare IPv6 address.
+    [host, portText] = rest.split(':') as [string, string]
   }
+  if (portText !== undefined && !/^\d{1,5}$/.test(portText)) throw new Error(`invalid address ${JSON.stringify(s)}: bad port`)
+  const port = portText !== undefined ? Number(portText) : defaultPort
   if (host === '') host = DEFAULT_API_HOST
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid address ${JSON.stringify(s)}: bad port`)
+  if (port > 65535) throw new Error(`invalid address ${JSON.stringify(s)}: bad port`)
   if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new Error(`invalid address ${JSON.stringify(s)}`)
   return { host, port }
 }
@@ -41,7 +41,8 @@ export interface StartFlags {
 /** Flags over defaults. The upstream never comes from OLLAMA_HOST: clients point that at us. */
 export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   const { host, port } = parseHostPort(flags.host ?? `${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`)
-  const models = flags.models ?? env.OLLAMA_MODELS ?? join(homedir(), '.ollama', 'models')
+  // An empty OLLAMA_MODELS means unset, as in Ollama (resolving '' would be the current folder).
+  const models = flags.models ?? (env.OLLAMA_MODELS !== undefined && env.OLLAMA_MODELS !== '' ? env.OLLAMA_MODELS : join(homedir(), '.ollama', 'models'))
   const concurrency = flags.concurrency !== undefined ? Number(flags.concurrency) : undefined
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new Error('--concurrency must be a whole number from 1 to 64')
   const rate = flags.maxDownloadRate !== undefined ? parseSize(flags.maxDownloadRate) : undefined

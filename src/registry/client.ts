@@ -109,7 +109,10 @@ export function createRegistryClient (components: RegistryComponents = {}, init:
 
   const fail = async (res: IncomingMessage, what: string): Promise<never> => {
     const msg = await registryMessage(res)
-    throw new OllamadError('REGISTRY_ERROR', `${what}: registry answered ${res.statusCode ?? 0}${msg !== '' ? `: ${msg}` : ''}`)
+    const status = res.statusCode ?? 0
+    // A 4xx other than timeout or throttling will not change on retry.
+    const code = status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'REGISTRY_DENIED' : 'REGISTRY_ERROR'
+    throw new OllamadError(code, `${what}: registry answered ${status}${msg !== '' ? `: ${msg}` : ''}`)
   }
 
   return {

@@ -12,7 +12,7 @@ export interface HttpRequest {
   headers?: Record<string, string>
   body?: Uint8Array | AsyncIterable<Uint8Array>
   signal?: AbortSignal
-  /** Abort when the response headers take longer than this. */
+  /** Abort when the socket is idle this long (waiting for headers or inside the body). */
   timeoutMs?: number
 }
 

@@ -36,7 +36,8 @@ function parseLayer (v: unknown, where: string): Layer {
     throw invalid(`${where} has an invalid size`)
   }
   const layer: Layer = { mediaType: o.mediaType, digest: parseDigest(o.digest), size: o.size }
-  if (typeof o.from === 'string') layer.from = o.from
+  // Go omits an empty `from`; keeping it would change the bytes we write.
+  if (typeof o.from === 'string' && o.from !== '') layer.from = o.from
   return layer
 }
 
@@ -67,7 +68,7 @@ export function parseManifest (bytes: Uint8Array): Manifest {
 
 /** Serialises a manifest the way Ollama's create writes it (Go JSON, fixed key order, newline). */
 export function serializeManifest (m: Manifest): Uint8Array {
-  const layer = (l: Layer): Record<string, unknown> => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.from !== undefined ? { from: l.from } : {}) })
+  const layer = (l: Layer): Record<string, unknown> => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.from !== undefined && l.from !== '' ? { from: l.from } : {}) })
   return Buffer.from(goJsonLine({
     schemaVersion: m.schemaVersion,
     mediaType: m.mediaType,

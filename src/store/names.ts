@@ -40,7 +40,8 @@ function isValidPart (kind: Part, s: string): boolean {
 export function parseModelName (input: unknown): ModelName {
   if (typeof input !== 'string' || input.length === 0) throw new OllamadError('INVALID_NAME', 'invalid model name')
   let s = input
-  if (s.length > 600) throw bad(input)
+  // Parts are bounded one by one below; this only keeps absurd inputs from being scanned.
+  if (s.length > 1024) throw bad(input)
   let tag: string | undefined
   // '/' is not legal in a tag, so a ':' after the last '/' starts the tag.
   if (s.lastIndexOf(':') > s.lastIndexOf('/')) {
@@ -84,8 +85,8 @@ export function isValidModelName (input: unknown): boolean {
 
 /** The shortest display form, as Ollama lists names: defaults left out, tag kept. */
 export function displayName (n: ModelName): string {
-  if (n.host === DEFAULT_HOST) {
-    if (n.namespace === DEFAULT_NAMESPACE) return `${n.model}:${n.tag}`
+  if (n.host.toLowerCase() === DEFAULT_HOST) {
+    if (n.namespace.toLowerCase() === DEFAULT_NAMESPACE) return `${n.model}:${n.tag}`
     return `${n.namespace}/${n.model}:${n.tag}`
   }
   return `${n.host}/${n.namespace}/${n.model}:${n.tag}`

@@ -84,6 +84,12 @@ export async function createStore (components: StoreComponents, init: StoreInit)
   const snapshotKey = (m: Map<string, ModelEntry>): string =>
     [...m.entries()].map(([k, e]) => `${k}=${e.digest}@${e.modifiedAt.getTime()}`).sort().join('\n')
 
+  /** Tells listeners about a change the store made itself, and lets the scan confirm it. */
+  const notify = (): void => {
+    for (const l of listeners) l([...models.values()])
+    scheduleRescan()
+  }
+
   let scanning: Promise<void> | undefined
   const rescan = async (): Promise<void> => {
     if (scanning !== undefined) return await scanning
@@ -213,31 +219,36 @@ export async function createStore (components: StoreComponents, init: StoreInit)
     publish: async (name, manifestBytes, staged) => await lock.run(async () => {
       const manifest = parseManifest(manifestBytes)
       const stagedBy = new Map(staged.map(p => [p.digest as string, p]))
+      // Decide where every blob comes from before moving any, so a missing one moves nothing.
+      const moves: Array<{ from: string, to: string, partial?: PartialBlob }> = []
       for (const layer of manifestBlobs(manifest)) {
         const p = stagedBy.get(layer.digest)
-        if (p !== undefined) {
-          await p.close()
-          // A pull of another model that shares this layer may have published it already.
-          const moved = await rename(p.path, layout.blob(layer.digest)).then(() => true, () => false)
-          await p.discard()
-          if (moved || await store.hasBlob(layer.digest, layer.size)) continue
+        if (p !== undefined && await stat(p.path).then(s => s.size === layer.size, () => false)) {
+          moves.push({ from: p.path, to: layout.blob(layer.digest), partial: p })
+          continue
         }
+        // A pull of another model that shares this layer may have published it already.
         if (await store.hasBlob(layer.digest, layer.size)) continue
         const up = uploadPath(layer.digest)
-        const upSize = await stat(up).then(s => s.size, () => -1)
-        if (upSize === layer.size) {
-          await rename(up, layout.blob(layer.digest))
+        if (await stat(up).then(s => s.size === layer.size, () => false)) {
+          moves.push({ from: up, to: layout.blob(layer.digest) })
           continue
         }
         throw new OllamadError('BLOB_NOT_FOUND', `blob ${layer.digest} is missing`)
       }
+      for (const m of moves) {
+        await m.partial?.close()
+        await rename(m.from, m.to)
+        await m.partial?.discard()
+      }
+      for (const p of staged) if (!moves.some(m => m.partial === p)) await p.discard()
       const previous = await readManifestFile(layout.manifest(name), name)
       await writeAtomic(layout.manifest(name), manifestBytes)
       const entry = await readManifestFile(layout.manifest(name), name)
       if (entry === undefined) throw new OllamadError('INTERNAL', `manifest for ${name.model} could not be read back`)
       models.set(nameKey(name), entry)
       const pruned = previous !== undefined && previous.digest !== entry.digest ? await pruneUnreferenced(manifestBlobs(previous.manifest).map(l => l.digest)) : 0
-      scheduleRescan()
+      notify()
       return { entry, pruned }
     }),
     remove: async (name) => await lock.run(async () => {
@@ -248,7 +259,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       await pruneEmptyDirs(dirname(path))
       await pruneUnreferenced(manifestBlobs(entry.manifest).map(l => l.digest))
       models.delete(nameKey(name))
-      scheduleRescan()
+      notify()
     }),
     copy: async (from, to) => await lock.run(async () => {
       const src = await readFile(layout.manifest(from)).catch(() => undefined)
@@ -257,7 +268,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       await writeAtomic(layout.manifest(to), src)
       const entry = await readManifestFile(layout.manifest(to), to)
       if (entry !== undefined) models.set(nameKey(to), entry)
-      scheduleRescan()
+      notify()
     }),
     rescan,
     onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },

@@ -28,7 +28,7 @@ export interface RegistryFetchInit {
 
 /** Errors that no retry can fix. */
 const fatal = (e: unknown): boolean =>
-  isOllamadError(e) && ['ABORTED', 'BLOB_NOT_FOUND', 'REGISTRY_AUTH', 'SIZE_LIMIT'].includes(e.code)
+  isOllamadError(e) && ['ABORTED', 'BLOB_NOT_FOUND', 'REGISTRY_AUTH', 'REGISTRY_DENIED', 'SIZE_LIMIT'].includes(e.code)
 
 /**
  * Fills the partial's missing chunks from the registry with parallel Range requests, one chunk
@@ -59,6 +59,14 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       res.destroy()
       mode = 'whole'
       throw new OllamadError('REGISTRY_ERROR', 'registry ignores Range requests')
+    }
+    const contentRange = res.headers['content-range']
+    if (res.statusCode === 206 && contentRange !== undefined) {
+      const m = /^bytes (\d+)-(\d+)\//.exec(contentRange)
+      if (m === null || Number(m[1]) !== start || Number(m[2]) !== end - 1) {
+        res.destroy()
+        throw new OllamadError('REGISTRY_ERROR', `registry answered range ${contentRange} for bytes ${start}-${end - 1}`)
+      }
     }
     const length = Number(res.headers['content-length'])
     if (Number.isFinite(length) && length !== end - start) {

@@ -89,7 +89,7 @@ describe('the CLI', function () {
   })
   after(async () => {
     await daemon?.kill()
-    await registry?.stop()
+    await registry?.dispose()
   })
 
   it('pulls with progress, lists, copies, shows and removes through the daemon', async () => {

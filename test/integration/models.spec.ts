@@ -27,7 +27,7 @@ describe('model management through the Ollama API', function () {
   })
   after(async () => {
     await daemon?.kill()
-    await registry?.stop()
+    await registry?.dispose()
   })
 
   it('copies a model as the same manifest bytes under a new name', async () => {

@@ -23,7 +23,7 @@ describe('pull from a real registry through the Ollama API', function () {
   })
   after(async () => {
     await daemon?.kill()
-    await registry?.stop()
+    await registry?.dispose()
   })
 
   it('streams Ollama\'s progress lines and writes the model in Ollama\'s layout', async () => {

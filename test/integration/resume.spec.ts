@@ -51,7 +51,7 @@ describe('pull: sharing, interruption and resume', function () {
   afterEach(async () => { for (const d of daemons.splice(0)) await d.kill('SIGKILL') })
   after(async () => {
     await proxy?.close()
-    await registry?.stop()
+    await registry?.dispose()
   })
 
   it('serves two concurrent pulls of one model from one download, both with progress', async () => {

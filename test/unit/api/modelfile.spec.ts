@@ -108,12 +108,7 @@ describe('api/modelfile', () => {
       const text = renderModelfile({ name: 'm:latest', adapters: [], projectors: [], params: { stop: ['\n\n'] }, licenses: [], messages: [] })
       assert.ok(text.endsWith('PARAMETER stop "\n\n"\n'), JSON.stringify(text))
     })
-
-    // BUG: src/api/modelfile.ts:61 always wraps a license in """...""", but Ollama's
-    // parser.Command.String() writes `LICENSE ` + quote(license) like TEMPLATE and SYSTEM: a
-    // one-line license is unquoted, and a multi-line one without '"' gets plain double quotes.
-    // Fix: `out.push(\`LICENSE ${quote(l)}\`)`.
-    it.skip('quotes a license with Ollama\'s quote rule, like TEMPLATE and SYSTEM', () => {
+    it('quotes a license with Ollama\'s quote rule, like TEMPLATE and SYSTEM', () => {
       const text = renderModelfile({ name: 'm:latest', adapters: [], projectors: [], params: {}, licenses: ['MIT', 'line one\nline two'], messages: [] })
       assert.ok(text.endsWith('LICENSE MIT\nLICENSE "line one\nline two"\n'), JSON.stringify(text))
     })
