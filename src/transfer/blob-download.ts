@@ -5,7 +5,7 @@ import type { RegistryClient } from '../registry/index.js'
 import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
 import { digestHex } from '../store/index.js'
 import { createInOrderHasher } from './hasher.js'
-import { fetchFromRegistry } from './registry-source.js'
+import { fetchFromRegistry, type FetchTuning } from './registry-source.js'
 import { throttle } from '../util/throttle.js'
 import { PROGRESS_INTERVAL_MS } from './constants.js'
 
@@ -16,15 +16,10 @@ export interface BlobDownloadComponents {
   limiter: RateLimiter
 }
 
-export interface BlobDownloadOptions {
+export interface BlobDownloadOptions extends FetchTuning {
   name: ModelName
   layer: Layer
   insecure?: boolean
-  concurrency: number
-  stallTimeoutMs: number
-  retries: number
-  backoffBaseMs: number
-  backoffMaxMs: number
   signal?: AbortSignal
   onProgress: (completed: number, total: number) => void
 }
@@ -42,18 +37,11 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     const report = throttle(c.clock, PROGRESS_INTERVAL_MS, () => { o.onProgress(partial.bytesDone(), o.layer.size) })
     o.onProgress(partial.bytesDone(), o.layer.size)
     await fetchFromRegistry({
+      ...o,
       registry: c.registry,
       clock: c.clock,
       limiter: c.limiter,
-      name: o.name,
       partial,
-      insecure: o.insecure,
-      concurrency: o.concurrency,
-      stallTimeoutMs: o.stallTimeoutMs,
-      retries: o.retries,
-      backoffBaseMs: o.backoffBaseMs,
-      backoffMaxMs: o.backoffMaxMs,
-      signal: o.signal,
       onBytes: report,
       onChunk: () => { hasher.kick() }
     }).finally(() => { report.cancel() })

@@ -8,18 +8,22 @@ import { chunkRange } from './chunks.js'
 /** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
 const PROGRESS_FLUSH_MS = 250
 
-export interface RegistryFetchInit {
+/** How hard a download tries: parallel requests, stall detection, retries and backoff. */
+export interface FetchTuning {
+  concurrency: number
+  stallTimeoutMs: number
+  retries: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+}
+
+export interface RegistryFetchInit extends FetchTuning {
   registry: RegistryClient
   clock: Clock
   limiter: RateLimiter
   name: ModelName
   partial: PartialBlob
   insecure?: boolean
-  concurrency: number
-  stallTimeoutMs: number
-  retries: number
-  backoffBaseMs: number
-  backoffMaxMs: number
   signal?: AbortSignal
   /** Called as bytes land (the partial's bytesDone has the count). */
   onBytes: () => void
