@@ -10,9 +10,10 @@ export interface ProgressView { update: (line: Record<string, unknown>) => void,
 
 export function createProgressView (out: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): ProgressView {
   const tty = out.isTTY === true
-  const order: string[] = []
+  // Bars and status lines in the order they first appeared, as `ollama pull` shows them.
+  const order: Array<{ digest: string } | { status: string }> = []
   const bars = new Map<string, Bar>()
-  const statuses: string[] = []
+  let lastStatus = ''
   let drawn = 0
   let lastPrinted = ''
 
@@ -28,7 +29,7 @@ export function createProgressView (out: NodeJS.WriteStream = process.stderr, no
   }
 
   const draw = (): void => {
-    const lines = [...order.map(d => render(bars.get(d) as Bar)), ...statuses]
+    const lines = order.map(i => 'digest' in i ? render(bars.get(i.digest) as Bar) : i.status)
     if (drawn > 0) out.write(`\x1b[${drawn}A`)
     for (const l of lines) out.write(`\x1b[2K${l}\n`)
     drawn = lines.length
@@ -43,14 +44,15 @@ export function createProgressView (out: NodeJS.WriteStream = process.stderr, no
         if (b === undefined) {
           b = { status, total: line.total, completed: 0, samples: [] }
           bars.set(digest, b)
-          order.push(digest)
+          order.push({ digest })
         }
         b.completed = typeof line.completed === 'number' ? line.completed : 0
         b.total = line.total
         b.samples.push([now(), b.completed])
         while (b.samples.length > 2 && now() - (b.samples[0] as [number, number])[0] > 5000) b.samples.shift()
-      } else if (statuses[statuses.length - 1] !== status) {
-        statuses.push(status)
+      } else if (lastStatus !== status) {
+        lastStatus = status
+        order.push({ status })
       }
       if (tty) { draw(); return }
       const text = digest !== undefined ? `${status}` : status
