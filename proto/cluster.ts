@@ -1,0 +1,2160 @@
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface NodeRecord {
+  peerId: string
+  incarnation: bigint
+  sequence: bigint
+  name: string
+  addrs: string[]
+  apiUrl: string
+  version: string
+  diskTotal: bigint
+  diskFree: bigint
+  gpus: Gpu[]
+  loaded: LoadedModel[]
+  models: HeldModel[]
+  blobs: HeldBlob[]
+  writtenAt: bigint
+  ollamaUp: boolean
+}
+
+export namespace NodeRecord {
+  let _codec: Codec<NodeRecord>
+
+  export const codec = (): Codec<NodeRecord> => {
+    if (_codec == null) {
+      _codec = message<NodeRecord>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(10)
+          w.string(obj.peerId)
+        }
+
+        if ((obj.incarnation != null && obj.incarnation !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.incarnation)
+        }
+
+        if ((obj.sequence != null && obj.sequence !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.sequence)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(34)
+          w.string(obj.name)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(42)
+            w.string(value)
+          }
+        }
+
+        if ((obj.apiUrl != null && obj.apiUrl !== '')) {
+          w.uint32(50)
+          w.string(obj.apiUrl)
+        }
+
+        if ((obj.version != null && obj.version !== '')) {
+          w.uint32(58)
+          w.string(obj.version)
+        }
+
+        if ((obj.diskTotal != null && obj.diskTotal !== 0n)) {
+          w.uint32(64)
+          w.uint64(obj.diskTotal)
+        }
+
+        if ((obj.diskFree != null && obj.diskFree !== 0n)) {
+          w.uint32(72)
+          w.uint64(obj.diskFree)
+        }
+
+        if (obj.gpus != null && obj.gpus.length > 0) {
+          for (const value of obj.gpus) {
+            w.uint32(82)
+            Gpu.codec().encode(value, w)
+          }
+        }
+
+        if (obj.loaded != null && obj.loaded.length > 0) {
+          for (const value of obj.loaded) {
+            w.uint32(90)
+            LoadedModel.codec().encode(value, w)
+          }
+        }
+
+        if (obj.models != null && obj.models.length > 0) {
+          for (const value of obj.models) {
+            w.uint32(98)
+            HeldModel.codec().encode(value, w)
+          }
+        }
+
+        if (obj.blobs != null && obj.blobs.length > 0) {
+          for (const value of obj.blobs) {
+            w.uint32(106)
+            HeldBlob.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.writtenAt != null && obj.writtenAt !== 0n)) {
+          w.uint32(112)
+          w.uint64(obj.writtenAt)
+        }
+
+        if ((obj.ollamaUp != null && obj.ollamaUp !== false)) {
+          w.uint32(120)
+          w.bool(obj.ollamaUp)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: '',
+          incarnation: 0n,
+          sequence: 0n,
+          name: '',
+          addrs: [],
+          apiUrl: '',
+          version: '',
+          diskTotal: 0n,
+          diskFree: 0n,
+          gpus: [],
+          loaded: [],
+          models: [],
+          blobs: [],
+          writtenAt: 0n,
+          ollamaUp: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 2: {
+              obj.incarnation = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.sequence = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.name = reader.string()
+              break
+            }
+            case 5: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.string())
+              break
+            }
+            case 6: {
+              obj.apiUrl = reader.string()
+              break
+            }
+            case 7: {
+              obj.version = reader.string()
+              break
+            }
+            case 8: {
+              obj.diskTotal = reader.uint64()
+              break
+            }
+            case 9: {
+              obj.diskFree = reader.uint64()
+              break
+            }
+            case 10: {
+              if (opts.limits?.gpus != null && obj.gpus.length === opts.limits.gpus) {
+                throw new MaxLengthError('Decode error - repeated field "gpus" had too many elements')
+              }
+
+              obj.gpus.push(Gpu.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.gpus$
+              }))
+              break
+            }
+            case 11: {
+              if (opts.limits?.loaded != null && obj.loaded.length === opts.limits.loaded) {
+                throw new MaxLengthError('Decode error - repeated field "loaded" had too many elements')
+              }
+
+              obj.loaded.push(LoadedModel.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.loaded$
+              }))
+              break
+            }
+            case 12: {
+              if (opts.limits?.models != null && obj.models.length === opts.limits.models) {
+                throw new MaxLengthError('Decode error - repeated field "models" had too many elements')
+              }
+
+              obj.models.push(HeldModel.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.models$
+              }))
+              break
+            }
+            case 13: {
+              if (opts.limits?.blobs != null && obj.blobs.length === opts.limits.blobs) {
+                throw new MaxLengthError('Decode error - repeated field "blobs" had too many elements')
+              }
+
+              obj.blobs.push(HeldBlob.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.blobs$
+              }))
+              break
+            }
+            case 14: {
+              obj.writtenAt = reader.uint64()
+              break
+            }
+            case 15: {
+              obj.ollamaUp = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0,
+          gpus: 0,
+          loaded: 0,
+          models: 0,
+          blobs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.incarnation`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.sequence`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.string()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.apiUrl`,
+                value: reader.string()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.version`,
+                value: reader.string()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.diskTotal`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.diskFree`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 10: {
+              if (opts.limits?.gpus != null && obj.gpus === opts.limits.gpus) {
+                throw new MaxLengthError('Streaming decode error - repeated field "gpus" had too many elements')
+              }
+
+              for (const evt of Gpu.codec().stream(reader, reader.uint32(), `${prefix}.gpus[]`, {
+                limits: opts.limits?.gpus$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.gpus
+                }
+              }
+
+              obj.gpus++
+
+              break
+            }
+            case 11: {
+              if (opts.limits?.loaded != null && obj.loaded === opts.limits.loaded) {
+                throw new MaxLengthError('Streaming decode error - repeated field "loaded" had too many elements')
+              }
+
+              for (const evt of LoadedModel.codec().stream(reader, reader.uint32(), `${prefix}.loaded[]`, {
+                limits: opts.limits?.loaded$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.loaded
+                }
+              }
+
+              obj.loaded++
+
+              break
+            }
+            case 12: {
+              if (opts.limits?.models != null && obj.models === opts.limits.models) {
+                throw new MaxLengthError('Streaming decode error - repeated field "models" had too many elements')
+              }
+
+              for (const evt of HeldModel.codec().stream(reader, reader.uint32(), `${prefix}.models[]`, {
+                limits: opts.limits?.models$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.models
+                }
+              }
+
+              obj.models++
+
+              break
+            }
+            case 13: {
+              if (opts.limits?.blobs != null && obj.blobs === opts.limits.blobs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "blobs" had too many elements')
+              }
+
+              for (const evt of HeldBlob.codec().stream(reader, reader.uint32(), `${prefix}.blobs[]`, {
+                limits: opts.limits?.blobs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.blobs
+                }
+              }
+
+              obj.blobs++
+
+              break
+            }
+            case 14: {
+              yield {
+                field: `${prefix}.writtenAt`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 15: {
+              yield {
+                field: `${prefix}.ollamaUp`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NodeRecordPeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface NodeRecordIncarnationFieldEvent {
+    field: '$.incarnation'
+    value: bigint
+  }
+
+  export interface NodeRecordSequenceFieldEvent {
+    field: '$.sequence'
+    value: bigint
+  }
+
+  export interface NodeRecordNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface NodeRecordAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: string
+  }
+
+  export interface NodeRecordApiUrlFieldEvent {
+    field: '$.apiUrl'
+    value: string
+  }
+
+  export interface NodeRecordVersionFieldEvent {
+    field: '$.version'
+    value: string
+  }
+
+  export interface NodeRecordDiskTotalFieldEvent {
+    field: '$.diskTotal'
+    value: bigint
+  }
+
+  export interface NodeRecordDiskFreeFieldEvent {
+    field: '$.diskFree'
+    value: bigint
+  }
+
+  export interface NodeRecordGpusIndexFieldEvent {
+    field: '$.gpus[].index'
+    value: number
+    index: number
+  }
+
+  export interface NodeRecordGpusNameFieldEvent {
+    field: '$.gpus[].name'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordGpusMemoryTotalFieldEvent {
+    field: '$.gpus[].memoryTotal'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordGpusMemoryUsedFieldEvent {
+    field: '$.gpus[].memoryUsed'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordGpusMemoryFreeFieldEvent {
+    field: '$.gpus[].memoryFree'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordGpusUtilizationFieldEvent {
+    field: '$.gpus[].utilization'
+    value: number
+    index: number
+  }
+
+  export interface NodeRecordLoadedNameFieldEvent {
+    field: '$.loaded[].name'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordLoadedSizeFieldEvent {
+    field: '$.loaded[].size'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordLoadedSizeVramFieldEvent {
+    field: '$.loaded[].sizeVram'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordLoadedExpiresAtFieldEvent {
+    field: '$.loaded[].expiresAt'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordLoadedDigestFieldEvent {
+    field: '$.loaded[].digest'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordModelsNameFieldEvent {
+    field: '$.models[].name'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordModelsManifestDigestFieldEvent {
+    field: '$.models[].manifestDigest'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeRecordModelsSizeFieldEvent {
+    field: '$.models[].size'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordModelsPulledAtFieldEvent {
+    field: '$.models[].pulledAt'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordBlobsDigestFieldEvent {
+    field: '$.blobs[].digest'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeRecordBlobsSizeFieldEvent {
+    field: '$.blobs[].size'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordBlobsCompleteFieldEvent {
+    field: '$.blobs[].complete'
+    value: boolean
+    index: number
+  }
+
+  export interface NodeRecordBlobsBitmapFieldEvent {
+    field: '$.blobs[].bitmap'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeRecordBlobsChunkMapFieldEvent {
+    field: '$.blobs[].chunkMap'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeRecordBlobsAnnouncedIndexFieldEvent {
+    field: '$.blobs[].announced[].index'
+    value: number
+    index: number
+  }
+
+  export interface NodeRecordBlobsAnnouncedSha256FieldEvent {
+    field: '$.blobs[].announced[].sha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeRecordWrittenAtFieldEvent {
+    field: '$.writtenAt'
+    value: bigint
+  }
+
+  export interface NodeRecordOllamaUpFieldEvent {
+    field: '$.ollamaUp'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NodeRecord.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): NodeRecord {
+    return decodeMessage(buf, NodeRecord.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent> {
+    return streamMessage(buf, NodeRecord.codec(), opts)
+  }
+}
+
+export interface Gpu {
+  index: number
+  name: string
+  memoryTotal: bigint
+  memoryUsed: bigint
+  memoryFree: bigint
+  utilization: number
+}
+
+export namespace Gpu {
+  let _codec: Codec<Gpu>
+
+  export const codec = (): Codec<Gpu> => {
+    if (_codec == null) {
+      _codec = message<Gpu>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(18)
+          w.string(obj.name)
+        }
+
+        if ((obj.memoryTotal != null && obj.memoryTotal !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.memoryTotal)
+        }
+
+        if ((obj.memoryUsed != null && obj.memoryUsed !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.memoryUsed)
+        }
+
+        if ((obj.memoryFree != null && obj.memoryFree !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.memoryFree)
+        }
+
+        if ((obj.utilization != null && obj.utilization !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.utilization)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          name: '',
+          memoryTotal: 0n,
+          memoryUsed: 0n,
+          memoryFree: 0n,
+          utilization: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.name = reader.string()
+              break
+            }
+            case 3: {
+              obj.memoryTotal = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.memoryUsed = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.memoryFree = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.utilization = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.memoryTotal`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.memoryUsed`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.memoryFree`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.utilization`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface GpuIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface GpuNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface GpuMemoryTotalFieldEvent {
+    field: '$.memoryTotal'
+    value: bigint
+  }
+
+  export interface GpuMemoryUsedFieldEvent {
+    field: '$.memoryUsed'
+    value: bigint
+  }
+
+  export interface GpuMemoryFreeFieldEvent {
+    field: '$.memoryFree'
+    value: bigint
+  }
+
+  export interface GpuUtilizationFieldEvent {
+    field: '$.utilization'
+    value: number
+  }
+
+  export function encode (obj: Partial<Gpu>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Gpu.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Gpu>): Gpu {
+    return decodeMessage(buf, Gpu.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Gpu>): Generator<GpuIndexFieldEvent | GpuNameFieldEvent | GpuMemoryTotalFieldEvent | GpuMemoryUsedFieldEvent | GpuMemoryFreeFieldEvent | GpuUtilizationFieldEvent> {
+    return streamMessage(buf, Gpu.codec(), opts)
+  }
+}
+
+export interface LoadedModel {
+  name: string
+  size: bigint
+  sizeVram: bigint
+  expiresAt: string
+  digest: string
+}
+
+export namespace LoadedModel {
+  let _codec: Codec<LoadedModel>
+
+  export const codec = (): Codec<LoadedModel> => {
+    if (_codec == null) {
+      _codec = message<LoadedModel>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.size != null && obj.size !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.size)
+        }
+
+        if ((obj.sizeVram != null && obj.sizeVram !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.sizeVram)
+        }
+
+        if ((obj.expiresAt != null && obj.expiresAt !== '')) {
+          w.uint32(34)
+          w.string(obj.expiresAt)
+        }
+
+        if ((obj.digest != null && obj.digest !== '')) {
+          w.uint32(42)
+          w.string(obj.digest)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          size: 0n,
+          sizeVram: 0n,
+          expiresAt: '',
+          digest: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.size = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.sizeVram = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.expiresAt = reader.string()
+              break
+            }
+            case 5: {
+              obj.digest = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.sizeVram`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.expiresAt`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface LoadedModelNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface LoadedModelSizeFieldEvent {
+    field: '$.size'
+    value: bigint
+  }
+
+  export interface LoadedModelSizeVramFieldEvent {
+    field: '$.sizeVram'
+    value: bigint
+  }
+
+  export interface LoadedModelExpiresAtFieldEvent {
+    field: '$.expiresAt'
+    value: string
+  }
+
+  export interface LoadedModelDigestFieldEvent {
+    field: '$.digest'
+    value: string
+  }
+
+  export function encode (obj: Partial<LoadedModel>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, LoadedModel.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LoadedModel>): LoadedModel {
+    return decodeMessage(buf, LoadedModel.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<LoadedModel>): Generator<LoadedModelNameFieldEvent | LoadedModelSizeFieldEvent | LoadedModelSizeVramFieldEvent | LoadedModelExpiresAtFieldEvent | LoadedModelDigestFieldEvent> {
+    return streamMessage(buf, LoadedModel.codec(), opts)
+  }
+}
+
+export interface HeldModel {
+  name: string
+  manifestDigest: Uint8Array<ArrayBuffer>
+  size: bigint
+  pulledAt: bigint
+}
+
+export namespace HeldModel {
+  let _codec: Codec<HeldModel>
+
+  export const codec = (): Codec<HeldModel> => {
+    if (_codec == null) {
+      _codec = message<HeldModel>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.manifestDigest != null && obj.manifestDigest.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.manifestDigest)
+        }
+
+        if ((obj.size != null && obj.size !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.size)
+        }
+
+        if ((obj.pulledAt != null && obj.pulledAt !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.pulledAt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          manifestDigest: uint8ArrayAlloc(0),
+          size: 0n,
+          pulledAt: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.manifestDigest = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.size = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.pulledAt = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.manifestDigest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.pulledAt`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HeldModelNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface HeldModelManifestDigestFieldEvent {
+    field: '$.manifestDigest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeldModelSizeFieldEvent {
+    field: '$.size'
+    value: bigint
+  }
+
+  export interface HeldModelPulledAtFieldEvent {
+    field: '$.pulledAt'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<HeldModel>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HeldModel.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldModel>): HeldModel {
+    return decodeMessage(buf, HeldModel.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldModel>): Generator<HeldModelNameFieldEvent | HeldModelManifestDigestFieldEvent | HeldModelSizeFieldEvent | HeldModelPulledAtFieldEvent> {
+    return streamMessage(buf, HeldModel.codec(), opts)
+  }
+}
+
+export interface HeldBlob {
+  digest: Uint8Array<ArrayBuffer>
+  size: bigint
+  complete: boolean
+  bitmap: Uint8Array<ArrayBuffer>
+  chunkMap: Uint8Array<ArrayBuffer>
+  announced: AnnouncedChunk[]
+}
+
+export namespace HeldBlob {
+  let _codec: Codec<HeldBlob>
+
+  export const codec = (): Codec<HeldBlob> => {
+    if (_codec == null) {
+      _codec = message<HeldBlob>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.digest != null && obj.digest.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.digest)
+        }
+
+        if ((obj.size != null && obj.size !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.size)
+        }
+
+        if ((obj.complete != null && obj.complete !== false)) {
+          w.uint32(24)
+          w.bool(obj.complete)
+        }
+
+        if ((obj.bitmap != null && obj.bitmap.byteLength > 0)) {
+          w.uint32(34)
+          w.bytes(obj.bitmap)
+        }
+
+        if ((obj.chunkMap != null && obj.chunkMap.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.chunkMap)
+        }
+
+        if (obj.announced != null && obj.announced.length > 0) {
+          for (const value of obj.announced) {
+            w.uint32(50)
+            AnnouncedChunk.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          digest: uint8ArrayAlloc(0),
+          size: 0n,
+          complete: false,
+          bitmap: uint8ArrayAlloc(0),
+          chunkMap: uint8ArrayAlloc(0),
+          announced: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.digest = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.size = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.complete = reader.bool()
+              break
+            }
+            case 4: {
+              obj.bitmap = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.chunkMap = reader.bytes()
+              break
+            }
+            case 6: {
+              if (opts.limits?.announced != null && obj.announced.length === opts.limits.announced) {
+                throw new MaxLengthError('Decode error - repeated field "announced" had too many elements')
+              }
+
+              obj.announced.push(AnnouncedChunk.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.announced$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          announced: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.complete`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.bitmap`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.chunkMap`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              if (opts.limits?.announced != null && obj.announced === opts.limits.announced) {
+                throw new MaxLengthError('Streaming decode error - repeated field "announced" had too many elements')
+              }
+
+              for (const evt of AnnouncedChunk.codec().stream(reader, reader.uint32(), `${prefix}.announced[]`, {
+                limits: opts.limits?.announced$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.announced
+                }
+              }
+
+              obj.announced++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HeldBlobDigestFieldEvent {
+    field: '$.digest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeldBlobSizeFieldEvent {
+    field: '$.size'
+    value: bigint
+  }
+
+  export interface HeldBlobCompleteFieldEvent {
+    field: '$.complete'
+    value: boolean
+  }
+
+  export interface HeldBlobBitmapFieldEvent {
+    field: '$.bitmap'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeldBlobChunkMapFieldEvent {
+    field: '$.chunkMap'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface HeldBlobAnnouncedIndexFieldEvent {
+    field: '$.announced[].index'
+    value: number
+    index: number
+  }
+
+  export interface HeldBlobAnnouncedSha256FieldEvent {
+    field: '$.announced[].sha256'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export function encode (obj: Partial<HeldBlob>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, HeldBlob.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldBlob>): HeldBlob {
+    return decodeMessage(buf, HeldBlob.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldBlob>): Generator<HeldBlobDigestFieldEvent | HeldBlobSizeFieldEvent | HeldBlobCompleteFieldEvent | HeldBlobBitmapFieldEvent | HeldBlobChunkMapFieldEvent | HeldBlobAnnouncedIndexFieldEvent | HeldBlobAnnouncedSha256FieldEvent> {
+    return streamMessage(buf, HeldBlob.codec(), opts)
+  }
+}
+
+export interface AnnouncedChunk {
+  index: number
+  sha256: Uint8Array<ArrayBuffer>
+}
+
+export namespace AnnouncedChunk {
+  let _codec: Codec<AnnouncedChunk>
+
+  export const codec = (): Codec<AnnouncedChunk> => {
+    if (_codec == null) {
+      _codec = message<AnnouncedChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint32(obj.index)
+        }
+
+        if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.sha256)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          sha256: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint32()
+              break
+            }
+            case 2: {
+              obj.sha256 = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.sha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface AnnouncedChunkIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface AnnouncedChunkSha256FieldEvent {
+    field: '$.sha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<AnnouncedChunk>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, AnnouncedChunk.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AnnouncedChunk>): AnnouncedChunk {
+    return decodeMessage(buf, AnnouncedChunk.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AnnouncedChunk>): Generator<AnnouncedChunkIndexFieldEvent | AnnouncedChunkSha256FieldEvent> {
+    return streamMessage(buf, AnnouncedChunk.codec(), opts)
+  }
+}
+
+export interface SignedRecord {
+  record: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+  publicKey: Uint8Array<ArrayBuffer>
+}
+
+export namespace SignedRecord {
+  let _codec: Codec<SignedRecord>
+
+  export const codec = (): Codec<SignedRecord> => {
+    if (_codec == null) {
+      _codec = message<SignedRecord>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.record != null && obj.record.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.record)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.signature)
+        }
+
+        if ((obj.publicKey != null && obj.publicKey.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.publicKey)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          record: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0),
+          publicKey: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.record = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.signature = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.publicKey = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.record`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.publicKey`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SignedRecordRecordFieldEvent {
+    field: '$.record'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedRecordSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedRecordPublicKeyFieldEvent {
+    field: '$.publicKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SignedRecord>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SignedRecord.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedRecord>): SignedRecord {
+    return decodeMessage(buf, SignedRecord.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedRecord>): Generator<SignedRecordRecordFieldEvent | SignedRecordSignatureFieldEvent | SignedRecordPublicKeyFieldEvent> {
+    return streamMessage(buf, SignedRecord.codec(), opts)
+  }
+}
+
+export interface ClusterMessage {
+  records: SignedRecord[]
+}
+
+export namespace ClusterMessage {
+  let _codec: Codec<ClusterMessage>
+
+  export const codec = (): Codec<ClusterMessage> => {
+    if (_codec == null) {
+      _codec = message<ClusterMessage>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.records != null && obj.records.length > 0) {
+          for (const value of obj.records) {
+            w.uint32(10)
+            SignedRecord.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          records: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.records != null && obj.records.length === opts.limits.records) {
+                throw new MaxLengthError('Decode error - repeated field "records" had too many elements')
+              }
+
+              obj.records.push(SignedRecord.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.records$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          records: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.records != null && obj.records === opts.limits.records) {
+                throw new MaxLengthError('Streaming decode error - repeated field "records" had too many elements')
+              }
+
+              for (const evt of SignedRecord.codec().stream(reader, reader.uint32(), `${prefix}.records[]`, {
+                limits: opts.limits?.records$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.records
+                }
+              }
+
+              obj.records++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ClusterMessageRecordsRecordFieldEvent {
+    field: '$.records[].record'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ClusterMessageRecordsSignatureFieldEvent {
+    field: '$.records[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ClusterMessageRecordsPublicKeyFieldEvent {
+    field: '$.records[].publicKey'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export function encode (obj: Partial<ClusterMessage>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ClusterMessage.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClusterMessage>): ClusterMessage {
+    return decodeMessage(buf, ClusterMessage.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClusterMessage>): Generator<ClusterMessageRecordsRecordFieldEvent | ClusterMessageRecordsSignatureFieldEvent | ClusterMessageRecordsPublicKeyFieldEvent> {
+    return streamMessage(buf, ClusterMessage.codec(), opts)
+  }
+}
+
+export interface SyncRequest {
+  have: Version[]
+}
+
+export namespace SyncRequest {
+  let _codec: Codec<SyncRequest>
+
+  export const codec = (): Codec<SyncRequest> => {
+    if (_codec == null) {
+      _codec = message<SyncRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.have != null && obj.have.length > 0) {
+          for (const value of obj.have) {
+            w.uint32(10)
+            Version.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          have: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.have != null && obj.have.length === opts.limits.have) {
+                throw new MaxLengthError('Decode error - repeated field "have" had too many elements')
+              }
+
+              obj.have.push(Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.have$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          have: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.have != null && obj.have === opts.limits.have) {
+                throw new MaxLengthError('Streaming decode error - repeated field "have" had too many elements')
+              }
+
+              for (const evt of Version.codec().stream(reader, reader.uint32(), `${prefix}.have[]`, {
+                limits: opts.limits?.have$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.have
+                }
+              }
+
+              obj.have++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SyncRequestHavePeerIdFieldEvent {
+    field: '$.have[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface SyncRequestHaveIncarnationFieldEvent {
+    field: '$.have[].incarnation'
+    value: bigint
+    index: number
+  }
+
+  export interface SyncRequestHaveSequenceFieldEvent {
+    field: '$.have[].sequence'
+    value: bigint
+    index: number
+  }
+
+  export function encode (obj: Partial<SyncRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SyncRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRequest>): SyncRequest {
+    return decodeMessage(buf, SyncRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRequest>): Generator<SyncRequestHavePeerIdFieldEvent | SyncRequestHaveIncarnationFieldEvent | SyncRequestHaveSequenceFieldEvent> {
+    return streamMessage(buf, SyncRequest.codec(), opts)
+  }
+}
+
+export interface Version {
+  peerId: string
+  incarnation: bigint
+  sequence: bigint
+}
+
+export namespace Version {
+  let _codec: Codec<Version>
+
+  export const codec = (): Codec<Version> => {
+    if (_codec == null) {
+      _codec = message<Version>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(10)
+          w.string(obj.peerId)
+        }
+
+        if ((obj.incarnation != null && obj.incarnation !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.incarnation)
+        }
+
+        if ((obj.sequence != null && obj.sequence !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.sequence)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: '',
+          incarnation: 0n,
+          sequence: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 2: {
+              obj.incarnation = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.sequence = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.incarnation`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.sequence`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface VersionPeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface VersionIncarnationFieldEvent {
+    field: '$.incarnation'
+    value: bigint
+  }
+
+  export interface VersionSequenceFieldEvent {
+    field: '$.sequence'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<Version>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Version.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Version>): Version {
+    return decodeMessage(buf, Version.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Version>): Generator<VersionPeerIdFieldEvent | VersionIncarnationFieldEvent | VersionSequenceFieldEvent> {
+    return streamMessage(buf, Version.codec(), opts)
+  }
+}
+
+export interface SyncResponse {
+  records: SignedRecord[]
+}
+
+export namespace SyncResponse {
+  let _codec: Codec<SyncResponse>
+
+  export const codec = (): Codec<SyncResponse> => {
+    if (_codec == null) {
+      _codec = message<SyncResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.records != null && obj.records.length > 0) {
+          for (const value of obj.records) {
+            w.uint32(10)
+            SignedRecord.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          records: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.records != null && obj.records.length === opts.limits.records) {
+                throw new MaxLengthError('Decode error - repeated field "records" had too many elements')
+              }
+
+              obj.records.push(SignedRecord.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.records$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          records: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.records != null && obj.records === opts.limits.records) {
+                throw new MaxLengthError('Streaming decode error - repeated field "records" had too many elements')
+              }
+
+              for (const evt of SignedRecord.codec().stream(reader, reader.uint32(), `${prefix}.records[]`, {
+                limits: opts.limits?.records$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.records
+                }
+              }
+
+              obj.records++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SyncResponseRecordsRecordFieldEvent {
+    field: '$.records[].record'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SyncResponseRecordsSignatureFieldEvent {
+    field: '$.records[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SyncResponseRecordsPublicKeyFieldEvent {
+    field: '$.records[].publicKey'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export function encode (obj: Partial<SyncResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SyncResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncResponse>): SyncResponse {
+    return decodeMessage(buf, SyncResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncResponse>): Generator<SyncResponseRecordsRecordFieldEvent | SyncResponseRecordsSignatureFieldEvent | SyncResponseRecordsPublicKeyFieldEvent> {
+    return streamMessage(buf, SyncResponse.codec(), opts)
+  }
+}
