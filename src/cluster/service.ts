@@ -1,0 +1,122 @@
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { P2pNode } from '../p2p/index.js'
+import type { Clock, Timer } from '../util/clock.js'
+import type { Logger } from '../util/logger.js'
+import { ClusterMessage, decodeClusterMessage, signRecord, type NodeRecord } from './record.js'
+import { createSyncHandler, syncWith } from './sync.js'
+import type { ClusterState } from './state.js'
+import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
+
+/** Everything in a node record but its identity and version, gathered fresh for each publish. */
+export type NodeFacts = Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence' | 'writtenAt'>
+
+export interface ClusterServiceComponents {
+  node: P2pNode
+  privateKey: PrivateKey
+  state: ClusterState
+  clock: Clock
+  log: Logger
+  facts: () => Promise<NodeFacts>
+}
+
+export interface ClusterServiceInit {
+  /** @default 3000 */
+  heartbeatMs?: number
+}
+
+export interface ClusterService {
+  /** Local facts changed: publish a new record soon (changes within 100 ms go out together). */
+  publishSoon: () => void
+  publishNow: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+/**
+ * Gossips this node's record on every change and on a heartbeat, merges the records of others
+ * after checking their signatures, and runs a full sync with each peer that connects or that
+ * shows a gap in its sequence.
+ */
+export async function startClusterService (c: ClusterServiceComponents, init: ClusterServiceInit = {}): Promise<ClusterService> {
+  const { node, state, clock, log } = c
+  const pubsub = node.services.pubsub
+  const incarnation = BigInt(clock.now())
+  let sequence = 0n
+  let stopped = false
+  let heartbeat: Timer | undefined
+  let debounce: Timer | undefined
+  let publishing: Promise<void> = Promise.resolve()
+  const syncing = new Set<string>()
+
+  const publishNow = async (): Promise<void> => {
+    publishing = publishing.then(async () => {
+      if (stopped) return
+      const facts = await c.facts()
+      sequence++
+      const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(Date.now()) }
+      const signed = await signRecord(c.privateKey, record)
+      state.merge(signed, record)
+      await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [signed] })).catch((e: Error) => { log.debug(`publish: ${e.message}`) })
+    }).catch((e: Error) => { log.error(`cannot publish the node record: ${e.message}`) })
+    await publishing
+  }
+
+  const publishSoon = (): void => {
+    if (stopped || debounce !== undefined) return
+    debounce = clock.setTimeout(() => { debounce = undefined; void publishNow() }, PUBLISH_DEBOUNCE_MS)
+  }
+
+  const beat = (): void => {
+    heartbeat = clock.setTimeout(() => { void publishNow().finally(() => { if (!stopped) beat() }) }, init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
+    heartbeat.unref?.()
+  }
+
+  const sync = (peer: PeerId): void => {
+    const id = peer.toString()
+    if (stopped || syncing.has(id)) return
+    syncing.add(id)
+    syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, log)
+      .then(n => { if (n > 0) log.debug(`sync with ${id}: ${n} newer records`) })
+      .catch((e: Error) => { log.debug(`sync with ${id}: ${e.message}`) })
+      .finally(() => syncing.delete(id))
+  }
+
+  pubsub.topicValidators.set(GOSSIP_TOPIC, async (from: PeerId, msg: Message) => {
+    try {
+      let fresh = false
+      for (const { signed, record } of await decodeClusterMessage(msg.data)) {
+        if (record.peerId === state.selfId) {
+          if (record.incarnation !== incarnation) log.error(`another live node uses this node's peer id ${state.selfId} (a cloned data dir?)`)
+          continue
+        }
+        const r = state.merge(signed, record)
+        fresh ||= r.changed
+        if (r.gap) sync(from)
+      }
+      return fresh ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
+    } catch (e) {
+      state.stats.dropped++
+      log.debug(`dropped a gossip message from ${from.toString()}: ${(e as Error).message}`)
+      return TopicValidatorResult.Reject
+    }
+  })
+  pubsub.subscribe(GOSSIP_TOPIC)
+  await node.handle(SYNC_PROTOCOL, createSyncHandler(state, log), { maxInboundStreams: 8 })
+  const onConnect = (evt: CustomEvent<PeerId>): void => { sync(evt.detail); publishSoon() }
+  node.addEventListener('peer:connect', onConnect)
+  await publishNow()
+  beat()
+
+  return {
+    publishSoon,
+    publishNow,
+    stop: async () => {
+      stopped = true
+      node.removeEventListener('peer:connect', onConnect)
+      if (heartbeat !== undefined) clock.clearTimeout(heartbeat)
+      if (debounce !== undefined) clock.clearTimeout(debounce)
+      pubsub.unsubscribe(GOSSIP_TOPIC)
+      await publishing
+    }
+  }
+}

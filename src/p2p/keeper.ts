@@ -1,0 +1,66 @@
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Clock, Timer } from '../util/clock.js'
+import type { Logger } from '../util/logger.js'
+import type { P2pNode } from './node.js'
+import { REDIAL_INTERVAL_MS } from './constants.js'
+
+export interface KnownPeer { peerId: string, addrs: string[] }
+
+export interface KeeperInit {
+  bootstrap: string[]
+  /** Peers the cluster state knows, so a node that restarts finds its cluster again. */
+  known: () => KnownPeer[]
+  intervalMs?: number
+}
+
+/**
+ * Keeps the swarm connected: dials peers found by mdns at once, and every few seconds redials
+ * bootstrap addresses and known members that are not connected.
+ */
+export interface Keeper { stop: () => void }
+
+export function startKeeper (node: P2pNode, clock: Clock, log: Logger, init: KeeperInit): Keeper {
+  let stopped = false
+  let timer: Timer | undefined
+  const dialing = new Set<string>()
+  const dial = (key: string, target: Multiaddr | Multiaddr[]): void => {
+    if (stopped || dialing.has(key)) return
+    dialing.add(key)
+    node.dial(target, { signal: AbortSignal.timeout(10_000) })
+      .then(() => { log.debug(`connected to ${key}`) })
+      .catch((e: Error) => { log.debug(`dial ${key}: ${e.message}`) })
+      .finally(() => dialing.delete(key))
+  }
+  const connected = (id: string): boolean => node.getConnections().some(c => c.remotePeer.toString() === id)
+  const onDiscovery = (evt: CustomEvent<{ id: { toString: () => string }, multiaddrs: Multiaddr[] }>): void => {
+    const id = evt.detail.id.toString()
+    if (id !== node.peerId.toString() && !connected(id) && evt.detail.multiaddrs.length > 0) dial(id, evt.detail.multiaddrs)
+  }
+  node.addEventListener('peer:discovery', onDiscovery as unknown as (e: Event) => void)
+  const tick = (): void => {
+    for (const a of init.bootstrap) {
+      let ma: Multiaddr
+      try { ma = multiaddr(a) } catch { continue }
+      const id = ma.getComponents().find(c => c.name === 'p2p')?.value
+      if (id === undefined || !connected(id)) dial(a, ma)
+    }
+    for (const p of init.known()) {
+      if (p.peerId === node.peerId.toString() || connected(p.peerId)) continue
+      try {
+        peerIdFromString(p.peerId)
+        const addrs = p.addrs.flatMap(a => { try { return [multiaddr(a)] } catch { return [] } })
+        if (addrs.length > 0) dial(p.peerId, addrs)
+      } catch {}
+    }
+    if (!stopped) { timer = clock.setTimeout(tick, init.intervalMs ?? REDIAL_INTERVAL_MS); timer.unref?.() }
+  }
+  tick()
+  return {
+    stop: () => {
+      stopped = true
+      if (timer !== undefined) clock.clearTimeout(timer)
+      node.removeEventListener('peer:discovery', onDiscovery as unknown as (e: Event) => void)
+    }
+  }
+}

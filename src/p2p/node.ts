@@ -1,0 +1,50 @@
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { mdns } from '@libp2p/mdns'
+import { bootstrap } from '@libp2p/bootstrap'
+import { preSharedKey } from '@libp2p/pnet'
+import type { PrivateKey } from '@libp2p/interface'
+import { MAX_GOSSIP_MESSAGE } from './constants.js'
+
+export interface P2pInit {
+  privateKey: PrivateKey
+  /** The pre-shared swarm key (pnet v1 file bytes). */
+  swarmKey: Uint8Array
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+}
+
+export type P2pNode = Libp2p<{ pubsub: GossipSub, identify: unknown, ping: unknown }>
+
+/** A libp2p 3 node: tcp, pnet, noise, yamux, identify, ping, gossipsub, and mdns/bootstrap discovery. */
+export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
+  const discovery = []
+  if (init.mdns) discovery.push(mdns({ serviceTag: 'ollamad.local' }))
+  if (init.bootstrap.length > 0) discovery.push(bootstrap({ list: init.bootstrap }))
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionProtector: preSharedKey({ psk: init.swarmKey }),
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: discovery,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: MAX_GOSSIP_MESSAGE,
+        // The cluster is small and every record matters to every node: send to all, not a mesh subset.
+        floodPublish: true
+      })
+    }
+  }) as unknown as P2pNode
+}
