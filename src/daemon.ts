@@ -8,6 +8,8 @@ import { createRegistryClient } from './registry/index.js'
 import { createPuller, createPusher, type Puller } from './transfer/index.js'
 import { createOllamaUpstream } from './inference/index.js'
 import { createApiServer } from './api/index.js'
+import type { ClusterState } from './cluster/index.js'
+import { startSwarm, type Swarm } from './swarm.js'
 
 export interface DaemonConfig {
   /** Listen address of the HTTP API. */
@@ -24,12 +26,25 @@ export interface DaemonConfig {
   concurrency?: number
   stallTimeoutMs?: number
   rescanIntervalMs?: number
+  /** Human name of the node in the cluster. */
+  name: string
+  /** libp2p listen multiaddrs. */
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  /** The cluster's swarm key file; without one the node makes its own and is a cluster of one. */
+  swarmKeyFile?: string
+  heartbeatMs?: number
+  suspectAfterMs?: number
+  goneAfterMs?: number
 }
 
 export interface Daemon {
   url: string
+  peerId: string
   store: Store
   puller: Puller
+  state: ClusterState
   stop: () => Promise<void>
 }
 
@@ -61,30 +76,42 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   }
   const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
   const limiter = createRateLimiter(clock, cfg.maxDownloadRate)
-  const puller = createPuller({ store, registry, clock, limiter, log }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
+  let onActivity = (): void => {}
+  const puller = createPuller({ store, registry, clock, limiter, log, onActivity: () => { onActivity() } }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
   const pusher = createPusher({ store, registry, clock, limiter })
   const upstream = createOllamaUpstream({ url: cfg.ollamaUrl, instanceId })
-  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId })
+  const stops: Array<() => Promise<void> | void> = [async () => { await store.close() }, async () => { await puller.close() }]
+  const stop = async (): Promise<void> => { for (const s of stops.splice(0).reverse()) await s() }
+  let url = ''
+  let swarm: Swarm
+  try {
+    swarm = await startSwarm(cfg, { clock, log, store, puller, upstream, apiUrl: () => url })
+  } catch (e) {
+    await stop()
+    throw e
+  }
+  stops.push(swarm.stop)
+  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state })
   let addr
   try {
     addr = await api.listen(cfg.host, cfg.port)
   } catch (e) {
-    await puller.close(); await store.close()
+    await stop()
     throw new OllamadError('CONFLICT', `cannot listen on ${cfg.host}:${cfg.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
   }
-  const stop = async (): Promise<void> => {
-    await api.close()
-    await puller.close()
-    await store.close()
-  }
+  stops.push(async () => { await api.close() })
   const probe = await upstream.probe()
   if (probe.kind === 'self') {
     await stop()
     throw new OllamadError('UPSTREAM_IS_SELF', `the Ollama upstream ${upstream.url.origin} answers as this ollamad; point --ollama at Ollama itself`)
   }
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-  const url = `http://${host}:${addr.port}`
+  url = `http://${host}:${addr.port}`
+  store.onChange(() => { swarm.service.publishSoon() })
+  onActivity = () => { swarm.service.publishSoon() }
+  swarm.service.publishSoon()
   log.info(`listening on ${url} (models ${cfg.modelsDir}, state ${cfg.dataDir}, Ollama upstream ${upstream.url.origin})`)
+  log.info(`peer ${swarm.node.peerId.toString()} (${cfg.name}) on ${swarm.node.getMultiaddrs().map(a => a.toString()).join(' ')}${cfg.swarmKeyFile === undefined ? '; own swarm key: a cluster of one until given the cluster key (--swarm-key)' : ''}`)
   const at = upstream.url.origin
   log.info(probe.kind === 'ollama'
     ? `Ollama ${probe.version} answers at ${at}`
@@ -93,5 +120,5 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
       : `Ollama does not answer at ${at}; inference routes answer 502 until it runs`)
   const resumed = await puller.resumeInterrupted()
   if (resumed > 0) log.info(`resuming ${resumed} interrupted pull(s)`)
-  return { url, store, puller, stop }
+  return { url, peerId: swarm.node.peerId.toString(), store, puller, state: swarm.state, stop }
 }

@@ -3,6 +3,7 @@ import { nameKey, parseModelName } from '../store/index.js'
 import type { Puller, Pusher } from '../transfer/index.js'
 import type { OllamaUpstream } from '../inference/index.js'
 import type { Logger } from '../util/logger.js'
+import type { ClusterState } from '../cluster/index.js'
 import { OllamadError } from '../errors.js'
 
 export interface ApiComponents {
@@ -11,6 +12,7 @@ export interface ApiComponents {
   pusher: Pusher
   upstream: OllamaUpstream
   log: Logger
+  state: ClusterState
   /** Sent as X-Ollamad-Instance so a request that loops back to us is recognised. */
   instanceId: string
 }

@@ -11,6 +11,7 @@ import { addTransferRoutes } from './routes/transfer.js'
 import { addBlobRoutes } from './routes/blobs.js'
 import { addCreateRoute } from './routes/create.js'
 import { addMiscRoutes } from './routes/misc.js'
+import { addClusterRoutes } from './routes/cluster.js'
 
 export interface ApiServer {
   listen: (host: string, port: number) => Promise<AddressInfo>
@@ -28,6 +29,7 @@ export function createApiServer (c: ApiComponents): ApiServer {
   addTransferRoutes(router, c)
   addBlobRoutes(router, c)
   addCreateRoute(router, c)
+  addClusterRoutes(router, c)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader(INSTANCE_HEADER, c.instanceId)

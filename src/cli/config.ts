@@ -1,4 +1,6 @@
-import { homedir } from 'node:os'
+import { homedir, hostname } from 'node:os'
+import { multiaddr } from '@multiformats/multiaddr'
+import { DEFAULT_LISTEN } from '../p2p/index.js'
 import { join, resolve } from 'node:path'
 import { parseSize } from '../util/rate-limit.js'
 import type { DaemonConfig } from '../daemon.js'
@@ -35,7 +37,23 @@ export interface StartFlags {
   ollama?: string
   insecureRegistry?: string[]
   maxDownloadRate?: string
+  maxUploadRate?: string
   concurrency?: string
+  name?: string
+  listen?: string[]
+  bootstrap?: string[]
+  mdns?: boolean
+  swarmKey?: string
+  heartbeat?: string
+  suspectAfter?: string
+  goneAfter?: string
+}
+
+const ms = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 10 || n > 86_400_000) throw new Error(`${flag} takes milliseconds (10 to 86400000)`)
+  return n
 }
 
 /** Flags over defaults. The upstream never comes from OLLAMA_HOST: clients point that at us. */
@@ -48,6 +66,8 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
   const rate = flags.maxDownloadRate !== undefined ? parseSize(flags.maxDownloadRate) : undefined
   if (rate !== undefined && rate <= 0) throw new Error('--max-download-rate must be above zero')
   const ollamaUrl = flags.ollama ?? DEFAULT_OLLAMA_URL
+  checkMultiaddrs('--listen', flags.listen ?? [])
+  checkMultiaddrs('--bootstrap', flags.bootstrap ?? [])
   return {
     host,
     port,
@@ -56,7 +76,28 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     ollamaUrl: /^https?:\/\//.test(ollamaUrl) ? ollamaUrl : `http://${ollamaUrl}`,
     insecureRegistries: flags.insecureRegistry ?? [],
     maxDownloadRate: rate,
-    concurrency
+    concurrency,
+    name: nodeName(flags.name ?? hostname()),
+    listen: flags.listen !== undefined && flags.listen.length > 0 ? flags.listen : [DEFAULT_LISTEN],
+    bootstrap: flags.bootstrap ?? [],
+    mdns: flags.mdns !== false,
+    swarmKeyFile: flags.swarmKey !== undefined ? resolve(flags.swarmKey) : undefined,
+    heartbeatMs: ms('--heartbeat', flags.heartbeat),
+    suspectAfterMs: ms('--suspect-after', flags.suspectAfter),
+    goneAfterMs: ms('--gone-after', flags.goneAfter)
+  }
+}
+
+/** Node names are shown in tables and accepted by commands: short, printable, no spaces. */
+export function nodeName (s: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(s)) throw new Error(`invalid node name ${JSON.stringify(s)}: use letters, digits, '.', '_' and '-' (up to 63)`)
+  return s
+}
+
+/** Checks multiaddr flags up front, so a typo is one clear line rather than a libp2p stack. */
+export function checkMultiaddrs (flag: string, list: string[]): void {
+  for (const a of list) {
+    try { multiaddr(a) } catch { throw new Error(`${flag}: invalid multiaddr ${JSON.stringify(a)}`) }
   }
 }
 

@@ -6,6 +6,8 @@ import { daemonConfig, daemonUrl, type StartFlags } from './config.js'
 import { CliError, createDaemonClient, type DaemonClient } from './client.js'
 import { addModelCommands } from './commands.js'
 import { VERSION } from '../version.js'
+import { writeFile } from 'node:fs/promises'
+import { newSwarmKey } from '../p2p/index.js'
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
@@ -48,7 +50,30 @@ export function buildProgram (): Command {
     .option('--insecure-registry <host[:port]>', 'use plain http for this registry (repeatable)', collect, [])
     .option('--max-download-rate <rate>', 'cap on registry download traffic, e.g. 50M (bytes/s)')
     .option('--concurrency <n>', 'parallel Range requests per blob (default 16)')
+    .option('--name <name>', 'this node\'s name in the cluster (default: the hostname)')
+    .option('--listen <multiaddr>', 'swarm listen address (repeatable; default /ip4/0.0.0.0/tcp/11436)', collect, [])
+    .option('--bootstrap <multiaddr>', 'a peer to join through (repeatable)', collect, [])
+    .option('--no-mdns', 'do not discover peers by mdns on the local network')
+    .option('--swarm-key <file>', 'the cluster\'s pre-shared key (default: a key of this node\'s own)')
+    .option('--max-upload-rate <rate>', 'cap on traffic served to peers, e.g. 100M (bytes/s)')
+    .option('--heartbeat <ms>', 'how often the node record is re-sent (default 3000)')
+    .option('--suspect-after <ms>', 'silence before a node is suspect (default 10000)')
+    .option('--gone-after <ms>', 'silence before a node is gone (default 30000)')
     .action(async (flags: StartFlags) => { await start(flags) })
+
+  program.command('swarm-key [file]')
+    .description('write a new swarm key (to the file, or to stdout): copy it to every node and start them with --swarm-key')
+    .option('--force', 'overwrite an existing file')
+    .action(async (file: string | undefined, o: { force?: boolean }) => {
+      const key = newSwarmKey()
+      if (file === undefined) { process.stdout.write(Buffer.from(key)); return }
+      try {
+        await writeFile(file, key, { mode: 0o600, flag: o.force === true ? 'w' : 'wx' })
+      } catch (e) {
+        throw new CliError((e as NodeJS.ErrnoException).code === 'EEXIST' ? `${file} exists; use --force to replace it` : `cannot write ${file}: ${(e as Error).message}`)
+      }
+      process.stderr.write(`wrote a new swarm key to ${file}\n`)
+    })
 
   const client = (cmd: Command): DaemonClient => createDaemonClient(daemonUrl(cmd.optsWithGlobals().host as string | undefined))
   addModelCommands(program, client)

@@ -22,6 +22,9 @@ export interface BlobDownloadOptions extends FetchTuning {
   insecure?: boolean
   signal?: AbortSignal
   onProgress: (completed: number, total: number) => void
+  /** Sees the partial while it is being filled, and each chunk as it lands. */
+  onOpen?: (partial: PartialBlob) => void
+  onChunk?: (index: number) => void
 }
 
 /**
@@ -30,6 +33,7 @@ export interface BlobDownloadOptions extends FetchTuning {
  */
 export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOptions): Promise<PartialBlob> {
   const partial = await c.store.openPartial(o.layer.digest, o.layer.size)
+  o.onOpen?.(partial)
   try {
     const hasher = createInOrderHasher(partial)
     hasher.kick()
@@ -43,7 +47,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
       limiter: c.limiter,
       partial,
       onBytes: report,
-      onChunk: () => { hasher.kick() }
+      onChunk: (i) => { hasher.kick(); o.onChunk?.(i) }
     }).finally(() => { report.cancel() })
     o.onProgress(o.layer.size, o.layer.size)
     const got = await hasher.finish()

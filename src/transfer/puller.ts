@@ -15,6 +15,8 @@ export interface PullerComponents {
   clock: Clock
   limiter: RateLimiter
   log: Logger
+  /** Called when a download gains a chunk or a partial appears or goes (the cluster record changes). */
+  onActivity?: () => void
 }
 
 export interface PullerInit {
@@ -38,6 +40,8 @@ export interface PullOptions {
 
 export interface Puller {
   pull: (name: ModelName, opts?: PullOptions) => Promise<ModelEntry>
+  /** Blobs being downloaded right now, with the chunks they hold. */
+  partials: () => PartialBlob[]
   /** Restarts the pulls that were running when the daemon last stopped. */
   resumeInterrupted: () => Promise<number>
   close: () => Promise<void>
@@ -51,6 +55,8 @@ interface BlobProgress { completed: number, total: number }
 export function createPuller (c: PullerComponents, init: PullerInit = {}): Puller {
   const models = new Map<string, SharedTask<ModelEntry, PullProgress>>()
   const blobs = new Map<string, SharedTask<PartialBlob, BlobProgress>>()
+  const active = new Map<string, PartialBlob>()
+  const activity = (): void => { c.onActivity?.() }
   const shutdown = new AbortController()
   const background = new Set<Promise<unknown>>()
   const opts = {
@@ -66,9 +72,18 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     let task = blobs.get(layer.digest)
     if (task === undefined) {
       task = createSharedTask<PartialBlob, BlobProgress>(
-        async (emit, signal) => await downloadBlob(c, { ...opts, name, layer, insecure, signal, onProgress: (completed, total) => { emit({ completed, total }) } }),
+        async (emit, signal) => await downloadBlob(c, {
+          ...opts,
+          name,
+          layer,
+          insecure,
+          signal,
+          onProgress: (completed, total) => { emit({ completed, total }) },
+          onOpen: (p) => { active.set(layer.digest, p); activity() },
+          onChunk: activity
+        }),
         () => 'progress',
-        () => { blobs.delete(layer.digest) })
+        () => { blobs.delete(layer.digest); active.delete(layer.digest); activity() })
       blobs.set(layer.digest, task)
     }
     return task
@@ -127,6 +142,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
 
   return {
     pull,
+    partials: () => [...active.values()],
     resumeInterrupted: async () => {
       const records = await c.store.db.list<PullRecord>('pull/')
       for (const [, rec] of records) {

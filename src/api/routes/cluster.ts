@@ -1,0 +1,77 @@
+import { chunkCount } from '../../transfer/index.js'
+import { displayName, parseModelName } from '../../store/index.js'
+import { Bitmap } from '../../util/bitmap.js'
+import type { Member } from '../../cluster/index.js'
+import { sendJson } from '../http-util.js'
+import type { ApiComponents } from '../context.js'
+import type { Router } from '../router.js'
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+const num = (b: bigint): number => Number(b)
+
+export function nodeJson (m: Member): Record<string, unknown> {
+  const r = m.record
+  return {
+    id: m.peerId,
+    name: r.name,
+    self: m.self,
+    liveness: m.liveness,
+    addresses: r.addrs,
+    api_url: r.apiUrl,
+    version: r.version,
+    incarnation: num(r.incarnation),
+    sequence: num(r.sequence),
+    last_update: new Date(m.lastRise).toISOString(),
+    disk: { total: num(r.diskTotal), free: num(r.diskFree) },
+    gpus: r.gpus.map(g => ({ index: g.index, name: g.name, memory_total: num(g.memoryTotal), memory_used: num(g.memoryUsed), memory_free: num(g.memoryFree), utilization: g.utilization })),
+    ollama: r.ollamaUp ? 'up' : 'down',
+    loaded: r.loaded.map(l => ({ name: l.name, size: num(l.size), size_vram: num(l.sizeVram), expires_at: l.expiresAt })),
+    models: r.models.map(h => ({ name: h.name, digest: hex(h.manifestDigest), size: num(h.size) }))
+  }
+}
+
+/** Every model anywhere in the cluster with each node's coverage: complete, partial n%, or absent. */
+export function clusterModels (members: Member[]): Array<Record<string, unknown>> {
+  const byName = new Map<string, { name: string, digest: string, size: number, holders: Set<string> }>()
+  for (const m of members) {
+    for (const h of m.record.models) {
+      let name: string
+      try { name = displayName(parseModelName(h.name)) } catch { continue }
+      const key = `${name}@${hex(h.manifestDigest)}`
+      const e = byName.get(key) ?? { name, digest: hex(h.manifestDigest), size: num(h.size), holders: new Set<string>() }
+      e.holders.add(m.peerId)
+      byName.set(key, e)
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.name < b.name ? -1 : 1).map(e => ({
+    name: e.name,
+    digest: e.digest,
+    size: e.size,
+    nodes: members.map(m => {
+      if (e.holders.has(m.peerId)) return { id: m.peerId, name: m.record.name, liveness: m.liveness, coverage: 'complete', percent: 100 }
+      const pct = partialPercent(m, e)
+      return { id: m.peerId, name: m.record.name, liveness: m.liveness, coverage: pct > 0 ? 'partial' : 'absent', percent: pct }
+    })
+  }))
+}
+
+/** How much of a model a node holds while it downloads, from the blobs in its record whose sizes add up. */
+function partialPercent (m: Member, model: { size: number }): number {
+  let have = 0
+  for (const b of m.record.blobs) {
+    const size = num(b.size)
+    if (b.complete) continue
+    const bits = new Bitmap(chunkCount(size), b.bitmap)
+    have += size * bits.count() / bits.length
+  }
+  return model.size > 0 && have > 0 ? Math.min(99, Math.floor(100 * have / model.size)) : 0
+}
+
+export function addClusterRoutes (router: Router, c: ApiComponents): void {
+  router.add('GET', '/api/cluster/nodes', async ({ res }) => {
+    sendJson(res, 200, { nodes: c.state.members().sort((a, b) => a.record.name < b.record.name ? -1 : 1).map(nodeJson) })
+  })
+  router.add('GET', '/api/cluster/models', async ({ res }) => {
+    sendJson(res, 200, { models: clusterModels(c.state.members()) })
+  })
+}

@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process'
+import type { OllamaUpstream } from './upstream.js'
+
+export interface GpuFact { index: number, name: string, memoryTotal: number, memoryUsed: number, memoryFree: number, utilization: number }
+export interface LoadedFact { name: string, size: number, sizeVram: number, expiresAt: string, digest: string }
+
+/** GPU facts from nvidia-smi; an empty list, honestly, when there is no NVIDIA GPU or tool. */
+export interface GpuReader { read: () => Promise<GpuFact[]> }
+
+const MiB = 1024 * 1024
+
+export function parseNvidiaSmi (csv: string): GpuFact[] {
+  const out: GpuFact[] = []
+  for (const line of csv.split('\n')) {
+    const f = line.split(',').map(s => s.trim())
+    if (f.length < 6) continue
+    const n = (s: string | undefined): number => { const v = Number(s); return Number.isFinite(v) && v >= 0 ? v : 0 }
+    out.push({ index: n(f[0]), name: (f[1] ?? '').slice(0, 100), memoryTotal: n(f[2]) * MiB, memoryUsed: n(f[3]) * MiB, memoryFree: n(f[4]) * MiB, utilization: n(f[5]) })
+  }
+  return out
+}
+
+export function createGpuReader (bin = 'nvidia-smi'): GpuReader {
+  return {
+    read: async () => await new Promise(resolve => {
+      execFile(bin, ['--query-gpu=index,name,memory.total,memory.used,memory.free,utilization.gpu', '--format=csv,noheader,nounits'],
+        { timeout: 5000, maxBuffer: 256 * 1024 }, (err, stdout) => { resolve(err !== null ? [] : parseNvidiaSmi(stdout)) })
+    })
+  }
+}
+
+/** Models loaded in the local Ollama (its /api/ps); empty when Ollama does not answer. */
+export async function readLoaded (upstream: OllamaUpstream, signal?: AbortSignal): Promise<{ up: boolean, loaded: LoadedFact[] }> {
+  try {
+    const res = await fetch(new URL('/api/ps', upstream.url), { signal: signal ?? AbortSignal.timeout(3000) })
+    if (!res.ok) return { up: true, loaded: [] }
+    const body = await res.json() as { models?: Array<Record<string, unknown>> }
+    const loaded = (body.models ?? []).slice(0, 256).map(m => ({
+      name: String(m.name ?? m.model ?? '').slice(0, 600),
+      size: Number(m.size ?? 0) || 0,
+      sizeVram: Number(m.size_vram ?? 0) || 0,
+      expiresAt: String(m.expires_at ?? '').slice(0, 64),
+      digest: String(m.digest ?? '').slice(0, 80)
+    }))
+    return { up: true, loaded }
+  } catch { return { up: false, loaded: [] } }
+}

@@ -1,0 +1,61 @@
+import { statfs } from 'node:fs/promises'
+import type { P2pNode } from './p2p/index.js'
+import type { NodeFacts } from './cluster/index.js'
+import type { Store } from './store/index.js'
+import { digestHex, fullName, manifestBlobs } from './store/index.js'
+import type { Puller } from './transfer/index.js'
+import { readLoaded, type GpuReader, type OllamaUpstream } from './inference/index.js'
+import { VERSION } from './version.js'
+
+export interface FactsComponents {
+  node: P2pNode
+  store: Store
+  puller: Puller
+  upstream: OllamaUpstream
+  gpus: GpuReader
+  name: string
+  apiUrl: () => string
+}
+
+const SLOW_FACTS_MS = 2_000
+
+const hexBytes = (hex: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(hex, 'hex'))
+
+/** Gathers what this node's record says about it: disk, GPUs, loaded models, models and blobs held. */
+export function createFactsSource (c: FactsComponents): () => Promise<NodeFacts> {
+  // Disk, GPUs and Ollama are read at most every few seconds: records go out far more often.
+  let slow: { at: number, value: Promise<[Awaited<ReturnType<typeof statfs>> | undefined, Awaited<ReturnType<GpuReader['read']>>, Awaited<ReturnType<typeof readLoaded>>]> } | undefined
+  const slowFacts = async (): Promise<NonNullable<typeof slow>['value']> => {
+    if (slow === undefined || Date.now() - slow.at > SLOW_FACTS_MS) {
+      slow = { at: Date.now(), value: Promise.all([statfs(c.store.layout.root).catch(() => undefined), c.gpus.read(), readLoaded(c.upstream)]) }
+    }
+    return await slow.value
+  }
+  return async () => {
+    const [fs, gpus, ps] = await slowFacts()
+    const models = c.store.list()
+    const blobs = new Map<string, NodeFacts['blobs'][number]>()
+    for (const m of models) {
+      for (const l of manifestBlobs(m.manifest)) {
+        blobs.set(l.digest, { digest: hexBytes(digestHex(l.digest)), size: BigInt(l.size), complete: true, bitmap: new Uint8Array(0), chunkMap: new Uint8Array(0), announced: [] })
+      }
+    }
+    for (const p of c.puller.partials()) {
+      if (blobs.has(p.digest)) continue
+      blobs.set(p.digest, { digest: hexBytes(digestHex(p.digest)), size: BigInt(p.size), complete: false, bitmap: new Uint8Array(p.bitmap.bytes), chunkMap: new Uint8Array(0), announced: [] })
+    }
+    return {
+      name: c.name,
+      addrs: c.node.getMultiaddrs().map(a => a.toString()),
+      apiUrl: c.apiUrl(),
+      version: VERSION,
+      diskTotal: fs !== undefined ? BigInt(fs.blocks) * BigInt(fs.bsize) : 0n,
+      diskFree: fs !== undefined ? BigInt(fs.bavail) * BigInt(fs.bsize) : 0n,
+      gpus: gpus.map(g => ({ index: g.index, name: g.name, memoryTotal: BigInt(g.memoryTotal), memoryUsed: BigInt(g.memoryUsed), memoryFree: BigInt(g.memoryFree), utilization: g.utilization })),
+      loaded: ps.loaded.map(l => ({ name: l.name, size: BigInt(l.size), sizeVram: BigInt(l.sizeVram), expiresAt: l.expiresAt, digest: l.digest })),
+      models: models.map(m => ({ name: fullName(m.name), manifestDigest: hexBytes(digestHex(m.digest)), size: BigInt(m.size), pulledAt: BigInt(m.modifiedAt.getTime()) })),
+      blobs: [...blobs.values()],
+      ollamaUp: ps.up
+    }
+  }
+}

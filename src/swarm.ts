@@ -1,0 +1,49 @@
+import type { Clock } from './util/clock.js'
+import type { Logger } from './util/logger.js'
+import type { Store } from './store/index.js'
+import type { Puller } from './transfer/index.js'
+import { createGpuReader, type OllamaUpstream } from './inference/index.js'
+import { createP2pNode, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey, startKeeper, type P2pNode } from './p2p/index.js'
+import { createClusterState, startClusterService, type ClusterService, type ClusterState } from './cluster/index.js'
+import { createFactsSource } from './node-facts.js'
+import type { DaemonConfig } from './daemon.js'
+
+export interface Swarm {
+  node: P2pNode
+  state: ClusterState
+  service: ClusterService
+  stop: () => Promise<void>
+}
+
+export interface SwarmComponents {
+  clock: Clock
+  log: Logger
+  store: Store
+  puller: Puller
+  upstream: OllamaUpstream
+  apiUrl: () => string
+}
+
+/** Starts this node's libp2p peer, its share of the cluster state, and the keeper that holds the swarm together. */
+export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promise<Swarm> {
+  const privateKey = await loadOrCreatePeerKey(cfg.dataDir)
+  const swarmKey = cfg.swarmKeyFile !== undefined ? await readSwarmKey(cfg.swarmKeyFile) : await loadOrCreateOwnSwarmKey(cfg.dataDir)
+  const node = await createP2pNode({ privateKey, swarmKey, listen: cfg.listen, bootstrap: cfg.bootstrap, mdns: cfg.mdns })
+  const state = createClusterState(c.clock, { selfId: node.peerId.toString(), suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
+  const facts = createFactsSource({ node, store: c.store, puller: c.puller, upstream: c.upstream, gpus: createGpuReader(), name: cfg.name, apiUrl: c.apiUrl })
+  const service = await startClusterService({ node, privateKey, state, clock: c.clock, log: c.log, facts }, { heartbeatMs: cfg.heartbeatMs })
+  const keeper = startKeeper(node, c.clock, c.log, {
+    bootstrap: cfg.bootstrap,
+    known: () => state.members().filter(m => !m.self && m.liveness !== 'gone').map(m => ({ peerId: m.peerId, addrs: m.record.addrs }))
+  })
+  return {
+    node,
+    state,
+    service,
+    stop: async () => {
+      keeper.stop()
+      await service.stop()
+      await node.stop()
+    }
+  }
+}

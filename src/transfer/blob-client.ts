@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto'
+import type { Stream } from '@libp2p/interface'
+import { byteStream } from '@libp2p/utils'
+import type { CID } from 'multiformats/cid'
+import { BlobRequest, BlobResponse } from '../../proto/blob.js'
+import { OllamadError, isOllamadError } from '../errors.js'
+import { Bitmap } from '../util/bitmap.js'
+import type { Clock } from '../util/clock.js'
+import { digestHex, type Digest } from '../store/index.js'
+import { chunkCount } from './chunks.js'
+import { decodeChunkMap, digestBytes, type ChunkMap } from './chunk-map.js'
+import {
+  BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_CHUNK_MAP_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES,
+  frame, linkedController, readFrame, watchdog
+} from './blob-wire.js'
+
+export interface BlobClientComponents {
+  /** Opens a stream to `peer` (a peer id string) for `protocol`. */
+  dial: (peer: string, protocol: string, signal: AbortSignal) => Promise<Stream>
+  clock: Clock
+}
+
+export interface BlobClientInit {
+  /** Longest silence while dialing, waiting for an answer or for its next bytes. @default 30000 */
+  stallTimeoutMs?: number
+}
+
+export const DEFAULT_CLIENT_STALL_MS = 30_000
+
+export interface RequestOptions { signal?: AbortSignal }
+
+export interface ChunkOptions extends RequestOptions {
+  /** Awaited after each piece of the body arrives; the stream is paused meanwhile (a download rate cap). */
+  onData?: (bytes: number, signal: AbortSignal) => Promise<void>
+}
+
+export interface ChunkMapOptions extends RequestOptions {
+  expectedCid?: CID
+  expectedSize?: number
+}
+
+export interface PeerHave { size: number, complete: boolean, bitmap: Bitmap }
+
+export interface BlobClient {
+  /** The peer's verified chunks of a blob; undefined when it holds none. */
+  have: (peer: string, d: Digest, o?: RequestOptions) => Promise<PeerHave | undefined>
+  /** Exactly `expectedLength` bytes of chunk `index`, or an error; not yet checked against any hash. */
+  chunk: (peer: string, d: Digest, index: number, expectedLength: number, o?: ChunkOptions) => Promise<Uint8Array>
+  /** Manifest bytes, checked against their digest. */
+  manifest: (peer: string, d: Digest, o?: RequestOptions) => Promise<Uint8Array | undefined>
+  /** The blob's chunk map, decoded and checked. */
+  chunkMap: (peer: string, d: Digest, o?: ChunkMapOptions) => Promise<ChunkMap | undefined>
+}
+
+const { Status } = BlobResponse
+const { Kind } = BlobRequest
+
+interface Answer { header: BlobResponse, body: Uint8Array }
+
+export function createBlobClient (c: BlobClientComponents, init: BlobClientInit = {}): BlobClient {
+  const stallMs = init.stallTimeoutMs ?? DEFAULT_CLIENT_STALL_MS
+
+  /** One request on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */
+  const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}): Promise<Answer | undefined> => {
+    const { ac, release } = linkedController(o.signal)
+    const dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `no answer from ${peer} for ${stallMs} ms`)) })
+    let stream: Stream | undefined
+    try {
+      stream = await c.dial(peer, BLOB_PROTOCOL, ac.signal)
+      // The body may pile up while we pause for the rate cap; let it, up to what we accept anyway.
+      stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, maxBody + MAX_HEADER_BYTES)
+      const bs = byteStream(stream, { maxBufferSize: maxBody + MAX_HEADER_BYTES + 16 })
+      if (!stream.send(frame(BlobRequest.encode(req)))) await stream.onDrain({ signal: ac.signal })
+      await stream.close({ signal: ac.signal })
+      dog.kick()
+      const head = await readFrame(bs, MAX_HEADER_BYTES, ac.signal)
+      let header: BlobResponse
+      try {
+        header = BlobResponse.decode(head)
+      } catch (e) {
+        // A header that does not decode (an unknown status, say) is the peer's fault.
+        throw new OllamadError('PEER_PROTOCOL', `${peer} sent a bad header: ${(e as Error).message}`)
+      }
+      dog.kick()
+      if (header.status === Status.NOT_FOUND) return undefined
+      if (header.status === Status.BUSY) throw new OllamadError('PEER_BUSY', `${peer} is busy`)
+      if (header.status !== Status.OK) throw new OllamadError('PEER_PROTOCOL', `${peer} refused the request: ${header.error.slice(0, 200)}`)
+      if (header.length > BigInt(maxBody)) throw new OllamadError('PEER_PROTOCOL', `${peer} announced ${header.length} bytes, over ${maxBody}`)
+      const body = new Uint8Array(Number(header.length))
+      for (let got = 0; got < body.byteLength;) {
+        const list = await bs.read({ signal: ac.signal })
+        if (list === null) throw new OllamadError('PEER_UNAVAILABLE', `${peer} closed the stream after ${got} of ${body.byteLength} bytes`)
+        if (got + list.byteLength > body.byteLength) throw new OllamadError('PEER_PROTOCOL', `${peer} sent more than the ${body.byteLength} bytes it announced`)
+        for (const part of list) { body.set(part, got); got += part.byteLength }
+        dog.kick()
+        if (o.onData !== undefined) {
+          if (stream.readStatus === 'readable') stream.pause()
+          dog.stop()
+          try { await o.onData(list.byteLength, ac.signal) } finally { dog.kick() }
+          if (stream.readStatus === 'paused') stream.resume()
+        }
+      }
+      return { header, body }
+    } catch (e) {
+      const err = ac.signal.aborted ? ac.signal.reason : e
+      stream?.abort(err instanceof Error ? err : new Error(String(err)))
+      if (o.signal?.aborted === true) throw new OllamadError('ABORTED', 'request aborted', { cause: o.signal.reason })
+      if (isOllamadError(err)) throw err
+      throw new OllamadError('PEER_UNAVAILABLE', `${peer}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    } finally {
+      dog.stop()
+      release()
+    }
+  }
+
+  const ask = (kind: BlobRequest.Kind, d: Digest, index = 0): BlobRequest => ({ kind, digest: digestBytes(d) as Uint8Array<ArrayBuffer>, index })
+
+  return {
+    have: async (peer, d, o) => {
+      const a = await request(peer, ask(Kind.HAVE, d), 0, o)
+      if (a === undefined) return undefined
+      const size = a.header.size
+      if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw new OllamadError('PEER_PROTOCOL', `${peer} claims a blob of ${size} bytes`)
+      const chunks = chunkCount(Number(size))
+      if (a.header.bitmap.byteLength !== Math.ceil(chunks / 8)) {
+        throw new OllamadError('PEER_PROTOCOL', `${peer} sent a bitmap of ${a.header.bitmap.byteLength} bytes for ${chunks} chunks`)
+      }
+      return { size: Number(size), complete: a.header.complete, bitmap: new Bitmap(chunks, a.header.bitmap) }
+    },
+    chunk: async (peer, d, index, expectedLength, o) => {
+      if (!Number.isInteger(expectedLength) || expectedLength < 0 || expectedLength > MAX_CHUNK_BYTES) {
+        throw new OllamadError('INVALID_REQUEST', `a chunk of ${expectedLength} bytes`)
+      }
+      const a = await request(peer, ask(Kind.CHUNK, d, index), expectedLength, o)
+      if (a === undefined) throw new OllamadError('BLOB_NOT_FOUND', `${peer} does not hold chunk ${index} of ${d}`)
+      if (a.body.byteLength !== expectedLength) {
+        throw new OllamadError('PEER_PROTOCOL', `${peer} sent ${a.body.byteLength} bytes for chunk ${index}, not ${expectedLength}`)
+      }
+      return a.body
+    },
+    manifest: async (peer, d, o) => {
+      const a = await request(peer, ask(Kind.MANIFEST, d), MAX_MANIFEST_BYTES, o)
+      if (a === undefined) return undefined
+      if (createHash('sha256').update(a.body).digest('hex') !== digestHex(d)) {
+        throw new OllamadError('DIGEST_MISMATCH', `${peer} sent a manifest that does not match ${d}`)
+      }
+      return a.body
+    },
+    chunkMap: async (peer, d, o = {}) => {
+      const a = await request(peer, ask(Kind.CHUNK_MAP, d), MAX_CHUNK_MAP_BYTES, o)
+      return a === undefined ? undefined : decodeChunkMap(a.body, o.expectedCid, o.expectedSize)
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import type { Connection, Stream } from '@libp2p/interface'
+import { byteStream } from '@libp2p/utils'
+import { BlobRequest, BlobResponse } from '../../proto/blob.js'
+import { OllamadError, errorMessage } from '../errors.js'
+import type { Clock } from '../util/clock.js'
+import type { Logger } from '../util/logger.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import type { Digest } from '../store/index.js'
+import { chunkRange } from './chunks.js'
+import { digestFromBytes } from './chunk-map.js'
+import type { LocalBlobs } from './local-blobs.js'
+import {
+  MAX_CHUNK_BYTES, MAX_CHUNK_MAP_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES,
+  frame, linkedController, readFrame, sendAll, watchdog
+} from './blob-wire.js'
+
+export { BLOB_PROTOCOL } from './blob-wire.js'
+
+export interface BlobServerComponents {
+  local: LocalBlobs
+  clock: Clock
+  /** The upload cap shared by every stream this node serves. */
+  limiter?: RateLimiter
+  log?: Logger
+}
+
+export interface BlobServerInit {
+  /** Streams served at once, over all peers; more are answered BUSY. @default 32 */
+  maxConcurrent?: number
+  /** Time a peer has to send its request. @default 10000 */
+  requestTimeoutMs?: number
+  /** Longest wait for a slow reader to take more bytes before the stream is dropped. @default 30000 */
+  stallTimeoutMs?: number
+}
+
+export const DEFAULT_MAX_CONCURRENT = 32
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+export const DEFAULT_SERVE_STALL_MS = 30_000
+
+/** A libp2p stream handler for BLOB_PROTOCOL; `active` counts the streams being served. */
+export interface BlobProtocolHandler {
+  (stream: Stream, connection?: Connection): Promise<void>
+  active: () => number
+}
+
+type Answer = { header: Partial<BlobResponse>, body?: Uint8Array }
+
+const { Status } = BlobResponse
+const answer = (status: BlobResponse.Status, error = ''): Answer => ({ header: { status, error } })
+
+/**
+ * Serves what this node holds, by digest only: bitmaps, verified chunks, manifests and chunk maps.
+ * Every request is bounded and validated before anything is looked up.
+ */
+export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobServerInit = {}): BlobProtocolHandler {
+  const maxConcurrent = init.maxConcurrent ?? DEFAULT_MAX_CONCURRENT
+  const requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const stallMs = init.stallTimeoutMs ?? DEFAULT_SERVE_STALL_MS
+  let active = 0
+
+  const lookup = async (req: BlobRequest, d: Digest): Promise<Answer> => {
+    switch (req.kind) {
+      case BlobRequest.Kind.HAVE: {
+        const h = await c.local.have(d)
+        if (h === undefined) return answer(Status.NOT_FOUND)
+        return { header: { status: Status.OK, size: BigInt(h.size), bitmap: new Uint8Array(h.bitmap.bytes), complete: h.complete } }
+      }
+      case BlobRequest.Kind.CHUNK: {
+        const h = await c.local.have(d)
+        if (h === undefined || req.index >= h.bitmap.length || !h.bitmap.get(req.index)) return answer(Status.NOT_FOUND)
+        const data = await c.local.readChunk(d, req.index)
+        if (data === undefined) return answer(Status.NOT_FOUND)
+        const { start, end } = chunkRange(h.size, req.index)
+        if (data.byteLength !== end - start || data.byteLength > MAX_CHUNK_BYTES) {
+          throw new OllamadError('INTERNAL', `chunk ${req.index} of ${d} read as ${data.byteLength} bytes, not ${end - start}`)
+        }
+        return { header: { status: Status.OK, size: BigInt(h.size), length: BigInt(data.byteLength) }, body: data }
+      }
+      case BlobRequest.Kind.MANIFEST:
+      case BlobRequest.Kind.CHUNK_MAP: {
+        const isManifest = req.kind === BlobRequest.Kind.MANIFEST
+        const data = isManifest ? await c.local.manifest(d) : await c.local.chunkMap(d)
+        if (data === undefined) return answer(Status.NOT_FOUND)
+        if (data.byteLength > (isManifest ? MAX_MANIFEST_BYTES : MAX_CHUNK_MAP_BYTES)) {
+          throw new OllamadError('SIZE_LIMIT', `${isManifest ? 'manifest' : 'chunk map'} ${d} is ${data.byteLength} bytes`)
+        }
+        return { header: { status: Status.OK, length: BigInt(data.byteLength) }, body: data }
+      }
+      default:
+        return answer(Status.BAD_REQUEST, 'unknown request kind')
+    }
+  }
+
+  const reply = async (stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
+    const head = frame(BlobResponse.encode(a.header))
+    if (!stream.send(head)) await stream.onDrain({ signal })
+    if (a.body !== undefined) await sendAll(stream, a.body, signal, c.limiter, kick)
+    await stream.close({ signal })
+  }
+
+  const handler = async (stream: Stream, connection?: Connection): Promise<void> => {
+    const peer = connection?.remotePeer.toString() ?? 'a peer'
+    const { ac } = linkedController()
+    const onClose = (): void => { ac.abort(new OllamadError('ABORTED', 'stream closed')) }
+    stream.addEventListener('close', onClose)
+    let dog = watchdog(c.clock, requestTimeoutMs, () => { ac.abort(new OllamadError('STALLED', `no request from ${peer} in ${requestTimeoutMs} ms`)) })
+    const serving = active < maxConcurrent
+    if (serving) active++
+    try {
+      if (!serving) { await reply(stream, answer(Status.BUSY, 'too many streams'), ac.signal, dog.kick); return }
+      // A peer that keeps sending after its request overflows this small buffer and is cut off.
+      const bs = byteStream(stream, { maxBufferSize: 2 * MAX_REQUEST_BYTES })
+      let req: BlobRequest | undefined
+      try {
+        req = BlobRequest.decode(await readFrame(bs, MAX_REQUEST_BYTES, ac.signal))
+        if (req.digest.byteLength !== 32) req = undefined
+      } catch (e) {
+        if (ac.signal.aborted) throw ac.signal.reason
+        req = undefined
+      }
+      dog.stop()
+      dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
+      let a: Answer
+      if (req === undefined) {
+        a = answer(Status.BAD_REQUEST, 'malformed request')
+      } else {
+        try {
+          a = await lookup(req, digestFromBytes(req.digest))
+        } catch (e) {
+          c.log?.error(`serving ${req.kind} of ${Buffer.from(req.digest).toString('hex')} to ${peer}: ${errorMessage(e)}`)
+          a = answer(Status.NOT_FOUND, 'cannot read it')
+        }
+      }
+      await reply(stream, a, ac.signal, dog.kick)
+    } catch (e) {
+      c.log?.debug(`blob stream from ${peer} dropped: ${errorMessage(e)}`)
+      stream.abort(e instanceof Error ? e : new Error(String(e)))
+    } finally {
+      dog.stop()
+      stream.removeEventListener('close', onClose)
+      if (serving) active--
+    }
+  }
+  return Object.assign(handler, { active: () => active })
+}

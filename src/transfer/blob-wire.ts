@@ -1,0 +1,77 @@
+import type { Stream } from '@libp2p/interface'
+import type { ByteStream } from '@libp2p/utils'
+import { OllamadError } from '../errors.js'
+import type { Clock, Timer } from '../util/clock.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import { MAX_CHUNK } from './chunks.js'
+import { MAX_CHUNK_MAP_BYTES } from './chunk-map.js'
+
+/** One request per stream: a length-prefixed BlobRequest, answered by a length-prefixed BlobResponse and `length` raw bytes. */
+export const BLOB_PROTOCOL = '/ollamad/blob/1.0.0'
+export const MAX_REQUEST_BYTES = 4 * 1024
+/** A response header holds a bitmap: 64 KiB covers 512k chunks, far past any blob. */
+export const MAX_HEADER_BYTES = 64 * 1024
+export const MAX_CHUNK_BYTES = MAX_CHUNK
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+export { MAX_CHUNK_MAP_BYTES }
+/** Bytes handed to the stream per send, so the rate limiter and backpressure act often. */
+export const SEND_SLICE = 64 * 1024
+
+export function frame (msg: Uint8Array): Uint8Array {
+  const prefix: number[] = []
+  let n = msg.byteLength
+  while (n >= 0x80) { prefix.push((n & 0x7f) | 0x80); n >>>= 7 }
+  prefix.push(n)
+  const out = new Uint8Array(prefix.length + msg.byteLength)
+  out.set(prefix, 0)
+  out.set(msg, prefix.length)
+  return out
+}
+
+/** Reads one varint length-prefixed frame of at most `max` bytes. */
+export async function readFrame (bs: ByteStream<Stream>, max: number, signal: AbortSignal): Promise<Uint8Array> {
+  let len = 0
+  for (let shift = 0; ; shift += 7) {
+    // Four varint bytes reach 256 MiB, far above any frame we accept.
+    if (shift > 21) throw new OllamadError('PEER_PROTOCOL', 'frame length prefix is too long')
+    const b = (await bs.read({ bytes: 1, signal })).get(0)
+    len += (b & 0x7f) * 2 ** shift
+    if ((b & 0x80) === 0) break
+  }
+  if (len > max) throw new OllamadError('PEER_PROTOCOL', `frame of ${len} bytes is over the limit of ${max}`)
+  if (len === 0) return new Uint8Array(0)
+  return (await bs.read({ bytes: len, signal })).subarray()
+}
+
+/** Sends bytes in slices, waiting on the rate limiter and on the stream's backpressure. */
+export async function sendAll (stream: Stream, data: Uint8Array, signal: AbortSignal, limiter?: RateLimiter, onProgress?: () => void): Promise<void> {
+  for (let off = 0; off < data.byteLength; off += SEND_SLICE) {
+    const slice = data.subarray(off, Math.min(data.byteLength, off + SEND_SLICE))
+    await limiter?.take(slice.byteLength, signal)
+    if (!stream.send(slice)) await stream.onDrain({ signal })
+    onProgress?.()
+  }
+}
+
+/** Aborts when nothing happens for `ms`: each `kick` restarts the wait. */
+export interface Watchdog { kick: () => void, stop: () => void }
+
+export function watchdog (clock: Clock, ms: number, onFire: () => void): Watchdog {
+  let t: Timer | undefined
+  const kick = (): void => {
+    if (t !== undefined) clock.clearTimeout(t)
+    t = clock.setTimeout(() => { t = undefined; onFire() }, ms)
+  }
+  kick()
+  return { kick, stop: () => { if (t !== undefined) clock.clearTimeout(t); t = undefined } }
+}
+
+/** An AbortController that also follows `parent`; `release` unhooks it. */
+export function linkedController (parent?: AbortSignal): { ac: AbortController, release: () => void } {
+  const ac = new AbortController()
+  if (parent === undefined) return { ac, release: () => {} }
+  const onAbort = (): void => { ac.abort(parent.reason) }
+  if (parent.aborted) onAbort()
+  else parent.addEventListener('abort', onAbort, { once: true })
+  return { ac, release: () => { parent.removeEventListener('abort', onAbort) } }
+}

@@ -1,0 +1,143 @@
+/**
+ * The piece picker: a pure function of what we have, what is in flight and what each source
+ * holds. Rarest chunk first, so rare chunks spread before their holders go away; a few requests
+ * per peer; the registry only for chunks no usable peer holds; endgame duplicates at the end.
+ */
+
+/** The source id of the upstream registry; no libp2p peer id can contain '@'. */
+export const REGISTRY = '@registry'
+
+export interface PickerPeer {
+  id: string
+  /** Chunks this peer can serve (and that we can verify from it). */
+  has: (chunk: number) => boolean
+  /** Requests to this peer in flight now. */
+  inflight: number
+  banned?: boolean
+  /** Observed throughput in bytes per ms; unknown peers count as the fastest known. */
+  rate?: number
+}
+
+export interface InflightRequest {
+  chunk: number
+  source: string
+  /** When it was sent (any monotonic unit); older requests are duplicated first in endgame. */
+  started: number
+}
+
+export interface PickerInput {
+  chunks: number
+  have: (chunk: number) => boolean
+  peers: PickerPeer[]
+  inflight: InflightRequest[]
+  perPeerLimit: number
+  /** The registry as one more source, with its own limit; absent when there is none. */
+  registry?: { limit: number }
+  endgame: boolean
+  /** Total requests per chunk during endgame. @default 2 */
+  maxDuplicates?: number
+  /** Breaks ties between equally rare chunks, so that downloaders with other seeds spread load. */
+  seed: number
+}
+
+export interface Assignment {
+  source: string
+  chunk: number
+  /** True for an endgame duplicate of a chunk already in flight elsewhere. */
+  duplicate: boolean
+}
+
+/** A 32-bit mix (murmur3 finaliser) of the seed and a number: a stable pseudo-random order. */
+export function tieBreak (seed: number, n: number): number {
+  let h = (seed ^ Math.imul(n + 0x9e3779b9, 0x85ebca6b)) >>> 0
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/** A seed from a string (our peer id), FNV-1a. */
+export function seedOf (s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return h >>> 0
+}
+
+const DEFAULT_DUPLICATES = 2
+
+export function pick (input: PickerInput): Assignment[] {
+  const { chunks, have, perPeerLimit, seed } = input
+  const peers = input.peers.filter(p => p.banned !== true)
+  const peerSeed = new Map(peers.map(p => [p.id, seedOf(p.id)]))
+  const load = new Map<string, number>()
+  for (const p of peers) load.set(p.id, p.inflight)
+  let registryLoad = input.inflight.filter(r => r.source === REGISTRY).length
+  const sourcesOf = new Map<number, Set<string>>()
+  for (const r of input.inflight) {
+    let s = sourcesOf.get(r.chunk)
+    if (s === undefined) sourcesOf.set(r.chunk, s = new Set())
+    s.add(r.source)
+  }
+  const known = peers.map(p => p.rate).filter((r): r is number => r !== undefined && r > 0)
+  const optimistic = known.length > 0 ? Math.max(...known) : 1
+  const rateOf = (p: PickerPeer): number => p.rate !== undefined && p.rate > 0 ? p.rate : optimistic
+  const out: Assignment[] = []
+
+  /** The holder of `chunk` that would finish a new request soonest, skipping `exclude`. */
+  const bestHolder = (chunk: number, exclude?: Set<string>): PickerPeer | undefined => {
+    let best: PickerPeer | undefined
+    let bestScore = Infinity
+    let bestTie = 0
+    for (const p of peers) {
+      const l = load.get(p.id) as number
+      if (l >= perPeerLimit || exclude?.has(p.id) === true || !p.has(chunk)) continue
+      const score = (l + 1) / rateOf(p)
+      const tie = tieBreak(seed ^ chunk, peerSeed.get(p.id) as number)
+      if (score < bestScore || (score === bestScore && tie < bestTie)) { best = p; bestScore = score; bestTie = tie }
+    }
+    return best
+  }
+  const assign = (source: string, chunk: number, duplicate: boolean): void => {
+    out.push({ source, chunk, duplicate })
+    if (source === REGISTRY) registryLoad++
+    else load.set(source, (load.get(source) as number) + 1)
+    let s = sourcesOf.get(chunk)
+    if (s === undefined) sourcesOf.set(chunk, s = new Set())
+    s.add(source)
+  }
+
+  const missing: number[] = []
+  for (let i = 0; i < chunks; i++) if (!have(i)) missing.push(i)
+  const availability = new Map<number, number>()
+  for (const i of missing) {
+    let n = 0
+    for (const p of peers) if (p.has(i)) n++
+    availability.set(i, n)
+  }
+  const fresh = missing.filter(i => !sourcesOf.has(i))
+  fresh.sort((a, b) => (availability.get(a) as number) - (availability.get(b) as number) || tieBreak(seed, a) - tieBreak(seed, b) || a - b)
+  for (const i of fresh) {
+    if ((availability.get(i) as number) === 0) {
+      if (input.registry !== undefined && registryLoad < input.registry.limit) assign(REGISTRY, i, false)
+      continue
+    }
+    const p = bestHolder(i)
+    if (p !== undefined) assign(p.id, i, false)
+  }
+
+  // Endgame only once every chunk that some source could serve is requested: then idle peers race
+  // the slowest requests.
+  const servable = (i: number): boolean => (availability.get(i) as number) > 0 || input.registry !== undefined
+  if (!input.endgame || missing.some(i => !sourcesOf.has(i) && servable(i))) return out
+  const maxDup = input.maxDuplicates ?? DEFAULT_DUPLICATES
+  const oldest = new Map<number, number>()
+  for (const r of input.inflight) oldest.set(r.chunk, Math.min(oldest.get(r.chunk) ?? Infinity, r.started))
+  const slowestFirst = missing.filter(i => oldest.has(i))
+    .sort((a, b) => (oldest.get(a) as number) - (oldest.get(b) as number) || a - b)
+  for (const i of slowestFirst) {
+    const sources = sourcesOf.get(i) as Set<string>
+    if (sources.size >= maxDup) continue
+    const p = bestHolder(i, sources)
+    if (p !== undefined) assign(p.id, i, true)
+  }
+  return out
+}
