@@ -6,7 +6,7 @@ import { humanAgo, humanBytes, table } from './format.js'
 interface TagsResponse { models: Array<{ name: string, digest: string, size: number, modified_at: string }> }
 interface PsResponse { models: Array<{ name: string, size: number, size_vram: number, expires_at: string, digest: string }> }
 
-const hostOption = (c: Command): Command => c.option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
+export const hostOption = (c: Command): Command => c.option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
 
 async function streamWithBars (client: DaemonClient, path: string, body: unknown): Promise<void> {
   const view = createProgressView()
