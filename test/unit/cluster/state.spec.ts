@@ -1,0 +1,96 @@
+import '../../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { createClusterState, signRecord, verifyRecord, decodeClusterMessage, ClusterMessage, NodeRecord, type SignedRecord } from '../../../src/cluster/index.js'
+import { createFakeClock } from '../../fixtures/fake-clock.js'
+
+const facts = (name: string): Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence'> => ({
+  name, addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false
+})
+
+describe('cluster state', () => {
+  const keys: PrivateKey[] = []
+  before(async () => { for (let i = 0; i < 3; i++) keys.push(await generateKeyPair('Ed25519')) })
+  const rec = async (k: number, incarnation: number, sequence: number): Promise<{ signed: SignedRecord, record: NodeRecord }> => {
+    const key = keys[k] as PrivateKey
+    const record: NodeRecord = { ...facts(`n${k}-${incarnation}-${sequence}`), peerId: peerIdFromPrivateKey(key).toString(), incarnation: BigInt(incarnation), sequence: BigInt(sequence) }
+    return { signed: await signRecord(key, record), record }
+  }
+
+  it('merges records in any order, any number of times, to the same state (commutative, idempotent)', async () => {
+    const pool: Array<{ signed: SignedRecord, record: NodeRecord }> = []
+    for (let k = 0; k < 3; k++) for (let inc = 1; inc <= 2; inc++) for (let seq = 1; seq <= 3; seq++) pool.push(await rec(k, inc, seq))
+    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 0, max: pool.length - 1 }), { minLength: 1, maxLength: 40 }), async (order) => {
+      const a = createClusterState(createFakeClock(), { selfId: 'me' })
+      const b = createClusterState(createFakeClock(), { selfId: 'me' })
+      for (const i of order) { const r = pool[i] as typeof pool[number]; a.merge(r.signed, r.record) }
+      for (const i of [...order].reverse().concat(order)) { const r = pool[i] as typeof pool[number]; b.merge(r.signed, r.record) }
+      const view = (s: typeof a): string[] => s.members().map(m => `${m.peerId}:${m.record.name}`).sort()
+      assert.deepEqual(view(a), view(b))
+      // Each node's surviving record is its highest (incarnation, sequence) among those merged.
+      for (const m of a.members()) {
+        const best = order.map(i => pool[i] as typeof pool[number]).filter(r => r.record.peerId === m.peerId)
+          .sort((x, y) => Number(y.record.incarnation - x.record.incarnation) || Number(y.record.sequence - x.record.sequence))[0]
+        assert.equal(m.record.name, best?.record.name)
+      }
+    }), { numRuns: 200 })
+  })
+
+  it('lets a restarted node (higher incarnation) supersede its old records even with a lower sequence', async () => {
+    const s = createClusterState(createFakeClock(), { selfId: 'me' })
+    const old = await rec(0, 1, 50)
+    const fresh = await rec(0, 2, 1)
+    s.merge(old.signed, old.record)
+    assert.equal(s.merge(fresh.signed, fresh.record).changed, true)
+    assert.equal(s.merge(old.signed, old.record).changed, false)
+    assert.equal(s.members()[0]?.record.name, fresh.record.name)
+  })
+
+  it('reports a gap when sequence numbers were skipped', async () => {
+    const s = createClusterState(createFakeClock(), { selfId: 'me' })
+    const r1 = await rec(1, 1, 1)
+    const r3 = await rec(1, 1, 3)
+    s.merge(r1.signed, r1.record)
+    assert.deepEqual(s.merge(r3.signed, r3.record), { changed: true, gap: true })
+  })
+
+  it('judges liveness by the local time a node\'s version last rose, not by relayed old records', async () => {
+    const clock = createFakeClock()
+    const s = createClusterState(clock, { selfId: 'me', suspectAfterMs: 1000, goneAfterMs: 3000 })
+    const r1 = await rec(2, 1, 1)
+    s.merge(r1.signed, r1.record)
+    const id = r1.record.peerId
+    assert.equal(s.member(id)?.liveness, 'alive')
+    clock.advance(1500)
+    s.merge(r1.signed, r1.record)
+    assert.equal(s.member(id)?.liveness, 'suspect')
+    clock.advance(2000)
+    assert.equal(s.member(id)?.liveness, 'gone')
+    const r2 = await rec(2, 1, 2)
+    s.merge(r2.signed, r2.record)
+    assert.equal(s.member(id)?.liveness, 'alive')
+  })
+
+  it('accepts a record signed by its owner and refuses forged or tampered ones', async () => {
+    const good = await rec(0, 1, 1)
+    assert.equal((await verifyRecord(good.signed)).name, good.record.name)
+    // Someone else's key claiming node 0's peer id.
+    const forged = await signRecord(keys[1] as PrivateKey, good.record)
+    await assert.rejects(verifyRecord(forged), /not by its owner/)
+    const tampered = { ...good.signed, record: NodeRecord.encode({ ...good.record, name: 'evil' }) }
+    await assert.rejects(verifyRecord(tampered), /bad signature/)
+    await assert.rejects(verifyRecord({ ...good.signed, publicKey: new Uint8Array([1, 2, 3]) }), /invalid node record/)
+  })
+
+  it('refuses garbage and oversized gossip payloads', async () => {
+    await assert.rejects(decodeClusterMessage(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f])))
+    const good = await rec(0, 1, 1)
+    const many = ClusterMessage.encode({ records: Array.from({ length: 65 }, () => good.signed) })
+    await assert.rejects(decodeClusterMessage(many))
+    const huge = await rec(0, 1, 2)
+    await assert.rejects(signRecord(keys[0] as PrivateKey, { ...huge.record, addrs: Array.from({ length: 10_000 }, () => 'x'.repeat(100)) }), /exceeds/)
+  })
+})
