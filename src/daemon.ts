@@ -20,8 +20,10 @@ export interface DaemonConfig {
   /** The local Ollama. */
   ollamaUrl: string
   insecureRegistries: string[]
-  /** Bytes per second for registry traffic; undefined is unlimited. */
+  /** Bytes per second downloaded (registry and peers); undefined is unlimited. */
   maxDownloadRate?: number
+  /** Bytes per second served to peers; undefined is unlimited. */
+  maxUploadRate?: number
   /** Parallel Range requests per blob. */
   concurrency?: number
   stallTimeoutMs?: number

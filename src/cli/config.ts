@@ -65,6 +65,8 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new Error('--concurrency must be a whole number from 1 to 64')
   const rate = flags.maxDownloadRate !== undefined ? parseSize(flags.maxDownloadRate) : undefined
   if (rate !== undefined && rate <= 0) throw new Error('--max-download-rate must be above zero')
+  const upRate = flags.maxUploadRate !== undefined ? parseSize(flags.maxUploadRate) : undefined
+  if (upRate !== undefined && upRate <= 0) throw new Error('--max-upload-rate must be above zero')
   const ollamaUrl = flags.ollama ?? DEFAULT_OLLAMA_URL
   checkMultiaddrs('--listen', flags.listen ?? [])
   checkMultiaddrs('--bootstrap', flags.bootstrap ?? [])
@@ -76,6 +78,7 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     ollamaUrl: /^https?:\/\//.test(ollamaUrl) ? ollamaUrl : `http://${ollamaUrl}`,
     insecureRegistries: flags.insecureRegistry ?? [],
     maxDownloadRate: rate,
+    maxUploadRate: upRate,
     concurrency,
     name: nodeName(flags.name ?? hostname()),
     listen: flags.listen !== undefined && flags.listen.length > 0 ? flags.listen : [DEFAULT_LISTEN],

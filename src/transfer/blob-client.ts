@@ -61,7 +61,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
   const stallMs = init.stallTimeoutMs ?? DEFAULT_CLIENT_STALL_MS
 
   /** One request on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */
-  const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}): Promise<Answer | undefined> => {
+  const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}, exact = false): Promise<Answer | undefined> => {
     const { ac, release } = linkedController(o.signal)
     const dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `no answer from ${peer} for ${stallMs} ms`)) })
     let stream: Stream | undefined
@@ -85,7 +85,9 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       if (header.status === Status.NOT_FOUND) return undefined
       if (header.status === Status.BUSY) throw new OllamadError('PEER_BUSY', `${peer} is busy`)
       if (header.status !== Status.OK) throw new OllamadError('PEER_PROTOCOL', `${peer} refused the request: ${header.error.slice(0, 200)}`)
-      if (header.length > BigInt(maxBody)) throw new OllamadError('PEER_PROTOCOL', `${peer} announced ${header.length} bytes, over ${maxBody}`)
+      if (header.length > BigInt(maxBody) || (exact && header.length !== BigInt(maxBody))) {
+        throw new OllamadError('PEER_PROTOCOL', `${peer} announced ${header.length} bytes where ${exact ? '' : 'at most '}${maxBody} were expected`)
+      }
       const body = new Uint8Array(Number(header.length))
       for (let got = 0; got < body.byteLength;) {
         const list = await bs.read({ signal: ac.signal })
@@ -131,11 +133,8 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       if (!Number.isInteger(expectedLength) || expectedLength < 0 || expectedLength > MAX_CHUNK_BYTES) {
         throw new OllamadError('INVALID_REQUEST', `a chunk of ${expectedLength} bytes`)
       }
-      const a = await request(peer, ask(Kind.CHUNK, d, index), expectedLength, o)
+      const a = await request(peer, ask(Kind.CHUNK, d, index), expectedLength, o, true)
       if (a === undefined) throw new OllamadError('BLOB_NOT_FOUND', `${peer} does not hold chunk ${index} of ${d}`)
-      if (a.body.byteLength !== expectedLength) {
-        throw new OllamadError('PEER_PROTOCOL', `${peer} sent ${a.body.byteLength} bytes for chunk ${index}, not ${expectedLength}`)
-      }
       return a.body
     },
     manifest: async (peer, d, o) => {

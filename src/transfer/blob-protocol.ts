@@ -11,7 +11,7 @@ import { digestFromBytes } from './chunk-map.js'
 import type { LocalBlobs } from './local-blobs.js'
 import {
   MAX_CHUNK_BYTES, MAX_CHUNK_MAP_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES,
-  frame, linkedController, readFrame, sendAll, watchdog
+  frame, readFrame, sendAll, watchdog
 } from './blob-wire.js'
 
 export { BLOB_PROTOCOL } from './blob-wire.js'
@@ -100,7 +100,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
 
   const handler = async (stream: Stream, connection?: Connection): Promise<void> => {
     const peer = connection?.remotePeer.toString() ?? 'a peer'
-    const { ac } = linkedController()
+    const ac = new AbortController()
     const onClose = (): void => { ac.abort(new OllamadError('ABORTED', 'stream closed')) }
     stream.addEventListener('close', onClose)
     let dog = watchdog(c.clock, requestTimeoutMs, () => { ac.abort(new OllamadError('STALLED', `no request from ${peer} in ${requestTimeoutMs} ms`)) })
@@ -114,7 +114,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       try {
         req = BlobRequest.decode(await readFrame(bs, MAX_REQUEST_BYTES, ac.signal))
         if (req.digest.byteLength !== 32) req = undefined
-      } catch (e) {
+      } catch {
         if (ac.signal.aborted) throw ac.signal.reason
         req = undefined
       }

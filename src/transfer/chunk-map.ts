@@ -47,6 +47,9 @@ export function chunkMapCid (bytes: Uint8Array): CID {
   return CID.createV1(DAG_CBOR_CODE, Digests.create(SHA2_256_CODE, sha256(bytes)))
 }
 
+/** CID.equals is a type guard, which would narrow a failed comparison to `never`. */
+const sameCid = (a: CID, b: CID): boolean => a.equals(b)
+
 function checkSize (size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) throw invalid(`size ${String(size)} is not a byte count`)
 }
@@ -122,9 +125,6 @@ export function decodeChunkMap (bytes: Uint8Array, expectedCid?: CID, expectedSi
   if (!hashes.every(h => h instanceof Uint8Array && h.byteLength === 32)) throw invalid('a hash is not 32 bytes')
   return { size, chunkSize: cs, hashes, bytes, cid }
 }
-
-/** CID.equals is a type guard, which would narrow a failed comparison to `never`. */
-const sameCid = (a: CID, b: CID): boolean => a.equals(b)
 
 /** The 32 bytes of an Ollama digest. */
 export const digestBytes = (d: Digest): Uint8Array => new Uint8Array(Buffer.from(digestHex(d), 'hex'))

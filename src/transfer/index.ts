@@ -2,3 +2,16 @@ export { createPuller, type Puller, type PullerInit, type PullerComponents, type
 export { chunkSize, chunkCount, chunkRange } from './chunks.js'
 export { layerStatus, type PullProgress, type ProgressListener } from './progress.js'
 export { createPusher, type Pusher, type PushOptions } from './pusher.js'
+export {
+  computeChunkMap, chunkMapOfFile, chunkMapOfPartial, decodeChunkMap, encodeChunkMap, chunkMapCid, chunkHash,
+  blobCid, digestFromCid, digestBytes, digestFromBytes, MAX_CHUNK_MAP_BYTES,
+  type ChunkMap, type ComputedChunkMap, type ReadAt
+} from './chunk-map.js'
+export { BLOB_PROTOCOL, createBlobProtocolHandler, type BlobProtocolHandler, type BlobServerComponents, type BlobServerInit } from './blob-protocol.js'
+export {
+  createBlobClient, type BlobClient, type BlobClientComponents, type BlobClientInit, type PeerHave,
+  type RequestOptions, type ChunkOptions, type ChunkMapOptions
+} from './blob-client.js'
+export { pick, seedOf, REGISTRY, type PickerInput, type PickerPeer, type Assignment, type InflightRequest } from './picker.js'
+export { fetchFromSwarm, type SwarmDownloadOptions, type SwarmSources, type SwarmResult, type ChunkSource, type PeerView } from './swarm-download.js'
+export type { LocalBlobs } from './local-blobs.js'

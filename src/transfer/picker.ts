@@ -31,6 +31,8 @@ export interface PickerInput {
   peers: PickerPeer[]
   inflight: InflightRequest[]
   perPeerLimit: number
+  /** Requests in flight over all sources, endgame duplicates included (each holds a chunk in memory). */
+  maxInflight?: number
   /** The registry as one more source, with its own limit; absent when there is none. */
   registry?: { limit: number }
   endgame: boolean
@@ -71,6 +73,8 @@ export function pick (input: PickerInput): Assignment[] {
   const load = new Map<string, number>()
   for (const p of peers) load.set(p.id, p.inflight)
   let registryLoad = input.inflight.filter(r => r.source === REGISTRY).length
+  const maxInflight = input.maxInflight ?? Infinity
+  let total = input.inflight.length
   const sourcesOf = new Map<number, Set<string>>()
   for (const r of input.inflight) {
     let s = sourcesOf.get(r.chunk)
@@ -98,6 +102,7 @@ export function pick (input: PickerInput): Assignment[] {
   }
   const assign = (source: string, chunk: number, duplicate: boolean): void => {
     out.push({ source, chunk, duplicate })
+    total++
     if (source === REGISTRY) registryLoad++
     else load.set(source, (load.get(source) as number) + 1)
     let s = sourcesOf.get(chunk)
@@ -116,6 +121,7 @@ export function pick (input: PickerInput): Assignment[] {
   const fresh = missing.filter(i => !sourcesOf.has(i))
   fresh.sort((a, b) => (availability.get(a) as number) - (availability.get(b) as number) || tieBreak(seed, a) - tieBreak(seed, b) || a - b)
   for (const i of fresh) {
+    if (total >= maxInflight) return out
     if ((availability.get(i) as number) === 0) {
       if (input.registry !== undefined && registryLoad < input.registry.limit) assign(REGISTRY, i, false)
       continue
@@ -134,6 +140,7 @@ export function pick (input: PickerInput): Assignment[] {
   const slowestFirst = missing.filter(i => oldest.has(i))
     .sort((a, b) => (oldest.get(a) as number) - (oldest.get(b) as number) || a - b)
   for (const i of slowestFirst) {
+    if (total >= maxInflight) break
     const sources = sourcesOf.get(i) as Set<string>
     if (sources.size >= maxDup) continue
     const p = bestHolder(i, sources)

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import assert from 'node:assert/strict'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -88,7 +89,16 @@ describe('cli/config', () => {
         ollama: 'gpu1:11434',
         insecureRegistry: ['registry.lan:5000'],
         maxDownloadRate: '10M/s',
-        concurrency: '8'
+        maxUploadRate: '20M',
+        concurrency: '8',
+        name: 'gpu-01',
+        listen: ['/ip4/10.0.0.5/tcp/4001'],
+        bootstrap: ['/ip4/10.0.0.6/tcp/4001'],
+        mdns: false,
+        swarmKey: '/etc/ollamad/swarm.key',
+        heartbeat: '1000',
+        suspectAfter: '4000',
+        goneAfter: '9000'
       }, { OLLAMA_MODELS: '/elsewhere' })
       assert.deepEqual(cfg, {
         host: '0.0.0.0',
@@ -98,8 +108,33 @@ describe('cli/config', () => {
         ollamaUrl: 'http://gpu1:11434',
         insecureRegistries: ['registry.lan:5000'],
         maxDownloadRate: 10_000_000,
-        concurrency: 8
+        maxUploadRate: 20_000_000,
+        concurrency: 8,
+        name: 'gpu-01',
+        listen: ['/ip4/10.0.0.5/tcp/4001'],
+        bootstrap: ['/ip4/10.0.0.6/tcp/4001'],
+        mdns: false,
+        swarmKeyFile: '/etc/ollamad/swarm.key',
+        heartbeatMs: 1000,
+        suspectAfterMs: 4000,
+        goneAfterMs: 9000
       })
+    })
+
+    it('defaults to a swarm on all interfaces with mdns on and the hostname as name', () => {
+      const cfg = daemonConfig({}, {})
+      assert.deepEqual(cfg.listen, ['/ip4/0.0.0.0/tcp/11436'])
+      assert.equal(cfg.mdns, true)
+      assert.equal(cfg.name, hostname())
+      assert.equal(cfg.swarmKeyFile, undefined)
+    })
+
+    it('refuses a bad node name, multiaddr or time with one line', () => {
+      assert.throws(() => daemonConfig({ name: 'has space' }, {}), /invalid node name/)
+      assert.throws(() => daemonConfig({ listen: ['not-a-multiaddr'] }, {}), /--listen: invalid multiaddr/)
+      assert.throws(() => daemonConfig({ bootstrap: ['/ip4/1.2.3.4/tcpp/1'] }, {}), /--bootstrap: invalid multiaddr/)
+      assert.throws(() => daemonConfig({ heartbeat: 'soon' }, {}), /--heartbeat takes milliseconds/)
+      assert.throws(() => daemonConfig({ maxUploadRate: '0' }, {}), /--max-upload-rate/)
     })
 
     it('resolves relative directories against the working directory', () => {

@@ -1,0 +1,304 @@
+import { timingSafeEqual } from 'node:crypto'
+import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
+import type { Clock, Timer } from '../util/clock.js'
+import type { Logger } from '../util/logger.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import type { PartialBlob } from '../store/index.js'
+import { chunkCount, chunkRange, chunkSize } from './chunks.js'
+import { chunkHash } from './chunk-map.js'
+import type { BlobClient } from './blob-client.js'
+import { linkedController } from './blob-wire.js'
+import { pick, REGISTRY, type InflightRequest } from './picker.js'
+import { PeerState, type PeerView } from './swarm-peers.js'
+
+export { REGISTRY } from './picker.js'
+export type { PeerView } from './swarm-peers.js'
+
+export interface SwarmSources {
+  /** The peers that hold chunks; a function is asked again on each round, so new holders join. */
+  peers: PeerView[] | (() => PeerView[])
+  client: Pick<BlobClient, 'chunk' | 'have'>
+  /** Fetches one whole chunk upstream, for chunks no usable peer holds (applies its own rate cap). */
+  registryFetch?: (index: number, signal: AbortSignal) => Promise<Uint8Array>
+}
+
+export interface SwarmDownloadOptions {
+  partial: PartialBlob
+  sources: SwarmSources
+  /** Per-chunk sha256 from the blob's chunk map; without it, chunks are checked against what their peer announced. */
+  verify?: { chunkHashes?: Uint8Array[] }
+  /** The download cap, applied to bytes from peers. */
+  limiter: RateLimiter
+  clock: Clock
+  signal?: AbortSignal
+  /** A chunk is written and marked done (the in-order hasher may advance). */
+  onChunk?: (index: number, from: ChunkSource) => void
+  /** Bytes arrived from a peer (for progress). */
+  onBytes?: (bytes: number) => void
+  /** @default 4 */
+  inflightPerPeer?: number
+  /** @default 4 */
+  registryConcurrency?: number
+  /** Chunk bytes held in memory by requests in flight, over all sources. @default 128 MiB */
+  maxInflightBytes?: number
+  /** A peer request that gets no bytes for this long is dropped and its peer rested. @default 30000 */
+  timeoutMs?: number
+  /** How long a peer that sent a bad chunk is shunned. @default 300000 */
+  banMs?: number
+  /** How often partial holders are asked for fresh bitmaps while some chunk has no source. @default 2000 */
+  refreshMs?: number
+  /** Gives up when no chunk could be fetched for this long. @default 120000 */
+  stuckTimeoutMs?: number
+  /** Consecutive registry failures tolerated. @default 3 */
+  registryRetries?: number
+  /** Duplicate the slowest requests on idle peers at the end. @default true */
+  endgame?: boolean
+  /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
+  seed?: number
+  /** Bans by peer id (until, on `clock`); pass one map to keep bans across blobs. */
+  bans?: Map<string, number>
+  log?: Logger
+}
+
+export interface ChunkSource {
+  /** A peer id, or REGISTRY. */
+  source: string
+  /** The chunk's sha256, for announcing it while no chunk map exists. */
+  hash: Uint8Array
+  /** What it was checked against. */
+  checked: 'map' | 'announced' | 'none'
+}
+
+export interface SwarmResult {
+  /**
+   * Chunks taken from a peer against that peer's announced hash (no map), by index → peer: if the
+   * whole-blob sha256 fails, these are fetched again from the registry.
+   */
+  unverified: Map<number, string>
+  fromPeers: number
+  fromRegistry: number
+  /** Peers banned during this download for sending bad chunks. */
+  banned: string[]
+}
+
+interface Request extends InflightRequest { ac: AbortController, timer?: Timer }
+
+const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
+
+const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b)
+
+/**
+ * Fills the partial's missing chunks from many peers at once (and the registry for chunks no peer
+ * holds), checking each chunk before it is written. Bad chunks ban their peer; failures rest it;
+ * its chunks go to other sources.
+ */
+export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmResult> {
+  const { partial, clock, sources } = o
+  const perPeer = o.inflightPerPeer ?? 4
+  const timeoutMs = o.timeoutMs ?? 30_000
+  const banMs = o.banMs ?? 300_000
+  const refreshMs = Math.max(100, o.refreshMs ?? 2_000)
+  const stuckMs = o.stuckTimeoutMs ?? 120_000
+  const registryRetries = o.registryRetries ?? 3
+  const bans = o.bans ?? new Map<string, number>()
+  const mapHashes = o.verify?.chunkHashes
+  const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32)
+  const chunks = chunkCount(partial.size)
+  const maxInflight = Math.max(1, Math.floor((o.maxInflightBytes ?? DEFAULT_INFLIGHT_BYTES) / chunkSize(partial.size)))
+  if (mapHashes !== undefined && mapHashes.length !== chunks) {
+    throw new OllamadError('CHUNK_MAP_INVALID', `chunk map has ${mapHashes.length} hashes for ${chunks} chunks`)
+  }
+  const result: SwarmResult = { unverified: new Map(), fromPeers: 0, fromRegistry: 0, banned: [] }
+  const peers = new Map<string, PeerState>()
+  let present = new Set<string>()
+  const inflight = new Set<Request>()
+  const pending = new Set<Promise<void>>()
+  const landing = new Set<number>()
+  let registryFailures = 0
+  let registryRestUntil = 0
+  let fatal: unknown
+  let lastProgress = clock.now()
+  let lastRefresh = -Infinity
+
+  const { ac: run, release } = linkedController(o.signal)
+  let wakeUp: (() => void) | undefined
+  const wake = (): void => { const w = wakeUp; wakeUp = undefined; w?.() }
+  run.signal.addEventListener('abort', wake, { once: true })
+  const stop = (e: unknown): void => { fatal ??= e; run.abort(e) }
+
+  const syncPeers = (): void => {
+    const views = typeof sources.peers === 'function' ? sources.peers() : sources.peers
+    present = new Set()
+    for (const v of views) {
+      if (v.bitmap.length !== chunks) { o.log?.debug(`ignoring ${v.id}: its bitmap has ${v.bitmap.length} chunks, not ${chunks}`); continue }
+      const st = peers.get(v.id)
+      if (st === undefined) peers.set(v.id, new PeerState(v))
+      else st.view = v
+      present.add(v.id)
+    }
+  }
+  const done = (i: number): boolean => partial.bitmap.get(i) || landing.has(i)
+  const ban = (st: PeerState, why: string): void => {
+    bans.set(st.id, clock.now() + banMs)
+    if (!result.banned.includes(st.id)) result.banned.push(st.id)
+    o.log?.info(`banned peer ${st.id} for ${banMs} ms: ${why}`)
+    for (const r of inflight) if (r.source === st.id) r.ac.abort(new OllamadError('ABORTED', 'peer banned'))
+  }
+
+  const land = async (r: Request, data: Uint8Array): Promise<void> => {
+    if (done(r.chunk)) return
+    const st = peers.get(r.source)
+    const hash = chunkHash(data)
+    const want = mapHashes?.[r.chunk] ?? st?.view.announced?.get(r.chunk)
+    if (want !== undefined && !sameHash(hash, want)) {
+      if (st !== undefined) { ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`); return }
+      throw new OllamadError('DIGEST_MISMATCH', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)
+    }
+    if (st !== undefined && want === undefined) return // nothing to check it against: never accept
+    landing.add(r.chunk)
+    try {
+      await partial.write(data, chunkRange(partial.size, r.chunk).start)
+      await partial.markDone(r.chunk)
+    } finally {
+      landing.delete(r.chunk)
+    }
+    lastProgress = clock.now()
+    if (st !== undefined) {
+      st.succeed()
+      st.sample(data.byteLength, clock.now() - r.started)
+      result.fromPeers++
+      if (mapHashes === undefined) result.unverified.set(r.chunk, st.id)
+    } else {
+      registryFailures = 0
+      result.fromRegistry++
+    }
+    for (const other of inflight) if (other !== r && other.chunk === r.chunk) other.ac.abort(new OllamadError('ABORTED', 'chunk done elsewhere'))
+    o.onChunk?.(r.chunk, { source: r.source, hash, checked: mapHashes !== undefined ? 'map' : st !== undefined ? 'announced' : 'none' })
+  }
+
+  const failed = (r: Request, e: unknown): void => {
+    if (run.signal.aborted || done(r.chunk) || r.ac.signal.aborted && !isOllamadError(r.ac.signal.reason, 'STALLED')) return
+    if (r.source === REGISTRY) {
+      registryFailures++
+      if (registryFailures > registryRetries) { stop(e); return }
+      registryRestUntil = clock.now() + 1_000 * 2 ** (registryFailures - 1)
+      return
+    }
+    const st = peers.get(r.source)
+    if (st === undefined) return
+    o.log?.debug(`chunk ${r.chunk} from ${r.source} failed: ${errorMessage(e)}`)
+    if (isOllamadError(e, 'BLOB_NOT_FOUND')) st.denied.add(r.chunk)
+    else if (isOllamadError(e, 'PEER_BUSY')) st.rest(clock.now())
+    else if (isOllamadError(e, 'PEER_PROTOCOL')) ban(st, errorMessage(e))
+    else st.fail(clock.now(), banMs)
+  }
+
+  const start = (chunk: number, source: string): void => {
+    const { ac, release: unlink } = linkedController(run.signal)
+    const r: Request = { chunk, source, started: clock.now(), ac }
+    // Peer requests time out when no bytes come; the registry fetch watches its own stalls.
+    const pause = (): void => { if (r.timer !== undefined) clock.clearTimeout(r.timer); r.timer = undefined }
+    const kick = (): void => {
+      pause()
+      r.timer = clock.setTimeout(() => { ac.abort(new OllamadError('STALLED', `no bytes of chunk ${chunk} from ${source} for ${timeoutMs} ms`)) }, timeoutMs)
+    }
+    if (source !== REGISTRY) kick()
+    const st = peers.get(source)
+    if (st !== undefined) st.inflight++
+    inflight.add(r)
+    const { start: from, end } = chunkRange(partial.size, chunk)
+    const fetch = st === undefined
+      ? (sources.registryFetch as NonNullable<SwarmSources['registryFetch']>)(chunk, ac.signal).then(data => {
+          if (data.byteLength !== end - from) throw new OllamadError('REGISTRY_ERROR', `registry sent ${data.byteLength} bytes for chunk ${chunk}`)
+          return data
+        })
+      : sources.client.chunk(source, partial.digest, chunk, end - from, {
+        signal: ac.signal,
+        // Time spent waiting on our own rate cap is not the peer's fault.
+        onData: async (n, signal) => { pause(); o.onBytes?.(n); await o.limiter.take(n, signal); kick() }
+      })
+    const settled = fetch.then(async data => { await land(r, data) }, e => { failed(r, ac.signal.aborted ? ac.signal.reason : e) })
+      .catch(stop)
+      .finally(() => {
+        if (r.timer !== undefined) clock.clearTimeout(r.timer)
+        unlink()
+        inflight.delete(r)
+        pending.delete(settled)
+        if (st !== undefined) st.inflight--
+        wake()
+      })
+    pending.add(settled)
+  }
+
+  /** Asks partial holders for fresh bitmaps, when some missing chunk has no usable source. */
+  const refresh = (now: number): void => {
+    if (now - lastRefresh < refreshMs) return
+    lastRefresh = now
+    for (const st of peers.values()) {
+      if (!present.has(st.id) || st.refreshing || st.complete() || (bans.get(st.id) ?? 0) > now) continue
+      st.refreshing = true
+      void sources.client.have(st.id, partial.digest, { signal: run.signal })
+        .then(h => { if (h !== undefined && h.size === partial.size) st.report(h.bitmap) }, () => {})
+        .finally(() => { st.refreshing = false; wake() })
+    }
+  }
+
+  /** Whether waiting could help: a peer may rest or grow its bitmap, or new holders may appear. */
+  const mayChange = (now: number): boolean => typeof sources.peers === 'function' || registryRestUntil > now ||
+    [...peers.values()].some(st => st.restUntil > now || (bans.get(st.id) ?? 0) > now || (present.has(st.id) && !st.complete()))
+
+  /** Waits for a request to end, a timer, or the abort. */
+  const sleep = async (ms: number): Promise<void> => {
+    if (run.signal.aborted) return
+    await new Promise<void>(resolve => {
+      const t = Number.isFinite(ms) ? clock.setTimeout(wake, Math.max(0, ms)) : undefined
+      wakeUp = () => { if (t !== undefined) clock.clearTimeout(t); resolve() }
+    })
+  }
+
+  try {
+    if (partial.size === 0 && !partial.bitmap.get(0)) {
+      await partial.markDone(0)
+      o.onChunk?.(0, { source: REGISTRY, hash: chunkHash(new Uint8Array(0)), checked: 'none' })
+    }
+    while (!partial.bitmap.full() && !run.signal.aborted) {
+      syncPeers()
+      const now = clock.now()
+      const pickerPeers = [...peers.values()].map(st => st.asPicker(now, bans.get(st.id), mapHashes === undefined, present.has(st.id)))
+      const registryOk = sources.registryFetch !== undefined && registryRestUntil <= now
+      const picks = pick({
+        chunks,
+        have: done,
+        peers: pickerPeers,
+        inflight: [...inflight],
+        perPeerLimit: perPeer,
+        maxInflight,
+        registry: registryOk ? { limit: o.registryConcurrency ?? 4 } : undefined,
+        endgame: o.endgame ?? true,
+        seed
+      })
+      for (const p of picks) start(p.chunk, p.source)
+      const orphans = partial.bitmap.missing().some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))
+      if (orphans) refresh(now)
+      if (inflight.size === 0 && (now - lastProgress >= stuckMs || !mayChange(now))) {
+        throw new OllamadError('BLOB_NOT_FOUND', `no peer${sources.registryFetch !== undefined ? ' nor the registry' : ''} can serve the rest of ${partial.digest} (${partial.bitmap.missing().length} chunks)`)
+      }
+      // Wait for a request to end, a rested peer, a refresh, or the stuck deadline.
+      const rests = [...peers.values()].map(st => Math.max(st.restUntil, bans.get(st.id) ?? 0)).filter(t => t > now)
+      const deadline = inflight.size === 0 ? lastProgress + stuckMs : Infinity
+      const next = Math.min(orphans ? now + refreshMs : Infinity, deadline, registryRestUntil > now ? registryRestUntil : Infinity, ...rests)
+      await sleep(next - now)
+    }
+  } catch (e) {
+    stop(e)
+  } finally {
+    run.signal.removeEventListener('abort', wake)
+    for (const r of inflight) r.ac.abort(new OllamadError('ABORTED', 'download stopped'))
+    // No write may land in the partial after we return.
+    await Promise.allSettled([...pending])
+    release()
+  }
+  if (fatal !== undefined && !isOllamadError(fatal, 'ABORTED')) throw fatal
+  if (o.signal?.aborted === true || fatal !== undefined) throw new OllamadError('ABORTED', 'download aborted', { cause: o.signal?.reason ?? fatal })
+  return result
+}

@@ -1,0 +1,78 @@
+import type { Bitmap } from '../util/bitmap.js'
+import type { PickerPeer } from './picker.js'
+
+/** What the cluster state says about one peer's copy of a blob. */
+export interface PeerView {
+  id: string
+  bitmap: Bitmap
+  /**
+   * sha256 of chunks the peer announced with its bitmap, by index. Used only while no chunk map
+   * exists: then a chunk is taken from a peer only against the hash it announced.
+   */
+  announced?: Map<number, Uint8Array>
+}
+
+/** A failing peer rests this long at first, doubling per failure up to the ban time. */
+export const COOLDOWN_BASE_MS = 1_000
+/** Smoothing of the throughput average: the weight of the newest sample. */
+const RATE_WEIGHT = 0.3
+
+/** The downloader's own record of a peer: what it has, what it is doing, how it behaved. */
+export class PeerState {
+  readonly id: string
+  view: PeerView
+  /** The bitmap the peer itself reported (via `have`), merged with the view's. */
+  reported?: Bitmap
+  /** Chunks the peer said it does not hold, though a view said so, until its next report. */
+  readonly denied = new Set<number>()
+  inflight = 0
+  failures = 0
+  restUntil = 0
+  /** Bytes per ms, smoothed; undefined until the first chunk arrives. */
+  rate?: number
+  refreshing = false
+
+  constructor (view: PeerView) {
+    this.id = view.id
+    this.view = view
+  }
+
+  holds (i: number, needAnnounced: boolean): boolean {
+    if (this.denied.has(i)) return false
+    if (!this.view.bitmap.get(i) && this.reported?.get(i) !== true) return false
+    return !needAnnounced || this.view.announced?.has(i) === true
+  }
+
+  complete (): boolean { return this.view.bitmap.full() || this.reported?.full() === true }
+
+  report (bitmap: Bitmap): void {
+    this.reported = bitmap
+    for (const i of [...this.denied]) if (bitmap.get(i)) this.denied.delete(i)
+  }
+
+  sample (bytes: number, ms: number): void {
+    const r = bytes / Math.max(1, ms)
+    this.rate = this.rate === undefined ? r : this.rate * (1 - RATE_WEIGHT) + r * RATE_WEIGHT
+  }
+
+  /** Rests the peer after a failure, longer each time in a row, never past `maxMs`. */
+  fail (now: number, maxMs: number): void {
+    this.failures++
+    this.restUntil = Math.max(this.restUntil, now + Math.min(maxMs, COOLDOWN_BASE_MS * 2 ** (this.failures - 1)))
+  }
+
+  /** A short rest that is no failure (the peer is busy). */
+  rest (now: number): void { this.restUntil = Math.max(this.restUntil, now + COOLDOWN_BASE_MS) }
+
+  succeed (): void { this.failures = 0 }
+
+  asPicker (now: number, bannedUntil: number | undefined, needAnnounced: boolean, present: boolean): PickerPeer {
+    return {
+      id: this.id,
+      has: (i) => this.holds(i, needAnnounced),
+      inflight: this.inflight,
+      banned: !present || this.restUntil > now || (bannedUntil !== undefined && bannedUntil > now),
+      rate: this.rate
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import '../../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import type { Stream } from '@libp2p/interface'
+import { byteStream, streamPair } from '@libp2p/utils'
+import { BlobRequest, BlobResponse } from '../../../proto/blob.js'
+import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
+import { systemClock } from '../../../src/util/clock.js'
+import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
+import { BLOB_PROTOCOL, createBlobProtocolHandler } from '../../../src/transfer/blob-protocol.js'
+import { frame, readFrame, MAX_HEADER_BYTES } from '../../../src/transfer/blob-wire.js'
+import { computeChunkMap, digestBytes } from '../../../src/transfer/chunk-map.js'
+import { makeBlob, sha256 } from '../../fixtures/blob.js'
+import { chunkOf, memoryLocalBlobs } from '../../fixtures/local-blobs.js'
+import { createTestSwarm, type TestSwarm } from '../../fixtures/swarm.js'
+import { createFakeClock } from '../../fixtures/fake-clock.js'
+import { waitFor } from '../../fixtures/http-server.js'
+
+const MiB = 1024 * 1024
+const blob = makeBlob(chunkSize(10 * MiB) + 1000, 'blob-protocol')
+const manifest = new TextEncoder().encode('{"schemaVersion":2}')
+
+const failsWith = (code: ErrorCode) => (e: unknown): boolean => {
+  assert.ok(isOllamadError(e), `expected an OllamadError, got ${String(e)}`)
+  assert.equal(e.code, code, e.message)
+  return true
+}
+
+/** Sends raw bytes on a fresh stream to a handler and reads the header it answers, or null if it cuts the stream. */
+async function rawExchange (handler: (s: Stream) => Promise<void>, bytes: Uint8Array): Promise<BlobResponse | null> {
+  const [out, inbound] = await streamPair({ delay: 0, protocol: BLOB_PROTOCOL })
+  const served = handler(inbound)
+  const bs = byteStream(out, { maxBufferSize: 32 * MiB })
+  try { out.send(bytes) } catch {}
+  await out.close().catch(() => {})
+  try {
+    return BlobResponse.decode(await readFrame(bs, MAX_HEADER_BYTES, AbortSignal.timeout(5000)))
+  } catch {
+    return null
+  } finally {
+    await served
+  }
+}
+
+describe('/ollamad/blob/1.0.0', function () {
+  this.timeout(10_000)
+  let swarm: TestSwarm
+
+  beforeEach(() => {
+    swarm = createTestSwarm()
+    const peer = swarm.add('holder')
+    peer.local.add(blob, { chunks: [1] })
+    peer.local.manifests.set(sha256(manifest), manifest)
+  })
+  afterEach(() => { swarm.close() })
+
+  it('answers have with the size and the bitmap of verified chunks', async () => {
+    const h = await swarm.client().have('holder', blob.digest)
+    assert.ok(h !== undefined)
+    assert.equal(h.size, blob.size)
+    assert.equal(h.complete, false)
+    assert.deepEqual([h.bitmap.get(0), h.bitmap.get(1)], [false, true])
+    assert.equal(await swarm.client().have('holder', makeBlob(10, 'other').digest), undefined)
+  })
+
+  it('serves a held chunk byte for byte and refuses one it lacks', async () => {
+    const client = swarm.client()
+    const len = blob.size - chunkSize(blob.size)
+    const got = await client.chunk('holder', blob.digest, 1, len)
+    assert.deepEqual(Buffer.from(got), Buffer.from(chunkOf(blob.data, 1)))
+    await assert.rejects(client.chunk('holder', blob.digest, 0, chunkSize(blob.size)), failsWith('BLOB_NOT_FOUND'))
+    await assert.rejects(client.chunk('holder', blob.digest, 7, 10), failsWith('BLOB_NOT_FOUND'))
+  })
+
+  it('fails a chunk whose announced length is not the one expected, before reading it', async () => {
+    const len = blob.size - chunkSize(blob.size)
+    await assert.rejects(swarm.client().chunk('holder', blob.digest, 1, len - 1), failsWith('PEER_PROTOCOL'))
+    await assert.rejects(swarm.client().chunk('holder', blob.digest, 1, len + 1), failsWith('PEER_PROTOCOL'))
+  })
+
+  it('serves manifests by digest and chunk maps checked against their CID', async () => {
+    const peer = swarm.peers.get('holder')
+    assert.ok(peer !== undefined)
+    const full = makeBlob(100, 'mapped')
+    peer.local.add(full)
+    const map = await computeChunkMap(async (buf, pos, len) => { buf.set(full.data.subarray(pos, pos + len)); return Math.min(len, full.size - pos) }, full.size)
+    peer.local.chunkMaps.set(full.digest, map.bytes)
+    const client = swarm.client()
+    assert.deepEqual(await client.manifest('holder', sha256(manifest)), manifest)
+    assert.equal(await client.manifest('holder', full.digest), undefined)
+    const got = await client.chunkMap('holder', full.digest, { expectedCid: map.cid, expectedSize: full.size })
+    assert.deepEqual(got?.hashes, map.hashes)
+    await assert.rejects(client.chunkMap('holder', full.digest, { expectedCid: (await computeChunkMap(async () => 0, 0)).cid }), failsWith('CHUNK_MAP_INVALID'))
+  })
+
+  it('rejects a manifest whose bytes do not hash to the digest asked for', async () => {
+    const peer = swarm.peers.get('holder')
+    const liar = makeBlob(32, 'liar').digest
+    peer?.local.manifests.set(liar, manifest)
+    await assert.rejects(swarm.client().manifest('holder', liar), failsWith('DIGEST_MISMATCH'))
+  })
+
+  it('answers garbage, oversized and wrong-length-digest requests with BAD_REQUEST or a cut stream, and keeps serving', async () => {
+    const local = memoryLocalBlobs()
+    local.add(blob)
+    const handler = createBlobProtocolHandler({ local, clock: systemClock })
+    const req = (r: Partial<BlobRequest>): Uint8Array => frame(BlobRequest.encode(r))
+    const bad: Array<[string, Uint8Array]> = [
+      ['a 31-byte digest', req({ kind: BlobRequest.Kind.CHUNK, digest: new Uint8Array(31) })],
+      ['a 33-byte digest', req({ kind: BlobRequest.Kind.HAVE, digest: new Uint8Array(33) })],
+      ['no digest', req({ kind: BlobRequest.Kind.HAVE })],
+      ['an unknown kind', frame(new Uint8Array([0x08, 0x09, 0x12, 0x20, ...new Uint8Array(32)]))],
+      ['protobuf garbage', frame(new Uint8Array([0xff, 0xff, 0xff, 0x0f, 0x01]))],
+      ['a 1 MiB frame', frame(new Uint8Array(MiB))],
+      ['a length prefix that never ends', new Uint8Array(16).fill(0xff)]
+    ]
+    for (const [what, bytes] of bad) {
+      const res = await rawExchange(handler, bytes)
+      assert.ok(res === null || res.status === BlobResponse.Status.BAD_REQUEST, `${what}: answered ${res?.status ?? 'nothing'}`)
+      assert.equal(handler.active(), 0, `${what}: the stream is released`)
+    }
+    const ok = await rawExchange(handler, req({ kind: BlobRequest.Kind.HAVE, digest: digestBytes(blob.digest) as Uint8Array<ArrayBuffer> }))
+    assert.equal(ok?.status, BlobResponse.Status.OK)
+    assert.equal(ok?.size, BigInt(blob.size))
+  })
+
+  it('drops a stream whose request never comes, after the request timeout', async () => {
+    const clock = createFakeClock()
+    const handler = createBlobProtocolHandler({ local: memoryLocalBlobs(), clock }, { requestTimeoutMs: 1000 })
+    const [out, inbound] = await streamPair({ delay: 0, protocol: BLOB_PROTOCOL })
+    const served = handler(inbound)
+    assert.equal(handler.active(), 1)
+    clock.advance(1000)
+    await served
+    assert.equal(handler.active(), 0)
+    assert.notEqual(inbound.status, 'open')
+    out.abort(new Error('test done'))
+  })
+
+  it('answers BUSY beyond its concurrent streams', async () => {
+    let release = (): void => {}
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const slow = swarm.add('slow', { server: { maxConcurrent: 1 } })
+    slow.local.add(blob)
+    slow.local.beforeRead = async () => { await gate }
+    const client = swarm.client()
+    const first = client.chunk('slow', blob.digest, 0, chunkSize(blob.size))
+    await waitFor(() => slow.local.reads.length === 1, 'the first read')
+    await assert.rejects(client.have('slow', blob.digest), failsWith('PEER_BUSY'))
+    release()
+    assert.equal((await first).byteLength, chunkSize(blob.size))
+    await waitFor(() => slow.handler.active() === 0, 'the first stream to end')
+    assert.ok((await client.have('slow', blob.digest))?.complete)
+  })
+
+  it('stops a request that the caller aborts', async () => {
+    const slow = swarm.add('stalled')
+    slow.local.add(blob)
+    slow.local.beforeRead = async () => await new Promise(() => {})
+    const ac = new AbortController()
+    const p = swarm.client().chunk('stalled', blob.digest, 0, chunkSize(blob.size), { signal: ac.signal })
+    await waitFor(() => slow.local.reads.length === 1, 'the read')
+    ac.abort()
+    await assert.rejects(p, failsWith('ABORTED'))
+  })
+
+  it('gives up on a peer that sends nothing, after the stall timeout', async () => {
+    const clock = createFakeClock()
+    const slow = swarm.add('mute')
+    slow.local.add(blob)
+    slow.local.beforeRead = async () => await new Promise(() => {})
+    const client = swarm.client({ stallTimeoutMs: 5000 }, clock)
+    const p = client.chunk('mute', blob.digest, 0, chunkSize(blob.size))
+    await waitFor(() => slow.local.reads.length === 1, 'the read')
+    clock.advance(5000)
+    await assert.rejects(p, failsWith('STALLED'))
+  })
+
+  it('fails cleanly when the peer is gone', async () => {
+    swarm.peers.get('holder')?.kill()
+    await assert.rejects(swarm.client().have('holder', blob.digest), failsWith('PEER_UNAVAILABLE'))
+    assert.equal(chunkCount(blob.size), 2)
+  })
+})
+

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { writeFile, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
+import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
+import {
+  blobCid, chunkMapCid, chunkMapOfFile, computeChunkMap, decodeChunkMap, digestFromCid, encodeChunkMap,
+  MAX_CHUNK_MAP_BYTES, RAW_CODE, DAG_CBOR_CODE, SHA2_256_CODE
+} from '../../../src/transfer/chunk-map.js'
+import { digestHex } from '../../../src/store/index.js'
+import { makeBlob } from '../../fixtures/blob.js'
+import { chunkOf } from '../../fixtures/local-blobs.js'
+
+const MiB = 1024 * 1024
+const blob = makeBlob(2 * chunkSize(9 * MiB) + 12345, 'chunk-map')
+
+const readOf = (data: Uint8Array) => async (buf: Uint8Array, pos: number, len: number): Promise<number> => {
+  const part = data.subarray(pos, pos + len)
+  buf.set(part)
+  return part.byteLength
+}
+
+const failsWith = (code: ErrorCode, text?: RegExp) => (e: unknown): boolean => {
+  assert.ok(isOllamadError(e), `expected an OllamadError, got ${String(e)}`)
+  assert.equal(e.code, code, e.message)
+  if (text !== undefined) assert.match(e.message, text)
+  return true
+}
+
+describe('chunk maps and CIDs', () => {
+  it('hashes every chunk and the whole blob in one pass', async () => {
+    const map = await computeChunkMap(readOf(blob.data), blob.size)
+    assert.equal(map.hashes.length, 3)
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(Buffer.from(map.hashes[i] as Uint8Array), createHash('sha256').update(chunkOf(blob.data, i)).digest())
+    }
+    assert.equal(map.sha256, digestHex(blob.digest))
+    assert.equal(map.chunkSize, chunkSize(blob.size))
+    assert.equal(map.cid.code, DAG_CBOR_CODE)
+    assert.equal(map.cid.multihash.code, SHA2_256_CODE)
+    assert.ok(map.cid.equals(chunkMapCid(map.bytes)))
+  })
+
+  it('gives the same bytes and CID on every node, from a file or from memory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ollamad-map-'))
+    try {
+      await writeFile(join(dir, 'b'), blob.data)
+      const a = await chunkMapOfFile(join(dir, 'b'))
+      const b = await computeChunkMap(readOf(blob.data), blob.size)
+      assert.deepEqual(a.bytes, b.bytes)
+      assert.equal(a.cid.toString(), b.cid.toString())
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('round-trips through decode with its CID and size', async () => {
+    const map = await computeChunkMap(readOf(blob.data), blob.size)
+    const back = decodeChunkMap(map.bytes, map.cid, blob.size)
+    assert.deepEqual(back.hashes, map.hashes)
+    assert.equal(back.size, blob.size)
+  })
+
+  it('maps an empty blob as one empty chunk', async () => {
+    const map = await computeChunkMap(readOf(new Uint8Array(0)), 0)
+    assert.equal(map.hashes.length, 1)
+    assert.equal(map.sha256, createHash('sha256').digest('hex'))
+    assert.equal(decodeChunkMap(map.bytes, map.cid, 0).hashes.length, 1)
+  })
+
+  it('refuses a map whose bytes do not match the expected CID', async () => {
+    const map = await computeChunkMap(readOf(blob.data), blob.size)
+    const other = encodeChunkMap(blob.size, map.hashes.map(() => new Uint8Array(32)))
+    assert.throws(() => decodeChunkMap(other.bytes, map.cid), failsWith('CHUNK_MAP_INVALID', /hash to/))
+  })
+
+  it('refuses maps that do not split the blob as chunks.ts does', () => {
+    const h = new Uint8Array(32)
+    const enc = (o: unknown): Uint8Array => dagCbor.encode(o)
+    const n = chunkCount(blob.size)
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['a wrong chunk size', enc({ v: 1, size: blob.size, chunkSize: 1024, hashes: Array(n).fill(h) }), /chunk size/],
+      ['too few hashes', enc({ v: 1, size: blob.size, chunkSize: chunkSize(blob.size), hashes: [h] }), /hash count/],
+      ['a short hash', enc({ v: 1, size: blob.size, chunkSize: chunkSize(blob.size), hashes: [...Array(n - 1).fill(h), new Uint8Array(31)] }), /32 bytes/],
+      ['another version', enc({ v: 2, size: blob.size, chunkSize: chunkSize(blob.size), hashes: Array(n).fill(h) }), /version/],
+      ['a negative size', enc({ v: 1, size: -1, chunkSize: chunkSize(0), hashes: [h] }), /size/],
+      ['a list', enc([1, 2, 3]), /not a map/],
+      ['no cbor', new Uint8Array([0xff, 0x00, 0x13]), /dag-cbor/]
+    ]
+    for (const [what, bytes, msg] of cases) {
+      assert.throws(() => decodeChunkMap(bytes), failsWith('CHUNK_MAP_INVALID', msg), what)
+    }
+    const ok = enc({ v: 1, size: blob.size, chunkSize: chunkSize(blob.size), hashes: Array(n).fill(h) })
+    assert.throws(() => decodeChunkMap(ok, undefined, blob.size + 1), failsWith('CHUNK_MAP_INVALID', /expected/))
+  })
+
+  it('refuses input over 1 MiB before decoding it', () => {
+    assert.throws(() => decodeChunkMap(new Uint8Array(MAX_CHUNK_MAP_BYTES + 1)), failsWith('CHUNK_MAP_INVALID', /over/))
+  })
+
+  it('converts a digest to its raw CID and back without hashing', () => {
+    const cid = blobCid(blob.digest)
+    assert.equal(cid.version, 1)
+    assert.equal(cid.code, RAW_CODE)
+    assert.equal(Buffer.from(cid.multihash.digest).toString('hex'), digestHex(blob.digest))
+    assert.equal(digestFromCid(CID.parse(cid.toString())), blob.digest)
+    const map = encodeChunkMap(0, [new Uint8Array(32)])
+    assert.throws(() => digestFromCid(map.cid), failsWith('INVALID_DIGEST'))
+  })
+})

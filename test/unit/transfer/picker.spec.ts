@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { pick, REGISTRY, type Assignment, type PickerInput, type PickerPeer } from '../../../src/transfer/picker.js'
+
+const peer = (id: string, holds: number[], o: Partial<PickerPeer> = {}): PickerPeer =>
+  ({ id, has: i => holds.includes(i), inflight: 0, ...o })
+
+const base = (o: Partial<PickerInput>): PickerInput => ({
+  chunks: 0, have: () => false, peers: [], inflight: [], perPeerLimit: 4, endgame: true, seed: 1, ...o
+})
+
+/** A random but consistent picker input: in-flight counts per peer follow the in-flight list. */
+const inputs = fc.record({
+  chunks: fc.integer({ min: 1, max: 40 }),
+  peers: fc.array(fc.record({ holds: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), banned: fc.boolean(), rate: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }) }), { maxLength: 6 }),
+  have: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+  inflight: fc.array(fc.record({ chunk: fc.nat(39), source: fc.nat(6), started: fc.nat(1000) }), { maxLength: 12 }),
+  perPeerLimit: fc.integer({ min: 1, max: 4 }),
+  registry: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  maxInflight: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+  endgame: fc.boolean(),
+  seed: fc.nat()
+}).map(r => {
+  const ids = r.peers.map((_, i) => `peer${i}`)
+  const sourceId = (n: number): string => n < ids.length ? ids[n] as string : REGISTRY
+  const seen = new Set<string>()
+  const inflight = r.inflight
+    .filter(q => q.chunk < r.chunks && r.have[q.chunk] !== true && (sourceId(q.source) !== REGISTRY || r.registry !== undefined))
+    .map(q => ({ chunk: q.chunk, source: sourceId(q.source), started: q.started }))
+    .filter(q => { const k = `${q.source}/${q.chunk}`; if (seen.has(k)) return false; seen.add(k); return true })
+  const input: PickerInput = {
+    chunks: r.chunks,
+    have: i => r.have[i] === true,
+    peers: r.peers.map((p, i) => ({
+      id: ids[i] as string,
+      has: (c: number) => p.holds[c] === true,
+      inflight: inflight.filter(q => q.source === ids[i]).length,
+      banned: p.banned,
+      rate: p.rate
+    })),
+    inflight,
+    perPeerLimit: r.perPeerLimit,
+    maxInflight: r.maxInflight,
+    registry: r.registry === undefined ? undefined : { limit: r.registry },
+    endgame: r.endgame,
+    seed: r.seed
+  }
+  return input
+})
+
+const availability = (input: PickerInput, chunk: number): number =>
+  input.peers.filter(p => p.banned !== true && p.has(chunk)).length
+
+const loadAfter = (input: PickerInput, out: Assignment[], source: string): number =>
+  input.inflight.filter(q => q.source === source).length + out.filter(a => a.source === source).length
+
+describe('piece picker', () => {
+  it('rarest chunk first', () => {
+    const out = pick(base({ chunks: 3, perPeerLimit: 1, peers: [peer('a', [0, 1, 2]), peer('b', [0, 1]), peer('c', [0])] }))
+    assert.deepEqual(out.map(a => [a.chunk, a.source]), [[2, 'a'], [1, 'b'], [0, 'c']])
+  })
+
+  it('keeps a few requests in flight per peer', () => {
+    const out = pick(base({ chunks: 10, perPeerLimit: 3, peers: [peer('a', [...Array(10).keys()], { inflight: 1 })] }))
+    assert.equal(out.length, 2)
+  })
+
+  it('sends to the registry only the chunks no usable peer holds', () => {
+    const out = pick(base({
+      chunks: 4,
+      peers: [peer('a', [0, 1]), peer('banned', [2], { banned: true })],
+      registry: { limit: 1 }
+    }))
+    const registry = out.filter(a => a.source === REGISTRY).map(a => a.chunk)
+    assert.equal(registry.length, 1)
+    assert.ok(registry[0] === 2 || registry[0] === 3)
+    assert.deepEqual(out.filter(a => a.source === 'a').map(a => a.chunk).sort(), [0, 1])
+  })
+
+  it('gives more work to faster peers', () => {
+    const out = pick(base({ chunks: 8, perPeerLimit: 4, peers: [peer('slow', [...Array(8).keys()], { rate: 1 }), peer('fast', [...Array(8).keys()], { rate: 10 })] }))
+    assert.equal(out.filter(a => a.source === 'fast').length, 4)
+    assert.ok(out.findIndex(a => a.source === 'fast') < out.findIndex(a => a.source === 'slow'))
+  })
+
+  it('keeps the total in flight under its cap', () => {
+    const all = [...Array(10).keys()]
+    const out = pick(base({ chunks: 10, maxInflight: 3, peers: [peer('a', all), peer('b', all)], inflight: [{ chunk: 9, source: 'a', started: 0 }] }))
+    assert.equal(out.length, 2)
+  })
+
+  it('endgame duplicates the oldest request on an idle peer once every chunk is requested', () => {
+    const all = [0, 1, 2]
+    const input = base({
+      chunks: 3,
+      have: i => i === 0,
+      peers: [peer('a', all, { inflight: 2 }), peer('b', all)],
+      inflight: [{ chunk: 2, source: 'a', started: 5 }, { chunk: 1, source: 'a', started: 3 }]
+    })
+    assert.deepEqual(pick(input), [{ source: 'b', chunk: 1, duplicate: true }, { source: 'b', chunk: 2, duplicate: true }])
+    assert.deepEqual(pick({ ...input, endgame: false }), [])
+    assert.deepEqual(pick({ ...input, maxDuplicates: 1 }), [])
+  })
+
+  it('spreads equally rare chunks differently for different seeds', () => {
+    const holders = [peer('a', [...Array(32).keys()])]
+    const first = (seed: number): number => (pick(base({ chunks: 32, perPeerLimit: 1, peers: holders, seed }))[0] as Assignment).chunk
+    assert.ok(new Set([1, 2, 3, 4, 5, 6, 7, 8].map(first)).size > 1)
+  })
+
+  it('holds its rules for any input', () => {
+    fc.assert(fc.property(inputs, input => {
+      const out = pick(input)
+      assert.deepEqual(pick(input), out, 'the same input gives the same picks')
+      const pairs = new Set(input.inflight.map(q => `${q.source}/${q.chunk}`))
+      for (const a of out) {
+        assert.ok(!input.have(a.chunk), 'never a chunk we have')
+        assert.ok(a.chunk >= 0 && a.chunk < input.chunks)
+        assert.ok(!pairs.has(`${a.source}/${a.chunk}`), 'never the same chunk twice from one source')
+        pairs.add(`${a.source}/${a.chunk}`)
+        if (a.source === REGISTRY) {
+          assert.ok(input.registry !== undefined, 'the registry only when there is one')
+          assert.equal(availability(input, a.chunk), 0, 'the registry only for chunks no usable peer holds')
+          continue
+        }
+        const p = input.peers.find(p => p.id === a.source)
+        assert.ok(p !== undefined && p.banned !== true, 'never a banned peer')
+        assert.ok(p.has(a.chunk), 'only chunks the peer holds')
+      }
+      for (const p of input.peers) assert.ok(out.every(a => a.source !== p.id) || loadAfter(input, out, p.id) <= input.perPeerLimit, 'per-peer limit')
+      if (input.registry !== undefined) assert.ok(out.every(a => a.source !== REGISTRY) || loadAfter(input, out, REGISTRY) <= input.registry.limit, 'registry limit')
+
+      const total = input.inflight.length + out.length
+      if (out.length > 0) assert.ok(total <= (input.maxInflight ?? Infinity), 'total requests in flight')
+      const capped = total >= (input.maxInflight ?? Infinity)
+      const requested = new Set([...input.inflight, ...out].map(q => q.chunk))
+      const idle = (i: number): boolean => !input.have(i) && !requested.has(i)
+      for (const a of out.filter(a => !a.duplicate && a.source !== REGISTRY)) {
+        const p = input.peers.find(p => p.id === a.source) as PickerPeer
+        for (let b = 0; b < input.chunks; b++) {
+          if (idle(b) && p.has(b)) assert.ok(availability(input, b) >= availability(input, a.chunk), `rarest first: ${b} was rarer than ${a.chunk}`)
+        }
+      }
+      for (let b = 0; b < input.chunks && !capped; b++) {
+        if (!idle(b)) continue
+        for (const p of input.peers) {
+          if (p.banned !== true && p.has(b)) assert.ok(loadAfter(input, out, p.id) >= input.perPeerLimit, `chunk ${b} left idle while ${p.id} had room`)
+        }
+      }
+      const dups = out.filter(a => a.duplicate)
+      if (dups.length > 0) {
+        assert.ok(input.endgame, 'duplicates only in endgame')
+        for (let b = 0; b < input.chunks; b++) {
+          const servable = availability(input, b) > 0 || input.registry !== undefined
+          assert.ok(!idle(b) || !servable, 'endgame only when every servable chunk is requested')
+        }
+        for (const a of dups) assert.ok([...input.inflight, ...out].filter(q => q.chunk === a.chunk).length <= 2, 'at most two requests per chunk')
+      }
+    }), { numRuns: 500 })
+  })
+})
