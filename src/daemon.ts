@@ -5,7 +5,7 @@ import { createLogger, type Logger } from './util/logger.js'
 import { createRateLimiter } from './util/rate-limit.js'
 import { createStore, type Store } from './store/index.js'
 import { createRegistryClient } from './registry/index.js'
-import { createPuller, createPusher, type Puller } from './transfer/index.js'
+import { createPuller, createPusher, type Puller, type PullerComponents } from './transfer/index.js'
 import { createOllamaUpstream } from './inference/index.js'
 import { createApiServer } from './api/index.js'
 import type { ClusterState } from './cluster/index.js'
@@ -79,7 +79,9 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
   const limiter = createRateLimiter(clock, cfg.maxDownloadRate)
   let onActivity = (): void => {}
-  const puller = createPuller({ store, registry, clock, limiter, log, onActivity: () => { onActivity() } }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
+  // The swarm is added to these once it runs (it needs the puller for its own record).
+  const pullerComponents: PullerComponents = { store, registry, clock, limiter, log, onActivity: () => { onActivity() } }
+  const puller = createPuller(pullerComponents, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
   const pusher = createPusher({ store, registry, clock, limiter })
   const upstream = createOllamaUpstream({ url: cfg.ollamaUrl, instanceId })
   const stops: Array<() => Promise<void> | void> = [async () => { await store.close() }, async () => { await puller.close() }]
@@ -93,6 +95,7 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
     throw e
   }
   stops.push(swarm.stop)
+  pullerComponents.swarm = swarm.access
   const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state })
   let addr
   try {

@@ -3,7 +3,7 @@ import type { P2pNode } from './p2p/index.js'
 import type { NodeFacts } from './cluster/index.js'
 import type { Store } from './store/index.js'
 import { digestHex, fullName, manifestBlobs } from './store/index.js'
-import type { Puller } from './transfer/index.js'
+import type { Puller, ChunkMapStore } from './transfer/index.js'
 import { readLoaded, type GpuReader, type OllamaUpstream } from './inference/index.js'
 import { VERSION } from './version.js'
 
@@ -15,6 +15,7 @@ export interface FactsComponents {
   gpus: GpuReader
   name: string
   apiUrl: () => string
+  maps: ChunkMapStore
 }
 
 const SLOW_FACTS_MS = 2_000
@@ -37,7 +38,8 @@ export function createFactsSource (c: FactsComponents): () => Promise<NodeFacts>
     const blobs = new Map<string, NodeFacts['blobs'][number]>()
     for (const m of models) {
       for (const l of manifestBlobs(m.manifest)) {
-        blobs.set(l.digest, { digest: hexBytes(digestHex(l.digest)), size: BigInt(l.size), complete: true, bitmap: new Uint8Array(0), chunkMap: new Uint8Array(0), announced: [] })
+        const cid = c.maps.cid(l.digest)
+        blobs.set(l.digest, { digest: hexBytes(digestHex(l.digest)), size: BigInt(l.size), complete: true, bitmap: new Uint8Array(0), chunkMap: cid !== undefined ? new Uint8Array(cid) : new Uint8Array(0), announced: [] })
       }
     }
     for (const p of c.puller.partials()) {

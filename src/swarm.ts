@@ -6,12 +6,17 @@ import { createGpuReader, type OllamaUpstream } from './inference/index.js'
 import { createP2pNode, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey, startKeeper, type P2pNode } from './p2p/index.js'
 import { createClusterState, startClusterService, type ClusterService, type ClusterState } from './cluster/index.js'
 import { createFactsSource } from './node-facts.js'
+import { createSwarmAccess } from './swarm-access.js'
+import { createRateLimiter } from './util/rate-limit.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { BLOB_PROTOCOL, createBlobClient, createBlobProtocolHandler, createChunkMapStore, createLocalBlobs, type SwarmAccess } from './transfer/index.js'
 import type { DaemonConfig } from './daemon.js'
 
 export interface Swarm {
   node: P2pNode
   state: ClusterState
   service: ClusterService
+  access: SwarmAccess
   stop: () => Promise<void>
 }
 
@@ -30,8 +35,20 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
   const swarmKey = cfg.swarmKeyFile !== undefined ? await readSwarmKey(cfg.swarmKeyFile) : await loadOrCreateOwnSwarmKey(cfg.dataDir)
   const node = await createP2pNode({ privateKey, swarmKey, listen: cfg.listen, bootstrap: cfg.bootstrap, mdns: cfg.mdns })
   const state = createClusterState(c.clock, { selfId: node.peerId.toString(), suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
-  const facts = createFactsSource({ node, store: c.store, puller: c.puller, upstream: c.upstream, gpus: createGpuReader(), name: cfg.name, apiUrl: c.apiUrl })
+  let publishSoon = (): void => {}
+  const maps = createChunkMapStore(c.store.db, () => { publishSoon() })
+  await maps.load()
+  await node.handle(BLOB_PROTOCOL, createBlobProtocolHandler({
+    local: createLocalBlobs(c.store, c.puller, maps),
+    clock: c.clock,
+    limiter: createRateLimiter(c.clock, cfg.maxUploadRate),
+    log: c.log
+  }), { maxInboundStreams: 64 })
+  const client = createBlobClient({ clock: c.clock, dial: async (peer, protocol, signal) => await node.dialProtocol(peerIdFromString(peer), protocol, { signal }) })
+  const access = createSwarmAccess(state, client, maps)
+  const facts = createFactsSource({ node, store: c.store, puller: c.puller, upstream: c.upstream, gpus: createGpuReader(), name: cfg.name, apiUrl: c.apiUrl, maps })
   const service = await startClusterService({ node, privateKey, state, clock: c.clock, log: c.log, facts }, { heartbeatMs: cfg.heartbeatMs })
+  publishSoon = service.publishSoon
   const keeper = startKeeper(node, c.clock, c.log, {
     bootstrap: cfg.bootstrap,
     known: () => state.members().filter(m => !m.self && m.liveness !== 'gone').map(m => ({ peerId: m.peerId, addrs: m.record.addrs }))
@@ -40,6 +57,7 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
     node,
     state,
     service,
+    access,
     stop: async () => {
       keeper.stop()
       await service.stop()

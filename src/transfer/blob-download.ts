@@ -5,15 +5,18 @@ import type { RegistryClient } from '../registry/index.js'
 import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
 import { digestHex } from '../store/index.js'
 import { createInOrderHasher } from './hasher.js'
-import { fetchFromRegistry, type FetchTuning } from './registry-source.js'
+import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './registry-source.js'
+import { fetchFromSwarm } from './swarm-download.js'
+import { noSwarm, type SwarmAccess } from './swarm-access.js'
 import { throttle } from '../util/throttle.js'
-import { PROGRESS_INTERVAL_MS } from './constants.js'
+import { PROGRESS_INTERVAL_MS, PEER_BAN_MS } from './constants.js'
 
 export interface BlobDownloadComponents {
   store: Store
   registry: RegistryClient
   clock: Clock
   limiter: RateLimiter
+  swarm?: SwarmAccess
 }
 
 export interface BlobDownloadOptions extends FetchTuning {
@@ -25,36 +28,67 @@ export interface BlobDownloadOptions extends FetchTuning {
   /** Sees the partial while it is being filled, and each chunk as it lands. */
   onOpen?: (partial: PartialBlob) => void
   onChunk?: (index: number) => void
+  /** Skip peers: the retry after peers' unchecked chunks made a wrong blob. */
+  registryOnly?: boolean
 }
 
 /**
- * Brings one blob into a verified partial: resumes what is on disk, fetches the rest, and checks
- * the whole-blob sha256. A mismatch discards the data, so the next try starts clean.
+ * Brings one blob into a verified partial: resumes what is on disk, takes chunks from peers that
+ * hold them (the registry filling in what no peer has), or from the registry alone, and checks
+ * the whole-blob sha256. On a mismatch the data is discarded; when chunks came from peers that
+ * had no chunk map to check them against, those peers are banned and the blob is fetched once
+ * more from the registry alone.
  */
 export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOptions): Promise<PartialBlob> {
+  const swarm = c.swarm ?? noSwarm
+  const peers = o.registryOnly === true ? [] : swarm.peersFor(o.layer.digest, o.layer.size)
+  const map = peers.length > 0 ? await swarm.chunkMap(o.layer.digest, o.layer.size, o.signal).catch(() => undefined) : undefined
   const partial = await c.store.openPartial(o.layer.digest, o.layer.size)
   o.onOpen?.(partial)
+  let unverified = new Map<number, string>()
   try {
-    const hasher = createInOrderHasher(partial)
+    // Without a chunk map anywhere, this node is a first holder: it builds the map as it hashes.
+    const hasher = createInOrderHasher(partial, { chunkHashes: map === undefined })
     hasher.kick()
     // Progress lines go out at most every 100 ms, as Ollama's do every 60 ms.
     const report = throttle(c.clock, PROGRESS_INTERVAL_MS, () => { o.onProgress(partial.bytesDone(), o.layer.size) })
     o.onProgress(partial.bytesDone(), o.layer.size)
-    await fetchFromRegistry({
-      ...o,
-      registry: c.registry,
-      clock: c.clock,
-      limiter: c.limiter,
-      partial,
-      onBytes: report,
-      onChunk: (i) => { hasher.kick(); o.onChunk?.(i) }
-    }).finally(() => { report.cancel() })
+    const onChunk = (i: number): void => { hasher.kick(); o.onChunk?.(i) }
+    if (peers.length > 0) {
+      const result = await fetchFromSwarm({
+        partial,
+        sources: {
+          peers: () => swarm.peersFor(o.layer.digest, o.layer.size),
+          client: swarm.client,
+          registryFetch: async (index, signal) => await fetchChunkFromRegistry({ ...c, stallTimeoutMs: o.stallTimeoutMs }, o.name, o.layer.digest, o.layer.size, index, o.insecure, signal)
+        },
+        verify: { chunkHashes: map?.hashes },
+        limiter: c.limiter,
+        clock: c.clock,
+        signal: o.signal,
+        onChunk,
+        onBytes: report,
+        bans: swarm.bans,
+        seed: swarm.seed
+      }).finally(() => { report.cancel() })
+      unverified = result.unverified
+    } else {
+      await fetchFromRegistry({ ...o, registry: c.registry, clock: c.clock, limiter: c.limiter, partial, onBytes: report, onChunk })
+        .finally(() => { report.cancel() })
+    }
     o.onProgress(o.layer.size, o.layer.size)
     const got = await hasher.finish()
     if (got !== digestHex(o.layer.digest)) {
       await partial.discard()
+      if (unverified.size > 0 && o.registryOnly !== true) {
+        for (const peer of new Set(unverified.values())) swarm.bans.set(peer, c.clock.now() + PEER_BAN_MS)
+        return await downloadBlob(c, { ...o, registryOnly: true })
+      }
       throw new OllamadError('DIGEST_MISMATCH', `digest mismatch, file must be downloaded again: want ${o.layer.digest}, got sha256:${got}`)
     }
+    // Verified whole: this node can now vouch for the chunk map (its own, or the one it used).
+    const hashes = hasher.chunkHashes() ?? map?.hashes
+    if (hashes !== undefined) await swarm.saveChunkMap(o.layer.digest, o.layer.size, hashes).catch(() => {})
     return partial
   } catch (e) {
     await partial.close()

@@ -13,10 +13,13 @@ export interface InOrderHasher {
   kick: () => void
   /** Waits until every chunk is hashed and returns the hex sha256. */
   finish: () => Promise<string>
+  /** Each chunk's sha256, when asked for at creation (the first holder builds the chunk map from them). */
+  chunkHashes: () => Uint8Array[] | undefined
 }
 
-export function createInOrderHasher (partial: PartialBlob): InOrderHasher {
+export function createInOrderHasher (partial: PartialBlob, opts: { chunkHashes?: boolean } = {}): InOrderHasher {
   const hash = createHash('sha256')
+  const perChunk: Uint8Array[] | undefined = opts.chunkHashes === true ? [] : undefined
   const total = chunkCount(partial.size)
   const buf = Buffer.allocUnsafe(READ_BUF)
   let next = 0
@@ -27,12 +30,15 @@ export function createInOrderHasher (partial: PartialBlob): InOrderHasher {
   const drain = async (): Promise<void> => {
     while (next < total && partial.bitmap.get(next)) {
       const { start, end } = chunkRange(partial.size, next)
+      const chunk = perChunk !== undefined ? createHash('sha256') : undefined
       for (let pos = start; pos < end;) {
         const n = await partial.read(buf, pos, Math.min(READ_BUF, end - pos))
         if (n <= 0) throw new Error(`short read at ${pos} of ${partial.digest}`)
         hash.update(buf.subarray(0, n))
+        chunk?.update(buf.subarray(0, n))
         pos += n
       }
+      if (chunk !== undefined) perChunk?.push(new Uint8Array(chunk.digest()))
       next++
     }
   }
@@ -46,6 +52,7 @@ export function createInOrderHasher (partial: PartialBlob): InOrderHasher {
 
   return {
     kick,
+    chunkHashes: () => perChunk !== undefined && perChunk.length === total ? perChunk : undefined,
     finish: async () => {
       kick()
       while (running !== undefined) await running

@@ -15,3 +15,6 @@ export {
 export { pick, seedOf, REGISTRY, type PickerInput, type PickerPeer, type Assignment, type InflightRequest } from './picker.js'
 export { fetchFromSwarm, type SwarmDownloadOptions, type SwarmSources, type SwarmResult, type ChunkSource, type PeerView } from './swarm-download.js'
 export type { LocalBlobs } from './local-blobs.js'
+export { noSwarm, type SwarmAccess } from './swarm-access.js'
+export { createChunkMapStore, type ChunkMapStore } from './chunk-map-store.js'
+export { createLocalBlobs } from './local-blobs-store.js'

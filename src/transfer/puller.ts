@@ -2,7 +2,8 @@ import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
 import type { Clock } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
 import type { Logger } from '../util/logger.js'
-import type { RegistryClient } from '../registry/index.js'
+import type { RegistryClient, FetchedManifest } from '../registry/index.js'
+import type { SwarmAccess } from './swarm-access.js'
 import { fullName, manifestBlobs, nameKey, parseModelName, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
 import { downloadBlob } from './blob-download.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
@@ -17,6 +18,8 @@ export interface PullerComponents {
   log: Logger
   /** Called when a download gains a chunk or a partial appears or goes (the cluster record changes). */
   onActivity?: () => void
+  /** The cluster, as a source of chunks and manifests. */
+  swarm?: SwarmAccess
 }
 
 export interface PullerInit {
@@ -89,11 +92,24 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     return task
   }
 
+  /** The registry's manifest when it answers; otherwise the cluster's copy (air-gapped LANs). */
+  const resolveManifest = async (name: ModelName, insecure: boolean, signal: AbortSignal): Promise<FetchedManifest> => {
+    try {
+      return await c.registry.getManifest(name, { insecure, signal })
+    } catch (e) {
+      if (isOllamadError(e, 'ABORTED') || c.swarm === undefined) throw e
+      const fromCluster = await c.swarm.manifestFor(name, signal).catch(() => undefined)
+      if (fromCluster === undefined) throw e
+      c.log.info(`registry gave no manifest for ${fullName(name)} (${errorMessage(e)}); using the cluster's copy ${fromCluster.digest}`)
+      return fromCluster
+    }
+  }
+
   const runPull = async (name: ModelName, insecure: boolean, emit: (p: PullProgress) => void, signal: AbortSignal): Promise<ModelEntry> => {
     const staged: PartialBlob[] = []
     try {
       emit({ status: 'pulling manifest' })
-      const { manifest, bytes } = await c.registry.getManifest(name, { insecure, signal })
+      const { manifest, bytes } = await resolveManifest(name, insecure, signal)
       await c.store.db.put(recordKey(name), { name: fullName(name), insecure } satisfies PullRecord)
       // Ollama reports the layers first and the config last.
       const [config, ...rest] = manifestBlobs(manifest)

@@ -146,3 +146,37 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
   if (firstError !== undefined) throw firstError
   if (!partial.bitmap.full()) throw new OllamadError('REGISTRY_ERROR', `blob ${partial.digest} is incomplete`)
 }
+
+/** One chunk from the registry into memory: the swarm downloader's source for chunks no peer has. */
+export async function fetchChunkFromRegistry (
+  c: { registry: RegistryClient, limiter: RateLimiter, clock: Clock, stallTimeoutMs: number },
+  name: ModelName, digest: PartialBlob['digest'], size: number, index: number, insecure: boolean | undefined, signal: AbortSignal
+): Promise<Uint8Array> {
+  const { start, end } = chunkRange(size, index)
+  const res = await c.registry.openBlob(name, digest, { start, end }, { insecure, signal })
+  const out = Buffer.allocUnsafe(end - start)
+  let pos = 0
+  const stall = (): void => { res.destroy(new OllamadError('STALLED', `no data from the registry for ${c.stallTimeoutMs} ms`)) }
+  let timer = c.clock.setTimeout(stall, c.stallTimeoutMs)
+  try {
+    // A 200 is the whole blob from byte 0: skip to the chunk.
+    let skip = res.statusCode === 200 ? start : 0
+    for await (const data of res as AsyncIterable<Buffer>) {
+      c.clock.clearTimeout(timer)
+      let d = data
+      if (skip > 0) { const n = Math.min(skip, d.byteLength); skip -= n; d = d.subarray(n) }
+      const take = Math.min(d.byteLength, out.byteLength - pos)
+      if (take > 0) {
+        await c.limiter.take(take, signal)
+        d.copy(out, pos, 0, take)
+        pos += take
+      }
+      if (pos === out.byteLength) { res.destroy(); break }
+      timer = c.clock.setTimeout(stall, c.stallTimeoutMs)
+    }
+  } finally {
+    c.clock.clearTimeout(timer)
+  }
+  if (pos !== out.byteLength) throw new OllamadError('REGISTRY_ERROR', `registry sent ${pos} of ${out.byteLength} bytes of chunk ${index}`)
+  return out
+}

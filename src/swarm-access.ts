@@ -1,0 +1,58 @@
+import { CID } from 'multiformats/cid'
+import { Bitmap } from './util/bitmap.js'
+import { OllamadError } from './errors.js'
+import { digestHex, nameKey, parseDigest, parseManifest, parseModelName, type Digest, type ModelName } from './store/index.js'
+import { chunkCount, seedOf, type BlobClient, type PeerView, type SwarmAccess } from './transfer/index.js'
+import type { ChunkMapStore } from './transfer/chunk-map-store.js'
+import type { ClusterState, Member } from './cluster/index.js'
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+/** The cluster as the puller sees it: holders of chunks, chunk maps and manifests, from the gossiped records. */
+export function createSwarmAccess (state: ClusterState, client: BlobClient, maps: ChunkMapStore): SwarmAccess {
+  const others = (): Member[] => state.members().filter(m => !m.self && m.liveness === 'alive')
+  const holdersOf = (d: Digest, size: number): Array<{ m: Member, blob: Member['record']['blobs'][number] }> => {
+    const h = digestHex(d)
+    return others().flatMap(m => m.record.blobs.filter(b => hex(b.digest) === h && Number(b.size) === size).map(blob => ({ m, blob })))
+  }
+  return {
+    client,
+    bans: new Map(),
+    seed: seedOf(state.selfId),
+    peersFor: (d, size) => holdersOf(d, size).map(({ m, blob }) => {
+      const bitmap = new Bitmap(chunkCount(size), blob.complete ? undefined : blob.bitmap)
+      if (blob.complete) for (let i = 0; i < bitmap.length; i++) bitmap.set(i)
+      const announced = new Map(blob.announced.map(a => [a.index, a.sha256]))
+      return { id: m.peerId, bitmap, ...(announced.size > 0 ? { announced } : {}) } satisfies PeerView
+    }),
+    chunkMap: async (d, size, signal) => {
+      for (const { m, blob } of holdersOf(d, size)) {
+        if (blob.chunkMap.byteLength === 0) continue
+        try {
+          const map = await client.chunkMap(m.peerId, d, { signal, expectedCid: CID.decode(blob.chunkMap), expectedSize: size })
+          if (map !== undefined) return map
+        } catch {}
+      }
+      return undefined
+    },
+    manifestFor: async (name: ModelName, signal) => {
+      // The digest most recently pulled for this name anywhere in the cluster.
+      const key = nameKey(name)
+      const copies = others().flatMap(m => m.record.models.filter(h => {
+        try { return nameKey(parseModelName(h.name)) === key } catch { return false }
+      }).map(h => ({ m, h })))
+      copies.sort((a, b) => Number(b.h.pulledAt - a.h.pulledAt) || (hex(b.h.manifestDigest) < hex(a.h.manifestDigest) ? -1 : 1))
+      const best = copies[0]
+      if (best === undefined) return undefined
+      const digest = parseDigest(`sha256:${hex(best.h.manifestDigest)}`)
+      for (const { m } of copies.filter(c => hex(c.h.manifestDigest) === digestHex(digest))) {
+        try {
+          const bytes = await client.manifest(m.peerId, digest, { signal })
+          if (bytes !== undefined) return { bytes: Buffer.from(bytes), manifest: parseManifest(bytes), digest }
+        } catch {}
+      }
+      throw new OllamadError('REGISTRY_UNREACHABLE', `no holder of ${name.model}:${name.tag} answered for its manifest`)
+    },
+    saveChunkMap: async (d, size, hashes) => { await maps.save(d, size, hashes) }
+  }
+}
