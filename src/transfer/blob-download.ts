@@ -9,6 +9,7 @@ import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './r
 import { fetchFromSwarm } from './swarm-download.js'
 import { noSwarm, type SwarmAccess } from './swarm-access.js'
 import { throttle } from '../util/throttle.js'
+import type { Logger } from '../util/logger.js'
 import { PROGRESS_INTERVAL_MS, PEER_BAN_MS } from './constants.js'
 
 export interface BlobDownloadComponents {
@@ -17,6 +18,7 @@ export interface BlobDownloadComponents {
   clock: Clock
   limiter: RateLimiter
   swarm?: SwarmAccess
+  log?: Logger
 }
 
 export interface BlobDownloadOptions extends FetchTuning {
@@ -69,7 +71,8 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         onChunk,
         onBytes: report,
         bans: swarm.bans,
-        seed: swarm.seed
+        seed: swarm.seed,
+        log: c.log
       }).finally(() => { report.cancel() })
       unverified = result.unverified
     } else {

@@ -59,7 +59,64 @@ describe('transfer over the swarm', function () {
       assert.equal(r.lines.at(-1)?.status, 'success', JSON.stringify(r.lines.at(-1)))
     } finally {
       proxy = await startCountingProxy(registry.url)
+      name = `${proxy.host}/library/swarm:latest`
     }
     for (const d of nodes) assert.equal(await fileSha(join(d.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
+  })
+
+  /** Two holders (a, b) and a slow third node c, pulling while something happens to a holder. */
+  async function twoHoldersAndPuller (): Promise<[RunningDaemon, RunningDaemon, RunningDaemon]> {
+    const { nodes } = await startCluster(3, (i) => ({ args: ['--insecure-registry', proxy.host, ...(i === 2 ? ['--max-download-rate', '6M'] : [])] }))
+    running.push(...nodes)
+    const [a, b, c] = nodes as [RunningDaemon, RunningDaemon, RunningDaemon]
+    await ndjson(`${a.url}/api/pull`, { model: name })
+    await waitForHolders(b, name, 1)
+    await ndjson(`${b.url}/api/pull`, { model: name })
+    await waitForHolders(c, name, 2)
+    return [a, b, c]
+  }
+
+  it('finishes from the other holder when a source is killed mid-transfer', async () => {
+    const [a, , c] = await twoHoldersAndPuller()
+    const before = proxy.blobBytes()
+    const pull = ndjson(`${c.url}/api/pull`, { model: name })
+    await waitFor(async () => {
+      const r = await (await fetch(`${c.url}/api/cluster/models`)).json() as { models: Array<{ name: string, nodes: Array<{ name: string, coverage: string, percent: number }> }> }
+      return (r.models.find(m => m.name === name)?.nodes.find(n => n.name === 'node3')?.percent ?? 0) >= 20
+    }, 20_000, 'node3 partly done')
+    await a.kill('SIGKILL')
+    const r = await pull
+    assert.equal(r.lines.at(-1)?.status, 'success', JSON.stringify(r.lines.at(-1)))
+    assert.equal(await fileSha(join(c.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
+    assert.ok(proxy.blobBytes() - before < 24 * MiB, 'the rest came from the live holder, not the registry')
+  })
+
+  it('bans a holder whose blob is corrupt on disk and still gets the right model', async () => {
+    const [a, , c] = await twoHoldersAndPuller()
+    // Flip bytes inside the first and last chunks of a's copy (Ollama would not notice).
+    const fh = await open(join(a.modelsDir, 'blobs', modelDigest.replace(':', '-')), 'r+')
+    const size = (await fh.stat()).size
+    for (const pos of [100, size - 100]) await fh.write(Buffer.from('corrupt!'), 0, 8, pos)
+    await fh.close()
+    const r = await ndjson(`${c.url}/api/pull`, { model: name })
+    assert.equal(r.lines.at(-1)?.status, 'success', JSON.stringify(r.lines.at(-1)))
+    assert.equal(await fileSha(join(c.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
+    assert.match(c.log(), new RegExp(`banned peer ${a.peerId}`))
+  })
+
+  it('resumes a pull from peers after the puller restarts, from its bitmap', async () => {
+    const [, b, c] = await twoHoldersAndPuller()
+    void ndjson(`${c.url}/api/pull`, { model: name }).catch(() => {})
+    await waitFor(async () => {
+      const r = await (await fetch(`${c.url}/api/cluster/models`)).json() as { models: Array<{ name: string, nodes: Array<{ name: string, percent: number }> }> }
+      return (r.models.find(m => m.name === name)?.nodes.find(n => n.name === 'node3')?.percent ?? 0) >= 30
+    }, 20_000, 'node3 partly done')
+    await c.kill('SIGTERM')
+    const key = (/--swarm-key (\S+)/.exec(c.proc.spawnargs.join(' ')) as RegExpExecArray)[1] as string
+    const again = await startDaemon({ modelsDir: c.modelsDir, dataDir: c.dataDir, args: ['--swarm-key', key, '--name', 'node3', '--bootstrap', b.p2pAddr, '--insecure-registry', proxy.host, ...FAST_LIVENESS] })
+    running.push(again)
+    await again.waitForLog(/resuming interrupted pull/)
+    await waitFor(async () => (await (await fetch(`${again.url}/api/tags`)).json() as { models: Array<{ name: string, nodes: string[] }> }).models.some(m => m.name === name && m.nodes[0] === 'node3'), 30_000, 'resumed model')
+    assert.equal(await fileSha(join(again.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
   })
 })
