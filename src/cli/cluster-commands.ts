@@ -27,6 +27,18 @@ export function addClusterCommands (program: Command, client: (cmd: Command) => 
       process.stdout.write(table(rows) + '\n')
     })
 
+  hostOption(program.command('verify [model]').description('re-hash local blobs; corrupt ones are fetched again from peers'))
+    .action(async (model: string | undefined, _o: unknown, cmd: Command) => {
+      let last: Record<string, unknown> = {}
+      await client(cmd).stream('/api/cluster/verify', { model: model ?? '', stream: true }, (l) => {
+        last = l
+        const s = String(l.status ?? '')
+        if (!s.startsWith('verifying ') || l.completed === l.total) process.stderr.write(s.replace(/^verifying /, 'ok ') + '\n')
+      })
+      const corrupt = (last.corrupt as string[] | undefined) ?? []
+      process.stdout.write(`${String(last.checked ?? 0)} blobs checked, ${corrupt.length} corrupt${corrupt.length > 0 ? `, repaired: ${((last.repaired as string[] | undefined) ?? []).join(', ')}` : ''}\n`)
+    })
+
   hostOption(program.command('models').description('every model in the cluster, with each node\'s coverage'))
     .action(async (_o: unknown, cmd: Command) => {
       const r = await client(cmd).json<ModelsResponse>('GET', '/api/cluster/models')

@@ -59,6 +59,8 @@ export interface Store {
    */
   publish: (name: ModelName, manifestBytes: Uint8Array, staged: PartialBlob[]) => Promise<PublishResult>
   remove: (name: ModelName) => Promise<void>
+  /** Takes a model out of the catalog and drops one bad blob, keeping its other blobs for a repair. */
+  quarantine: (name: ModelName, bad: Digest) => Promise<void>
   copy: (from: ModelName, to: ModelName) => Promise<void>
   rescan: () => Promise<void>
   onChange: (l: StoreListener) => () => void
@@ -258,6 +260,12 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       await unlink(path)
       await pruneEmptyDirs(dirname(path))
       await pruneUnreferenced(manifestBlobs(entry.manifest).map(l => l.digest))
+      models.delete(nameKey(name))
+      notify()
+    }),
+    quarantine: async (name, bad) => await lock.run(async () => {
+      await rm(layout.manifest(name), { force: true })
+      await rm(layout.blob(bad), { force: true })
       models.delete(nameKey(name))
       notify()
     }),

@@ -4,7 +4,7 @@ import type { RateLimiter } from '../util/rate-limit.js'
 import type { Logger } from '../util/logger.js'
 import type { RegistryClient, FetchedManifest } from '../registry/index.js'
 import type { SwarmAccess } from './swarm-access.js'
-import { fullName, manifestBlobs, nameKey, parseModelName, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
+import { fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
 import { downloadBlob } from './blob-download.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
@@ -43,6 +43,8 @@ export interface PullOptions {
 
 export interface Puller {
   pull: (name: ModelName, opts?: PullOptions) => Promise<ModelEntry>
+  /** Fetches the missing blobs of a known manifest (from peers first) and publishes it again. */
+  repair: (name: ModelName, manifestBytes: Uint8Array, opts?: PullOptions) => Promise<ModelEntry>
   /** Blobs being downloaded right now, with the chunks they hold. */
   partials: () => PartialBlob[]
   /** Restarts the pulls that were running when the daemon last stopped. */
@@ -105,11 +107,11 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     }
   }
 
-  const runPull = async (name: ModelName, insecure: boolean, emit: (p: PullProgress) => void, signal: AbortSignal): Promise<ModelEntry> => {
+  const runPull = async (name: ModelName, insecure: boolean, emit: (p: PullProgress) => void, signal: AbortSignal, given?: Uint8Array): Promise<ModelEntry> => {
     const staged: PartialBlob[] = []
     try {
       emit({ status: 'pulling manifest' })
-      const { manifest, bytes } = await resolveManifest(name, insecure, signal)
+      const { manifest, bytes } = given !== undefined ? { manifest: parseManifest(given), bytes: given } : await resolveManifest(name, insecure, signal)
       await c.store.db.put(recordKey(name), { name: fullName(name), insecure } satisfies PullRecord)
       // Ollama reports the layers first and the config last.
       const [config, ...rest] = manifestBlobs(manifest)
@@ -142,13 +144,13 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     }
   }
 
-  const pull = async (name: ModelName, o: PullOptions = {}): Promise<ModelEntry> => {
+  const pull = async (name: ModelName, o: PullOptions = {}, given?: Uint8Array): Promise<ModelEntry> => {
     if (shutdown.signal.aborted) throw new OllamadError('ABORTED', 'daemon is shutting down')
     const key = nameKey(name)
     let task = models.get(key)
     if (task === undefined) {
       task = createSharedTask<ModelEntry, PullProgress>(
-        async (emit, signal) => await runPull(name, o.insecure === true, emit, AbortSignal.any([signal, shutdown.signal])),
+        async (emit, signal) => await runPull(name, o.insecure === true, emit, AbortSignal.any([signal, shutdown.signal]), given),
         p => p.digest ?? p.status,
         () => { models.delete(key) })
       models.set(key, task)
@@ -157,7 +159,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   }
 
   return {
-    pull,
+    pull: async (name, o) => await pull(name, o),
+    repair: async (name, manifestBytes, o) => await pull(name, o, manifestBytes),
     partials: () => [...active.values()],
     resumeInterrupted: async () => {
       const records = await c.store.db.list<PullRecord>('pull/')

@@ -2,7 +2,11 @@ import { chunkCount } from '../../transfer/index.js'
 import { displayName, parseModelName } from '../../store/index.js'
 import { Bitmap } from '../../util/bitmap.js'
 import type { Member } from '../../cluster/index.js'
-import { sendJson } from '../http-util.js'
+import { sendJson, readJson, modelField, optBool, progressWriter } from '../http-util.js'
+import { resolveName } from '../context.js'
+import { OllamadError } from '../../errors.js'
+import { verifyModels } from '../../transfer/index.js'
+import type { ModelName } from '../../store/index.js'
 import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
 
@@ -73,5 +77,22 @@ export function addClusterRoutes (router: Router, c: ApiComponents): void {
   })
   router.add('GET', '/api/cluster/models', async ({ res }) => {
     sendJson(res, 200, { models: clusterModels(c.state.members()) })
+  })
+
+  router.add('POST', '/api/cluster/verify', async ({ req, res, signal }) => {
+    const body = await readJson(req)
+    const raw = modelField(body)
+    let model: ModelName | undefined
+    if (raw !== '') {
+      model = resolveName(c.store, raw)
+      if (await c.store.get(model) === undefined) throw new OllamadError('MODEL_NOT_FOUND', `model '${raw}' not found on this node`)
+    }
+    const w = progressWriter(res, optBool(body, 'stream') ?? true)
+    try {
+      const r = await verifyModels({ store: c.store, puller: c.puller }, { model, signal, onProgress: (p) => { w.write(p) } })
+      if (r.failed.length > 0) throw new OllamadError('INTERNAL', `could not repair ${r.failed.map(f => `${f.model} (${f.error})`).join(', ')}`)
+      w.write({ status: 'success', checked: r.checked, corrupt: r.corrupt, repaired: r.repaired })
+      w.end()
+    } catch (e) { w.fail(e) }
   })
 }
