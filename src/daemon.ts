@@ -96,7 +96,7 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   }
   stops.push(swarm.stop)
   pullerComponents.swarm = swarm.access
-  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state })
+  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access })
   let addr
   try {
     addr = await api.listen(cfg.host, cfg.port)

@@ -1,6 +1,6 @@
 import type { Store, ModelName } from '../store/index.js'
 import { nameKey, parseModelName } from '../store/index.js'
-import type { Puller, Pusher } from '../transfer/index.js'
+import type { Puller, Pusher, SwarmAccess } from '../transfer/index.js'
 import type { OllamaUpstream } from '../inference/index.js'
 import type { Logger } from '../util/logger.js'
 import type { ClusterState } from '../cluster/index.js'
@@ -13,6 +13,7 @@ export interface ApiComponents {
   upstream: OllamaUpstream
   log: Logger
   state: ClusterState
+  swarm: SwarmAccess
   /** Sent as X-Ollamad-Instance so a request that loops back to us is recognised. */
   instanceId: string
 }

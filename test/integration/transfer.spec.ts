@@ -53,6 +53,15 @@ describe('transfer over the swarm', function () {
     assert.equal((await ndjson(`${b.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
     assert.equal(proxy.blobBytes(), afterFirst, 'the second node took no blob bytes from the registry')
     await waitForHolders(c, name, 2)
+    // Before c holds it: listed with its holders, shown from a peer, and not deletable here.
+    const tags = await (await fetch(`${c.url}/api/tags`)).json() as { models: Array<{ name: string, nodes: string[], size: number }> }
+    assert.deepEqual(tags.models.find(m => m.name === name)?.nodes.sort(), ['node1', 'node2'])
+    const show = await (await fetch(`${c.url}/api/show`, { method: 'POST', body: JSON.stringify({ model: name }) })).json() as { template: string, details: { family: string } }
+    assert.match(show.template, /\{\{ \.Prompt \}\}/)
+    assert.equal(show.details.family, 'llama')
+    const del = await fetch(`${c.url}/api/delete`, { method: 'DELETE', body: JSON.stringify({ model: name }) })
+    assert.equal(del.status, 404)
+    assert.match((await del.json() as { error: string }).error, /held by node[12], node[12] .*--cluster/)
     await proxy.close()
     try {
       const r = await ndjson(`${c.url}/api/pull`, { model: name })

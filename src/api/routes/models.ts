@@ -5,7 +5,7 @@ import { readJson, sendJson, badRequest, modelField, optString } from '../http-u
 import { resolveName, type ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
 
-interface Holding { name: ModelName, digest: string, size: number, pulledAt: number, nodes: string[] }
+interface Holding { name: ModelName, digest: string, size: number, pulledAt: number, nodes: string[], ids: string[] }
 
 /** Models in the node records of live members, by name and manifest digest, with the nodes that hold each. */
 export function clusterHolders (members: Member[]): Map<string, Holding> {
@@ -18,8 +18,9 @@ export function clusterHolders (members: Member[]): Map<string, Holding> {
       try { name = parseModelName(h.name) } catch { continue }
       const digest = Buffer.from(h.manifestDigest).toString('hex')
       const key = `${nameKey(name)}@${digest}`
-      const e = out.get(key) ?? { name, digest, size: Number(h.size), pulledAt: Number(h.pulledAt), nodes: [] }
+      const e = out.get(key) ?? { name, digest, size: Number(h.size), pulledAt: Number(h.pulledAt), nodes: [], ids: [] }
       e.nodes.push(m.record.name)
+      e.ids.push(m.peerId)
       out.set(key, e)
     }
   }
