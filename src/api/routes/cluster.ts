@@ -75,6 +75,16 @@ export function addClusterRoutes (router: Router, c: ApiComponents): void {
   router.add('GET', '/api/cluster/nodes', async ({ res }) => {
     sendJson(res, 200, { nodes: c.state.members().sort((a, b) => a.record.name < b.record.name ? -1 : 1).map(nodeJson) })
   })
+  router.add('GET', '/api/cluster/state', async ({ res }) => {
+    const members = c.state.members()
+    const count = (l: string): number => members.filter(m => m.liveness === l).length
+    sendJson(res, 200, {
+      self: c.state.selfId,
+      nodes: { alive: count('alive'), suspect: count('suspect'), gone: count('gone') },
+      records: { merged: c.state.stats.merged, stale: c.state.stats.stale, dropped: c.state.stats.dropped }
+    })
+  })
+
   router.add('GET', '/api/cluster/models', async ({ res }) => {
     sendJson(res, 200, { models: clusterModels(c.state.members()) })
   })
