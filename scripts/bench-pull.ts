@@ -3,30 +3,14 @@
 // times, their ratio (target: ollamad >= 0.9x the speed of curl + sha256) and ollamad's peak RSS.
 import '../src/polyfill.js'
 import { spawnSync } from 'node:child_process'
-import { createCipheriv, createHash } from 'node:crypto'
-import { open, readFile, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
+import { writeRandomFile } from './bench-util.js'
 import { join } from 'node:path'
 import { startRegistry, pushModel } from '../test/fixtures/registry.js'
 import { startDaemon, tempDir } from '../test/fixtures/daemon.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-
-async function writeRandomFile (path: string, size: number): Promise<string> {
-  const fh = await open(path, 'w')
-  const hash = createHash('sha256')
-  const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 7), Buffer.alloc(16))
-  const zero = Buffer.alloc(8 * 1024 * 1024)
-  for (let done = 0; done < size;) {
-    const n = Math.min(zero.byteLength, size - done)
-    const chunk = cipher.update(zero.subarray(0, n))
-    hash.update(chunk)
-    await fh.write(chunk)
-    done += n
-  }
-  await fh.close()
-  return `sha256:${hash.digest('hex')}`
-}
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 

@@ -7,7 +7,7 @@ import { ping } from '@libp2p/ping'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
-import { preSharedKey } from '@libp2p/pnet'
+import { boundedPreSharedKey } from './pnet.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { MAX_GOSSIP_MESSAGE } from './constants.js'
 
@@ -31,7 +31,7 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
-    connectionProtector: preSharedKey({ psk: init.swarmKey }),
+    connectionProtector: boundedPreSharedKey({ psk: init.swarmKey }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: discovery,

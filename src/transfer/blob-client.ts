@@ -1,3 +1,4 @@
+import { sendWithBackpressure } from '../p2p/index.js'
 import { createHash } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
@@ -70,7 +71,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       // The body may pile up while we pause for the rate cap; let it, up to what we accept anyway.
       stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, maxBody + MAX_HEADER_BYTES)
       const bs = byteStream(stream, { maxBufferSize: maxBody + MAX_HEADER_BYTES + 16 })
-      if (!stream.send(frame(BlobRequest.encode(req)))) await stream.onDrain({ signal: ac.signal })
+      await sendWithBackpressure(stream, frame(BlobRequest.encode(req)), ac.signal)
       await stream.close({ signal: ac.signal })
       dog.kick()
       const head = await readFrame(bs, MAX_HEADER_BYTES, ac.signal)

@@ -1,3 +1,4 @@
+import { sendWithBackpressure } from '../p2p/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { BlobRequest, BlobResponse } from '../../proto/blob.js'
@@ -93,7 +94,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
 
   const reply = async (stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
     const head = frame(BlobResponse.encode(a.header))
-    if (!stream.send(head)) await stream.onDrain({ signal })
+    await sendWithBackpressure(stream, head, signal)
     if (a.body !== undefined) await sendAll(stream, a.body, signal, c.limiter, kick)
     await stream.close({ signal })
   }

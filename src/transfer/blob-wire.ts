@@ -1,3 +1,4 @@
+import { sendWithBackpressure } from '../p2p/index.js'
 import type { Stream } from '@libp2p/interface'
 import type { ByteStream } from '@libp2p/utils'
 import { OllamadError } from '../errors.js'
@@ -48,7 +49,7 @@ export async function sendAll (stream: Stream, data: Uint8Array, signal: AbortSi
   for (let off = 0; off < data.byteLength; off += SEND_SLICE) {
     const slice = data.subarray(off, Math.min(data.byteLength, off + SEND_SLICE))
     await limiter?.take(slice.byteLength, signal)
-    if (!stream.send(slice)) await stream.onDrain({ signal })
+    await sendWithBackpressure(stream, slice, signal)
     onProgress?.()
   }
 }
