@@ -3,7 +3,8 @@
 // HTTP server piped into sha256sum, in the same run. Prints both times, the ratio, where the
 // CPU went (user/system seconds of each daemon) and the receiver's peak RSS.
 import '../src/polyfill.js'
-import { spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { createReadStream } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import http from 'node:http'
@@ -32,9 +33,12 @@ async function waitHolders (d: RunningDaemon, model: string): Promise<void> {
   throw new Error('the holder never showed up in the cluster view')
 }
 
+const step = (s: string): void => { if (process.env.BENCH_DEBUG !== undefined) process.stderr.write(`${new Date().toISOString()} ${s}\n`) }
+
 async function main (): Promise<void> {
   const work = await tempDir('bench-transfer')
   const registry = await startRegistry()
+  step('registry up')
   const { nodes } = await startCluster(2, () => ({ args: ['--insecure-registry', registry.host] }))
   const [a, b] = nodes as [RunningDaemon, RunningDaemon]
   try {
@@ -42,10 +46,13 @@ async function main (): Promise<void> {
     const digest = await writeRandomFile(blobPath, SIZE)
     const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
     await pushModel(registry.url, 'library/bench', 'latest', { config, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path: blobPath, size: SIZE, digest } }] })
+  step('pushed')
     const model = `${registry.host}/library/bench:latest`
     const pulled = await fetch(`${a.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
     if (pulled.status !== 200) throw new Error(`holder pull failed: ${await pulled.text()}`)
+  step('holder pulled')
     await waitHolders(b, model)
+  step('holder seen')
     await registry.stop()
 
     // Baseline: a plain HTTP server on loopback, curl into sha256sum.
@@ -53,11 +60,13 @@ async function main (): Promise<void> {
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as AddressInfo).port
     let t = process.hrtime.bigint()
-    const base = spawnSync('bash', ['-c', `curl -sf http://127.0.0.1:${port}/blob | sha256sum`], { encoding: 'utf8' })
+    // Async: the server runs in this process, so a blocking spawn would starve it.
+    const base = await promisify(execFile)('bash', ['-c', `curl -sf http://127.0.0.1:${port}/blob | sha256sum`], { encoding: 'utf8' }).catch((e: { stdout?: string, stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }))
     const curlSecs = Number(process.hrtime.bigint() - t) / 1e9
     server.close()
     if (!base.stdout.startsWith(digest.slice(7))) throw new Error(`baseline failed: ${base.stderr}`)
 
+  step('baseline done')
     const cpuA = await procStat(a.proc.pid as number)
     const cpuB = await procStat(b.proc.pid as number)
     t = process.hrtime.bigint()

@@ -10,7 +10,7 @@ import { fetchFromSwarm } from './swarm-download.js'
 import { noSwarm, type SwarmAccess } from './swarm-access.js'
 import { throttle } from '../util/throttle.js'
 import type { Logger } from '../util/logger.js'
-import { PROGRESS_INTERVAL_MS, PEER_BAN_MS } from './constants.js'
+import { PROGRESS_INTERVAL_MS, PEER_BAN_MS, SWARM_INFLIGHT_BYTES } from './constants.js'
 
 export interface BlobDownloadComponents {
   store: Store
@@ -72,6 +72,8 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         onBytes: report,
         bans: swarm.bans,
         seed: swarm.seed,
+        // Chunks are checked in memory before they are written; this bounds that memory.
+        maxInflightBytes: SWARM_INFLIGHT_BYTES,
         log: c.log
       }).finally(() => { report.cancel() })
       unverified = result.unverified

@@ -3,3 +3,5 @@ export { DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_RETRIES, BACKOFF
 export const PROGRESS_INTERVAL_MS = 100
 /** A peer whose chunks made a wrong blob is not asked again for this long. */
 export const PEER_BAN_MS = 10 * 60_000
+/** Chunk bytes a swarm download holds in flight (received, not yet checked and written). */
+export const SWARM_INFLIGHT_BYTES = 48 * 1024 * 1024

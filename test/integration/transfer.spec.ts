@@ -147,4 +147,24 @@ describe('transfer over the swarm', function () {
     const clean = await ndjson(`${b.url}/api/cluster/verify`, { model: name })
     assert.deepEqual(clean.lines.at(-1).corrupt, [])
   })
+
+  it('moves a large blob peer to peer with the swarm key on, in bounded memory on both sides', async () => {
+    const big = makeTinyModel({ seed: 'large', modelBytes: 160 * MiB })
+    await pushModel(registry.url, 'library/large', 'latest', big)
+    const { nodes } = await startCluster(2, () => ({ args: ['--insecure-registry', proxy.host] }))
+    running.push(...nodes)
+    const [a, b] = nodes as [RunningDaemon, RunningDaemon]
+    const large = `${proxy.host}/library/large:latest`
+    assert.equal((await ndjson(`${a.url}/api/pull`, { model: large })).lines.at(-1)?.status, 'success')
+    await waitForHolders(b, large, 1)
+    const before = proxy.blobBytes()
+    assert.equal((await ndjson(`${b.url}/api/pull`, { model: large })).lines.at(-1)?.status, 'success')
+    assert.ok(proxy.blobBytes() - before < MiB, 'every chunk came from the peer')
+    const digest = sha256(big.layers[0]?.data as Buffer)
+    assert.equal(await fileSha(join(b.modelsDir, 'blobs', digest.replace(':', '-'))), digest)
+    for (const d of [a, b]) {
+      const peak = Number(/VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${d.proc.pid as number}/status`, 'utf8'))?.[1]) / 1024
+      assert.ok(peak < 300, `peak RSS ${peak.toFixed(0)} MiB`)
+    }
+  })
 })
