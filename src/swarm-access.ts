@@ -10,7 +10,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 /** The cluster as the puller sees it: holders of chunks, chunk maps and manifests, from the gossiped records. */
 export function createSwarmAccess (state: ClusterState, client: BlobClient, maps: ChunkMapStore): SwarmAccess {
-  const others = (): Member[] => state.members().filter(m => !m.self && m.liveness === 'alive')
+  // A holder busy uploading can miss heartbeats and turn suspect; it is still a source until gone.
+  const others = (): Member[] => state.members().filter(m => !m.self && m.liveness !== 'gone')
   const holdersOf = (d: Digest, size: number): Array<{ m: Member, blob: Member['record']['blobs'][number] }> => {
     const h = digestHex(d)
     return others().flatMap(m => m.record.blobs.filter(b => hex(b.digest) === h && Number(b.size) === size).map(blob => ({ m, blob })))

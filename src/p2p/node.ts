@@ -35,6 +35,9 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: discovery,
+    // A ping queued behind megabytes of chunk data is not a dead peer; dropping the connection
+    // would fail every chunk in flight on it.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services: {
       identify: identify(),
       ping: ping(),
@@ -43,7 +46,10 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
         emitSelf: false,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE,
         // The cluster is small and every record matters to every node: send to all, not a mesh subset.
-        floodPublish: true
+        floodPublish: true,
+        // The shared key already closes the swarm; the colocation penalty would graylist every
+        // peer once ~15 nodes share an address (NAT, containers, loopback tests).
+        scoreParams: { IPColocationFactorWeight: 0 }
       })
     }
   }) as unknown as P2pNode
