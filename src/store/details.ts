@@ -66,13 +66,3 @@ export function modelDetails (entry: ModelEntry, cfg: ModelConfig): ModelDetails
     quantization_level: str(cfg.file_type)
   }
 }
-
-/** Text layers (template, system, license) read whole; they are small. */
-export async function readTextLayers (store: Store, entry: ModelEntry, mediaType: string): Promise<string[]> {
-  const out: string[] = []
-  for (const l of entry.manifest.layers) {
-    if (l.mediaType !== mediaType) continue
-    out.push((await store.readBlob(l.digest, MAX_SMALL_BLOB_BYTES)).toString('utf8'))
-  }
-  return out
-}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { open, readFile, stat } from 'node:fs/promises'
 import { Bitmap } from '../util/bitmap.js'
 import { manifestBlobs, type Digest, type Store } from '../store/index.js'
@@ -46,8 +47,9 @@ export function createLocalBlobs (store: Store, puller: Puller, maps: ChunkMapSt
     manifest: async (d) => {
       const entry = store.list().find(e => e.digest === d)
       if (entry === undefined) return undefined
-      const again = await store.get(entry.name)
-      return again?.digest === d ? await readFile(store.layout.manifest(entry.name)) : undefined
+      // The file may have changed since the catalog read it: serve it only if it still hashes to d.
+      const bytes = await readFile(store.layout.manifest(entry.name)).catch(() => undefined)
+      return bytes !== undefined && `sha256:${createHash('sha256').update(bytes).digest('hex')}` === d ? bytes : undefined
     },
     chunkMap: async (d) => {
       const have = await maps.bytes(d)

@@ -48,9 +48,10 @@ function localSource (store: Store, entry: ModelEntry): ModelSource {
 async function remoteSource (c: ApiComponents, name: ModelName, signal: AbortSignal): Promise<ModelSource | undefined> {
   const got = await c.swarm.manifestFor(name, signal).catch(() => undefined)
   if (got === undefined) return undefined
-  const holders = [...clusterHolders(c.state.members()).values()].filter(h => h.digest === got.digest.slice(7)).flatMap(h => h.ids)
+  const copies = [...clusterHolders(c.state.members()).values()].filter(h => h.digest === got.digest.slice(7))
+  const holders = copies.flatMap(h => h.ids)
   const size = (d: Digest): number => [got.manifest.config, ...got.manifest.layers].find(l => l.digest === d)?.size ?? 0
-  const when = [...clusterHolders(c.state.members()).values()].find(h => h.digest === got.digest.slice(7))?.pulledAt ?? Date.now()
+  const when = copies[0]?.pulledAt ?? Date.now()
   return {
     name,
     manifest: got.manifest,
