@@ -1,7 +1,8 @@
-// npm run bench:transfer — a 1 GiB blob from one daemon to another over loopback (swarm key on,
-// as ollamad always runs), verified and in the store, against curl of the same file from a local
-// HTTP server piped into sha256sum, in the same run. Prints both times, the ratio, where the
-// CPU went (user/system seconds of each daemon) and the receiver's peak RSS.
+// npm run bench:transfer — a 1 GiB blob from one daemon to another over loopback, verified and in
+// the store, against curl of the same file from a local HTTP server piped into sha256sum, in the
+// same run. Measured twice: an open swarm (noise only) and with the swarm key on (pnet + noise),
+// as ollamad runs by default. Prints the times, the ratios, where the CPU went (user/system
+// seconds of each daemon) and the receiver's peak RSS. BENCH_PROF=DIR writes V8 CPU profiles.
 import '../src/polyfill.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -10,19 +11,24 @@ import { readFile, rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { startRegistry, pushModel } from '../test/fixtures/registry.js'
+import { startRegistry, pushModel, type RunningRegistry } from '../test/fixtures/registry.js'
 import { startCluster } from '../test/fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
 import { writeRandomFile } from './bench-util.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
+const MIB = SIZE / 1024 / 1024
+const PROF = process.env.BENCH_PROF
 
-async function procStat (pid: number): Promise<{ cpu: number, rssPeakMiB: number }> {
+interface ProcStat { user: number, sys: number, rssPeakMiB: number }
+
+async function procStat (pid: number): Promise<ProcStat> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
-  const ticks = Number(stat[11]) + Number(stat[12])
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return { cpu: ticks / 100, rssPeakMiB: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024 }
+  return { user: Number(stat[11]) / 100, sys: Number(stat[12]) / 100, rssPeakMiB: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024 }
 }
+
+const cpu = (a: ProcStat, b: ProcStat): string => `${(b.user - a.user + b.sys - a.sys).toFixed(1)} s (user ${(b.user - a.user).toFixed(1)}, system ${(b.sys - a.sys).toFixed(1)})`
 
 async function waitHolders (d: RunningDaemon, model: string): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
@@ -33,58 +39,61 @@ async function waitHolders (d: RunningDaemon, model: string): Promise<void> {
   throw new Error('the holder never showed up in the cluster view')
 }
 
-const step = (s: string): void => { if (process.env.BENCH_DEBUG !== undefined) process.stderr.write(`${new Date().toISOString()} ${s}\n`) }
+/** curl from a plain HTTP server on loopback into sha256sum; seconds. */
+async function baseline (path: string, digest: string): Promise<number> {
+  const server = http.createServer((_req, res) => { res.writeHead(200, { 'Content-Length': SIZE }); createReadStream(path).pipe(res) })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  const t = process.hrtime.bigint()
+  // Async: the server runs in this process, so a blocking spawn would starve it.
+  const base = await promisify(execFile)('bash', ['-c', `curl -sf http://127.0.0.1:${port}/blob | sha256sum`], { encoding: 'utf8' }).catch((e: { stdout?: string, stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }))
+  const secs = Number(process.hrtime.bigint() - t) / 1e9
+  server.close()
+  if (!base.stdout.startsWith(digest.slice(7))) throw new Error(`baseline failed: ${base.stderr}`)
+  return secs
+}
+
+/** Two fresh daemons; the first pulls from the registry, then the second pulls from it alone, timed. */
+async function measure (registry: RunningRegistry, model: string, blobPath: string, digest: string, open: boolean): Promise<void> {
+  const nodeArgs = PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : undefined
+  const { nodes } = await startCluster(2, () => ({ args: ['--insecure-registry', registry.host], nodeArgs }), open ? null : undefined)
+  const [a, b] = nodes as [RunningDaemon, RunningDaemon]
+  try {
+    const pulled = await fetch(`${a.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
+    if (pulled.status !== 200) throw new Error(`holder pull failed: ${await pulled.text()}`)
+    await waitHolders(b, model)
+    const curlSecs = await baseline(blobPath, digest)
+    const [a0, b0] = [await procStat(a.proc.pid as number), await procStat(b.proc.pid as number)]
+    // The registry answers manifests only: every blob byte must come from the peer.
+    const t = process.hrtime.bigint()
+    const res = await fetch(`${b.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
+    const body = await res.text()
+    const secs = Number(process.hrtime.bigint() - t) / 1e9
+    if (res.status !== 200) throw new Error(`swarm pull failed: ${body}`)
+    const [a1, b1] = [await procStat(a.proc.pid as number), await procStat(b.proc.pid as number)]
+    console.log(`\n${open ? 'open swarm (noise + yamux)' : 'swarm key on (pnet + noise + yamux)'}, ${MIB} MiB over loopback`)
+    console.log(`  curl | sha256sum:      ${curlSecs.toFixed(2)} s (${(MIB / curlSecs).toFixed(0)} MiB/s)`)
+    console.log(`  ollamad peer -> peer:  ${secs.toFixed(2)} s (${(MIB / secs).toFixed(0)} MiB/s), every byte hashed before publish`)
+    console.log(`  ratio ollamad / (curl | sha256sum): ${(curlSecs / secs).toFixed(2)}x (target >= 1.0)`)
+    console.log(`  CPU: sender ${cpu(a0, a1)}, receiver ${cpu(b0, b1)}; 2 cores`)
+    console.log(`  receiver peak RSS: ${b1.rssPeakMiB.toFixed(0)} MiB (target < 150)`)
+  } finally {
+    for (const d of nodes) await d.kill(PROF !== undefined ? 'SIGTERM' : 'SIGKILL')
+  }
+}
 
 async function main (): Promise<void> {
   const work = await tempDir('bench-transfer')
   const registry = await startRegistry()
-  step('registry up')
-  const { nodes } = await startCluster(2, () => ({ args: ['--insecure-registry', registry.host] }))
-  const [a, b] = nodes as [RunningDaemon, RunningDaemon]
   try {
     const blobPath = join(work, 'model.bin')
     const digest = await writeRandomFile(blobPath, SIZE)
     const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
     await pushModel(registry.url, 'library/bench', 'latest', { config, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path: blobPath, size: SIZE, digest } }] })
-  step('pushed')
     const model = `${registry.host}/library/bench:latest`
-    const pulled = await fetch(`${a.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
-    if (pulled.status !== 200) throw new Error(`holder pull failed: ${await pulled.text()}`)
-  step('holder pulled')
-    await waitHolders(b, model)
-  step('holder seen')
-    await registry.stop()
-
-    // Baseline: a plain HTTP server on loopback, curl into sha256sum.
-    const server = http.createServer((_req, res) => { res.writeHead(200, { 'Content-Length': SIZE }); createReadStream(join(a.modelsDir, 'blobs', digest.replace(':', '-'))).pipe(res) })
-    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-    const port = (server.address() as AddressInfo).port
-    let t = process.hrtime.bigint()
-    // Async: the server runs in this process, so a blocking spawn would starve it.
-    const base = await promisify(execFile)('bash', ['-c', `curl -sf http://127.0.0.1:${port}/blob | sha256sum`], { encoding: 'utf8' }).catch((e: { stdout?: string, stderr?: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? '' }))
-    const curlSecs = Number(process.hrtime.bigint() - t) / 1e9
-    server.close()
-    if (!base.stdout.startsWith(digest.slice(7))) throw new Error(`baseline failed: ${base.stderr}`)
-
-  step('baseline done')
-    const cpuA = await procStat(a.proc.pid as number)
-    const cpuB = await procStat(b.proc.pid as number)
-    t = process.hrtime.bigint()
-    const res = await fetch(`${b.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
-    const body = await res.text()
-    const swarmSecs = Number(process.hrtime.bigint() - t) / 1e9
-    if (res.status !== 200) throw new Error(`swarm pull failed: ${body}`)
-    const endA = await procStat(a.proc.pid as number)
-    const endB = await procStat(b.proc.pid as number)
-    const mib = SIZE / 1024 / 1024
-    console.log(`blob: ${mib} MiB over loopback, swarm key on (pnet + noise + yamux)`)
-    console.log(`curl | sha256sum:        ${curlSecs.toFixed(2)} s (${(mib / curlSecs).toFixed(0)} MiB/s)`)
-    console.log(`ollamad peer -> peer:    ${swarmSecs.toFixed(2)} s (${(mib / swarmSecs).toFixed(0)} MiB/s), every byte hashed before publish`)
-    console.log(`speed ratio ollamad / (curl | sha256sum): ${(curlSecs / swarmSecs).toFixed(2)}x (target >= 1.0)`)
-    console.log(`CPU seconds: sender ${(endA.cpu - cpuA.cpu).toFixed(1)}, receiver ${(endB.cpu - cpuB.cpu).toFixed(1)} (2 cores)`)
-    console.log(`receiver peak RSS: ${endB.rssPeakMiB.toFixed(0)} MiB (target < 150)`)
+    await measure(registry, model, blobPath, digest, true)
+    await measure(registry, model, blobPath, digest, false)
   } finally {
-    for (const d of nodes) await d.kill('SIGKILL')
     await registry.dispose()
     await rm(work, { recursive: true, force: true })
   }

@@ -36,6 +36,8 @@ export interface DaemonConfig {
   mdns: boolean
   /** The cluster's swarm key file; without one the node makes its own and is a cluster of one. */
   swarmKeyFile?: string
+  /** No pre-shared key at all (--open-swarm). */
+  openSwarm?: boolean
   heartbeatMs?: number
   suspectAfterMs?: number
   goneAfterMs?: number
@@ -116,7 +118,7 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   onActivity = () => { swarm.service.publishSoon() }
   swarm.service.publishSoon()
   log.info(`listening on ${url} (models ${cfg.modelsDir}, state ${cfg.dataDir}, Ollama upstream ${upstream.url.origin})`)
-  log.info(`peer ${swarm.node.peerId.toString()} (${cfg.name}) on ${swarm.node.getMultiaddrs().map(a => a.toString()).join(' ')}${cfg.swarmKeyFile === undefined ? '; own swarm key: a cluster of one until given the cluster key (--swarm-key)' : ''}`)
+  log.info(`peer ${swarm.node.peerId.toString()} (${cfg.name}) on ${swarm.node.getMultiaddrs().map(a => a.toString()).join(' ')}${cfg.openSwarm === true ? '; open swarm: no swarm key, any peer that reaches this address may join' : cfg.swarmKeyFile === undefined ? '; own swarm key: a cluster of one until given the cluster key (--swarm-key)' : ''}`)
   const at = upstream.url.origin
   log.info(probe.kind === 'ollama'
     ? `Ollama ${probe.version} answers at ${at}`

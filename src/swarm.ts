@@ -32,7 +32,7 @@ export interface SwarmComponents {
 /** Starts this node's libp2p peer, its share of the cluster state, and the keeper that holds the swarm together. */
 export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promise<Swarm> {
   const privateKey = await loadOrCreatePeerKey(cfg.dataDir)
-  const swarmKey = cfg.swarmKeyFile !== undefined ? await readSwarmKey(cfg.swarmKeyFile) : await loadOrCreateOwnSwarmKey(cfg.dataDir)
+  const swarmKey = cfg.openSwarm === true ? undefined : cfg.swarmKeyFile !== undefined ? await readSwarmKey(cfg.swarmKeyFile) : await loadOrCreateOwnSwarmKey(cfg.dataDir)
   const node = await createP2pNode({ privateKey, swarmKey, listen: cfg.listen, bootstrap: cfg.bootstrap, mdns: cfg.mdns })
   const state = createClusterState(c.clock, { selfId: node.peerId.toString(), suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
   let publishSoon = (): void => {}

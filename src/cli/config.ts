@@ -44,6 +44,7 @@ export interface StartFlags {
   bootstrap?: string[]
   mdns?: boolean
   swarmKey?: string
+  openSwarm?: boolean
   heartbeat?: string
   suspectAfter?: string
   goneAfter?: string
@@ -68,6 +69,7 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
   const upRate = flags.maxUploadRate !== undefined ? parseSize(flags.maxUploadRate) : undefined
   if (upRate !== undefined && upRate <= 0) throw new Error('--max-upload-rate must be above zero')
   const ollamaUrl = flags.ollama ?? DEFAULT_OLLAMA_URL
+  if (flags.openSwarm === true && flags.swarmKey !== undefined) throw new Error('--open-swarm and --swarm-key exclude each other')
   checkMultiaddrs('--listen', flags.listen ?? [])
   checkMultiaddrs('--bootstrap', flags.bootstrap ?? [])
   return {
@@ -85,6 +87,7 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     bootstrap: flags.bootstrap ?? [],
     mdns: flags.mdns !== false,
     swarmKeyFile: flags.swarmKey !== undefined ? resolve(flags.swarmKey) : undefined,
+    openSwarm: flags.openSwarm === true,
     heartbeatMs: ms('--heartbeat', flags.heartbeat),
     suspectAfterMs: ms('--suspect-after', flags.suspectAfter),
     goneAfterMs: ms('--gone-after', flags.goneAfter)

@@ -56,6 +56,7 @@ export function buildProgram (): Command {
     .option('--bootstrap <multiaddr>', 'a peer to join through (repeatable)', collect, [])
     .option('--no-mdns', 'do not discover peers by mdns on the local network')
     .option('--swarm-key <file>', 'the cluster\'s pre-shared key (default: a key of this node\'s own)')
+    .option('--open-swarm', 'no swarm key: any peer that reaches --listen may join (noise still encrypts); isolated networks only')
     .option('--max-upload-rate <rate>', 'cap on traffic served to peers, e.g. 100M (bytes/s)')
     .option('--heartbeat <ms>', 'how often the node record is re-sent (default 3000)')
     .option('--suspect-after <ms>', 'silence before a node is suspect (default 10000)')

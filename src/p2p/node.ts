@@ -13,8 +13,8 @@ import { MAX_GOSSIP_MESSAGE } from './constants.js'
 
 export interface P2pInit {
   privateKey: PrivateKey
-  /** The pre-shared swarm key (pnet v1 file bytes). */
-  swarmKey: Uint8Array
+  /** The pre-shared swarm key (pnet v1 file bytes); undefined runs an open swarm (noise only). */
+  swarmKey: Uint8Array | undefined
   listen: string[]
   bootstrap: string[]
   mdns: boolean
@@ -31,9 +31,9 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],
-    connectionProtector: boundedPreSharedKey({ psk: init.swarmKey }),
+    connectionProtector: init.swarmKey !== undefined ? boundedPreSharedKey({ psk: init.swarmKey }) : undefined,
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 4 * 1024 * 1024, maxStreamWindowSize: 16 * 1024 * 1024 } })],
     peerDiscovery: discovery,
     // A ping queued behind megabytes of chunk data is not a dead peer; dropping the connection
     // would fail every chunk in flight on it.

@@ -6,7 +6,8 @@ import type { CID } from 'multiformats/cid'
 import { BlobRequest, BlobResponse } from '../../proto/blob.js'
 import { OllamadError, isOllamadError } from '../errors.js'
 import { Bitmap } from '../util/bitmap.js'
-import type { Clock } from '../util/clock.js'
+import { sleep, type Clock } from '../util/clock.js'
+import type { RateLimiter } from '../util/rate-limit.js'
 import { digestHex, type Digest } from '../store/index.js'
 import { chunkCount } from './chunks.js'
 import { decodeChunkMap, digestBytes, type ChunkMap } from './chunk-map.js'
@@ -31,8 +32,12 @@ export const DEFAULT_CLIENT_STALL_MS = 30_000
 export interface RequestOptions { signal?: AbortSignal }
 
 export interface ChunkOptions extends RequestOptions {
-  /** Awaited after each piece of the body arrives; the stream is paused meanwhile (a download rate cap). */
-  onData?: (bytes: number, signal: AbortSignal) => Promise<void>
+  /** A download cap: when it owes time, the stream is paused and the stall clock stopped meanwhile. */
+  limiter?: RateLimiter
+  /** Called as each piece of the body arrives (for progress). */
+  onBytes?: (bytes: number) => void
+  /** Longest silence for this request, instead of the client's. */
+  stallMs?: number
 }
 
 export interface ChunkMapOptions extends RequestOptions {
@@ -64,7 +69,8 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
   /** One request on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */
   const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}, exact = false): Promise<Answer | undefined> => {
     const { ac, release } = linkedController(o.signal)
-    const dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `no answer from ${peer} for ${stallMs} ms`)) })
+    const stall = o.stallMs ?? stallMs
+    const dog = watchdog(c.clock, stall, () => { ac.abort(new OllamadError('STALLED', `no bytes from ${peer} for ${stall} ms`)) })
     let stream: Stream | undefined
     try {
       stream = await c.dial(peer, BLOB_PROTOCOL, ac.signal)
@@ -96,10 +102,13 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
         if (got + list.byteLength > body.byteLength) throw new OllamadError('PEER_PROTOCOL', `${peer} sent more than the ${body.byteLength} bytes it announced`)
         for (const part of list) { body.set(part, got); got += part.byteLength }
         dog.kick()
-        if (o.onData !== undefined) {
+        o.onBytes?.(list.byteLength)
+        const owe = o.limiter?.reserve(list.byteLength) ?? 0
+        if (owe > 0) {
+          // Waiting on our own cap is not the peer's stall; pausing lets backpressure reach it.
           if (stream.readStatus === 'readable') stream.pause()
           dog.stop()
-          try { await o.onData(list.byteLength, ac.signal) } finally { dog.kick() }
+          try { await sleep(c.clock, owe, ac.signal) } finally { dog.kick() }
           if (stream.readStatus === 'paused') stream.resume()
         }
       }

@@ -54,14 +54,22 @@ export async function sendAll (stream: Stream, data: Uint8Array, signal: AbortSi
   }
 }
 
-/** Aborts when nothing happens for `ms`: each `kick` restarts the wait. */
+/** Aborts when nothing happens for `ms`: each `kick` restarts the wait; `stop` disarms it until the next kick. */
 export interface Watchdog { kick: () => void, stop: () => void }
 
 export function watchdog (clock: Clock, ms: number, onFire: () => void): Watchdog {
+  // A kick only notes the time (it runs for every piece of a chunk); the one timer re-arms itself
+  // for what is left when it wakes early.
   let t: Timer | undefined
+  let last = clock.now()
+  const check = (): void => {
+    const left = last + ms - clock.now()
+    t = left > 0 ? clock.setTimeout(check, left) : undefined
+    if (left <= 0) onFire()
+  }
   const kick = (): void => {
-    if (t !== undefined) clock.clearTimeout(t)
-    t = clock.setTimeout(() => { t = undefined; onFire() }, ms)
+    last = clock.now()
+    t ??= clock.setTimeout(check, ms)
   }
   kick()
   return { kick, stop: () => { if (t !== undefined) clock.clearTimeout(t); t = undefined } }

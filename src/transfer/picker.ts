@@ -14,6 +14,8 @@ export interface PickerPeer {
   /** Requests to this peer in flight now. */
   inflight: number
   banned?: boolean
+  /** Holds its chunks but takes no requests for now (after a failure or BUSY): not asked, yet its chunks are no orphans. */
+  resting?: boolean
   /** Observed throughput in bytes per ms; unknown peers count as the fastest known. */
   rate?: number
 }
@@ -47,6 +49,8 @@ export interface Assignment {
   chunk: number
   /** True for an endgame duplicate of a chunk already in flight elsewhere. */
   duplicate: boolean
+  /** A registry request for a chunk that no peer holds at all, not even a resting one. */
+  orphan?: boolean
 }
 
 /** A 32-bit mix (murmur3 finaliser) of the seed and a number: a stable pseudo-random order. */
@@ -68,7 +72,8 @@ const DEFAULT_DUPLICATES = 2
 
 export function pick (input: PickerInput): Assignment[] {
   const { chunks, have, perPeerLimit, seed } = input
-  const peers = input.peers.filter(p => p.banned !== true)
+  const holders = input.peers.filter(p => p.banned !== true)
+  const peers = holders.filter(p => p.resting !== true)
   const peerSeed = new Map(peers.map(p => [p.id, seedOf(p.id)]))
   const load = new Map<string, number>()
   for (const p of peers) load.set(p.id, p.inflight)
@@ -100,8 +105,8 @@ export function pick (input: PickerInput): Assignment[] {
     }
     return best
   }
-  const assign = (source: string, chunk: number, duplicate: boolean): void => {
-    out.push({ source, chunk, duplicate })
+  const assign = (source: string, chunk: number, duplicate: boolean, orphan?: boolean): void => {
+    out.push(orphan === undefined ? { source, chunk, duplicate } : { source, chunk, duplicate, orphan })
     total++
     if (source === REGISTRY) registryLoad++
     else load.set(source, (load.get(source) as number) + 1)
@@ -123,7 +128,7 @@ export function pick (input: PickerInput): Assignment[] {
   for (const i of fresh) {
     if (total >= maxInflight) return out
     if ((availability.get(i) as number) === 0) {
-      if (input.registry !== undefined && registryLoad < input.registry.limit) assign(REGISTRY, i, false)
+      if (input.registry !== undefined && registryLoad < input.registry.limit) assign(REGISTRY, i, false, !holders.some(p => p.has(i)))
       continue
     }
     const p = bestHolder(i)

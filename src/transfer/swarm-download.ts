@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
-import type { Clock, Timer } from '../util/clock.js'
+import type { Clock } from '../util/clock.js'
 import type { Logger } from '../util/logger.js'
 import type { RateLimiter } from '../util/rate-limit.js'
 import type { PartialBlob } from '../store/index.js'
@@ -81,7 +81,11 @@ export interface SwarmResult {
   banned: string[]
 }
 
-interface Request extends InflightRequest { ac: AbortController, timer?: Timer }
+interface Request extends InflightRequest {
+  ac: AbortController
+  /** A registry request for a chunk no peer holds: its failures count toward giving up. */
+  orphan: boolean
+}
 
 const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
 
@@ -179,9 +183,11 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
   const failed = (r: Request, e: unknown): void => {
     if (run.signal.aborted || done(r.chunk) || r.ac.signal.aborted && !isOllamadError(r.ac.signal.reason, 'STALLED')) return
     if (r.source === REGISTRY) {
-      registryFailures++
+      // Only a chunk that no peer holds makes registry failures fatal; one whose holders merely
+      // rest (an air-gapped LAN with a busy holder) waits for them instead.
+      if (r.orphan) registryFailures++
       if (registryFailures > registryRetries) { stop(e); return }
-      registryRestUntil = clock.now() + 1_000 * 2 ** (registryFailures - 1)
+      registryRestUntil = clock.now() + 1_000 * 2 ** Math.min(5, Math.max(0, registryFailures - 1))
       return
     }
     const st = peers.get(r.source)
@@ -193,16 +199,9 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     else st.fail(clock.now(), banMs)
   }
 
-  const start = (chunk: number, source: string): void => {
+  const start = (chunk: number, source: string, orphan = false): void => {
     const { ac, release: unlink } = linkedController(run.signal)
-    const r: Request = { chunk, source, started: clock.now(), ac }
-    // Peer requests time out when no bytes come; the registry fetch watches its own stalls.
-    const pause = (): void => { if (r.timer !== undefined) clock.clearTimeout(r.timer); r.timer = undefined }
-    const kick = (): void => {
-      pause()
-      r.timer = clock.setTimeout(() => { ac.abort(new OllamadError('STALLED', `no bytes of chunk ${chunk} from ${source} for ${timeoutMs} ms`)) }, timeoutMs)
-    }
-    if (source !== REGISTRY) kick()
+    const r: Request = { chunk, source, started: clock.now(), ac, orphan }
     const st = peers.get(source)
     if (st !== undefined) st.inflight++
     inflight.add(r)
@@ -214,13 +213,14 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         })
       : sources.client.chunk(source, partial.digest, chunk, end - from, {
         signal: ac.signal,
-        // Time spent waiting on our own rate cap is not the peer's fault.
-        onData: async (n, signal) => { pause(); o.onBytes?.(n); await o.limiter.take(n, signal); kick() }
+        // The client stops its stall clock while our own rate cap holds the stream.
+        limiter: o.limiter,
+        onBytes: o.onBytes,
+        stallMs: timeoutMs
       })
     const settled = fetch.then(async data => { await land(r, data) }, e => { failed(r, ac.signal.aborted ? ac.signal.reason : e) })
       .catch(stop)
       .finally(() => {
-        if (r.timer !== undefined) clock.clearTimeout(r.timer)
         unlink()
         inflight.delete(r)
         pending.delete(settled)
@@ -277,7 +277,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         endgame: o.endgame ?? true,
         seed
       })
-      for (const p of picks) start(p.chunk, p.source)
+      for (const p of picks) start(p.chunk, p.source, p.orphan === true)
       const orphans = partial.bitmap.missing().some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))
       if (orphans) refresh(now)
       if (inflight.size === 0 && (now - lastProgress >= stuckMs || !mayChange(now))) {

@@ -71,7 +71,8 @@ export class PeerState {
       id: this.id,
       has: (i) => this.holds(i, needAnnounced),
       inflight: this.inflight,
-      banned: !present || this.restUntil > now || (bannedUntil !== undefined && bannedUntil > now),
+      banned: !present || (bannedUntil !== undefined && bannedUntil > now),
+      resting: this.restUntil > now,
       rate: this.rate
     }
   }

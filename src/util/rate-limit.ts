@@ -1,21 +1,29 @@
 import { sleep, type Clock } from './clock.js'
 
 /** Shares a byte rate among all callers; `take` waits until the bytes fit the rate. */
-export interface RateLimiter { take: (bytes: number, signal?: AbortSignal) => Promise<void> }
+export interface RateLimiter {
+  take: (bytes: number, signal?: AbortSignal) => Promise<void>
+  /** Counts the bytes now and returns how long the caller owes (ms, 0 for none): hot paths skip the await. */
+  reserve: (bytes: number) => number
+}
 
 /** A burst of this much time's worth of bytes passes without waiting. */
 const BURST_MS = 50
 
 export function createRateLimiter (clock: Clock, bytesPerSecond: number | undefined): RateLimiter {
   if (bytesPerSecond === undefined || !Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) {
-    return { take: async () => {} }
+    return { take: async () => {}, reserve: () => 0 }
   }
   let next = 0
+  const reserve = (bytes: number): number => {
+    const now = clock.now()
+    next = Math.max(next, now - BURST_MS) + bytes * 1000 / bytesPerSecond
+    return Math.max(0, next - now - BURST_MS)
+  }
   return {
+    reserve,
     take: async (bytes, signal) => {
-      const now = clock.now()
-      next = Math.max(next, now - BURST_MS) + bytes * 1000 / bytesPerSecond
-      const wait = next - now - BURST_MS
+      const wait = reserve(bytes)
       if (wait > 0) await sleep(clock, wait, signal)
     }
   }

@@ -115,6 +115,7 @@ describe('cli/config', () => {
         bootstrap: ['/ip4/10.0.0.6/tcp/4001'],
         mdns: false,
         swarmKeyFile: '/etc/ollamad/swarm.key',
+        openSwarm: false,
         heartbeatMs: 1000,
         suspectAfterMs: 4000,
         goneAfterMs: 9000
@@ -127,6 +128,7 @@ describe('cli/config', () => {
       assert.equal(cfg.mdns, true)
       assert.equal(cfg.name, hostname())
       assert.equal(cfg.swarmKeyFile, undefined)
+      assert.equal(cfg.openSwarm, false, 'closed unless asked')
     })
 
     it('refuses a bad node name, multiaddr or time with one line', () => {
@@ -135,6 +137,7 @@ describe('cli/config', () => {
       assert.throws(() => daemonConfig({ bootstrap: ['/ip4/1.2.3.4/tcpp/1'] }, {}), /--bootstrap: invalid multiaddr/)
       assert.throws(() => daemonConfig({ heartbeat: 'soon' }, {}), /--heartbeat takes milliseconds/)
       assert.throws(() => daemonConfig({ maxUploadRate: '0' }, {}), /--max-upload-rate/)
+      assert.throws(() => daemonConfig({ openSwarm: true, swarmKey: '/k' }, {}), /--open-swarm and --swarm-key exclude each other/)
     })
 
     it('resolves relative directories against the working directory', () => {

@@ -21,7 +21,7 @@ const CHUNK = chunkSize(16 * MiB)
 /** Four chunks, the last one short. */
 const blob = makeBlob(3 * CHUNK + 777, 'swarm-download')
 const ALL = [0, 1, 2, 3]
-const unlimited: RateLimiter = { take: async () => {} }
+const unlimited: RateLimiter = { take: async () => {}, reserve: () => 0 }
 
 const failsWith = (code: ErrorCode) => (e: unknown): boolean => {
   assert.ok(isOllamadError(e), `expected an OllamadError, got ${String(e)}`)
@@ -85,7 +85,7 @@ describe('swarm download', function () {
     holders({ a: [0], b: [1], c: [2], d: [3] })
     const hasher = createInOrderHasher(partial)
     let limited = 0
-    const res = await run({ limiter: { take: async (n) => { limited += n } }, onChunk: () => { hasher.kick() } })
+    const res = await run({ limiter: { take: async () => { assert.fail('downloads reserve, they do not take') }, reserve: (n) => { limited += n; return 0 } }, onChunk: () => { hasher.kick() } })
     await assertIntact()
     assert.equal(`sha256:${await hasher.finish()}`, blob.digest)
     assert.deepEqual([servedBy('a'), servedBy('b'), servedBy('c'), servedBy('d')], [[0], [1], [2], [3]])
@@ -105,7 +105,7 @@ describe('swarm download', function () {
   it('a peer goes away mid-transfer', async () => {
     let sent = 0
     let killed = false
-    const dying: RateLimiter = { take: async (n) => { sent += n; if (sent > MiB && !killed) { killed = true; swarm.peers.get('a')?.kill() } } }
+    const dying: RateLimiter = { take: async (n) => { sent += n; if (sent > MiB && !killed) { killed = true; swarm.peers.get('a')?.kill() } }, reserve: () => 0 }
     swarm.add('a', { limiter: dying }).local.add(blob)
     swarm.add('b').local.add(blob)
     const res = await run({ endgame: false })
@@ -185,6 +185,21 @@ describe('swarm download', function () {
     assert.deepEqual(asked.sort(), [2, 3])
     assert.equal(res.fromRegistry, 2)
     assert.equal(res.from.get(2)?.source, REGISTRY)
+  })
+
+  it('air-gapped: a busy only holder rests, and its chunks wait for it rather than fail on the registry', async () => {
+    // One stream at a time: a second request is answered BUSY and the peer rests for a second.
+    swarm.add('only', { server: { maxConcurrent: 1 } }).local.add(blob)
+    let registryCalls = 0
+    const registryFetch = async (): Promise<Uint8Array> => { registryCalls++; throw new Error('registry unreachable') }
+    const res = await run({
+      inflightPerPeer: 2,
+      registryRetries: 0,
+      sources: { peers: [swarm.peers.get('only')?.view(blob.digest) as PeerView], client: swarm.client(), registryFetch }
+    })
+    await assertIntact()
+    assert.equal(res.fromPeers, 4)
+    assert.ok(registryCalls > 0, 'the registry was tried while the holder rested')
   })
 
   it('a stale bitmap costs one refusal, and a fresh bitmap finds the chunk elsewhere', async () => {
