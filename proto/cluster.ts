@@ -19,6 +19,10 @@ export interface NodeRecord {
   blobs: HeldBlob[]
   writtenAt: bigint
   ollamaUp: boolean
+  keep: KeepClaim[]
+  jobs: JobProgress[]
+  maxCache: bigint
+  minFreeDisk: bigint
 }
 
 export namespace NodeRecord {
@@ -116,6 +120,30 @@ export namespace NodeRecord {
           w.bool(obj.ollamaUp)
         }
 
+        if (obj.keep != null && obj.keep.length > 0) {
+          for (const value of obj.keep) {
+            w.uint32(130)
+            KeepClaim.codec().encode(value, w)
+          }
+        }
+
+        if (obj.jobs != null && obj.jobs.length > 0) {
+          for (const value of obj.jobs) {
+            w.uint32(138)
+            JobProgress.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.maxCache != null && obj.maxCache !== 0n)) {
+          w.uint32(144)
+          w.uint64(obj.maxCache)
+        }
+
+        if ((obj.minFreeDisk != null && obj.minFreeDisk !== 0n)) {
+          w.uint32(152)
+          w.uint64(obj.minFreeDisk)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -135,7 +163,11 @@ export namespace NodeRecord {
           models: [],
           blobs: [],
           writtenAt: 0n,
-          ollamaUp: false
+          ollamaUp: false,
+          keep: [],
+          jobs: [],
+          maxCache: 0n,
+          minFreeDisk: 0n
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -232,6 +264,34 @@ export namespace NodeRecord {
               obj.ollamaUp = reader.bool()
               break
             }
+            case 16: {
+              if (opts.limits?.keep != null && obj.keep.length === opts.limits.keep) {
+                throw new MaxLengthError('Decode error - repeated field "keep" had too many elements')
+              }
+
+              obj.keep.push(KeepClaim.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.keep$
+              }))
+              break
+            }
+            case 17: {
+              if (opts.limits?.jobs != null && obj.jobs.length === opts.limits.jobs) {
+                throw new MaxLengthError('Decode error - repeated field "jobs" had too many elements')
+              }
+
+              obj.jobs.push(JobProgress.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.jobs$
+              }))
+              break
+            }
+            case 18: {
+              obj.maxCache = reader.uint64()
+              break
+            }
+            case 19: {
+              obj.minFreeDisk = reader.uint64()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -246,7 +306,9 @@ export namespace NodeRecord {
           gpus: 0,
           loaded: 0,
           models: 0,
-          blobs: 0
+          blobs: 0,
+          keep: 0,
+          jobs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -409,6 +471,56 @@ export namespace NodeRecord {
               yield {
                 field: `${prefix}.ollamaUp`,
                 value: reader.bool()
+              }
+              break
+            }
+            case 16: {
+              if (opts.limits?.keep != null && obj.keep === opts.limits.keep) {
+                throw new MaxLengthError('Streaming decode error - repeated field "keep" had too many elements')
+              }
+
+              for (const evt of KeepClaim.codec().stream(reader, reader.uint32(), `${prefix}.keep[]`, {
+                limits: opts.limits?.keep$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.keep
+                }
+              }
+
+              obj.keep++
+
+              break
+            }
+            case 17: {
+              if (opts.limits?.jobs != null && obj.jobs === opts.limits.jobs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "jobs" had too many elements')
+              }
+
+              for (const evt of JobProgress.codec().stream(reader, reader.uint32(), `${prefix}.jobs[]`, {
+                limits: opts.limits?.jobs$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.jobs
+                }
+              }
+
+              obj.jobs++
+
+              break
+            }
+            case 18: {
+              yield {
+                field: `${prefix}.maxCache`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 19: {
+              yield {
+                field: `${prefix}.minFreeDisk`,
+                value: reader.uint64()
               }
               break
             }
@@ -612,6 +724,64 @@ export namespace NodeRecord {
     value: boolean
   }
 
+  export interface NodeRecordKeepNameFieldEvent {
+    field: '$.keep[].name'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordKeepManifestDigestFieldEvent {
+    field: '$.keep[].manifestDigest'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NodeRecordJobsIdFieldEvent {
+    field: '$.jobs[].id'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordJobsStateFieldEvent {
+    field: '$.jobs[].state'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordJobsCompletedFieldEvent {
+    field: '$.jobs[].completed'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordJobsTotalFieldEvent {
+    field: '$.jobs[].total'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordJobsErrorFieldEvent {
+    field: '$.jobs[].error'
+    value: string
+    index: number
+  }
+
+  export interface NodeRecordJobsUpdatedAtFieldEvent {
+    field: '$.jobs[].updatedAt'
+    value: bigint
+    index: number
+  }
+
+  export interface NodeRecordMaxCacheFieldEvent {
+    field: '$.maxCache'
+    value: bigint
+  }
+
+  export interface NodeRecordMinFreeDiskFieldEvent {
+    field: '$.minFreeDisk'
+    value: bigint
+  }
+
   export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRecord.codec())
   }
@@ -620,8 +790,617 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
+  }
+}
+
+export interface KeepClaim {
+  name: string
+  manifestDigest: Uint8Array<ArrayBuffer>
+}
+
+export namespace KeepClaim {
+  let _codec: Codec<KeepClaim>
+
+  export const codec = (): Codec<KeepClaim> => {
+    if (_codec == null) {
+      _codec = message<KeepClaim>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.manifestDigest != null && obj.manifestDigest.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.manifestDigest)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          manifestDigest: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.manifestDigest = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.manifestDigest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface KeepClaimNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface KeepClaimManifestDigestFieldEvent {
+    field: '$.manifestDigest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<KeepClaim>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, KeepClaim.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KeepClaim>): KeepClaim {
+    return decodeMessage(buf, KeepClaim.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KeepClaim>): Generator<KeepClaimNameFieldEvent | KeepClaimManifestDigestFieldEvent> {
+    return streamMessage(buf, KeepClaim.codec(), opts)
+  }
+}
+
+export interface JobProgress {
+  id: string
+  state: string
+  completed: bigint
+  total: bigint
+  error: string
+  updatedAt: bigint
+}
+
+export namespace JobProgress {
+  let _codec: Codec<JobProgress>
+
+  export const codec = (): Codec<JobProgress> => {
+    if (_codec == null) {
+      _codec = message<JobProgress>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(10)
+          w.string(obj.id)
+        }
+
+        if ((obj.state != null && obj.state !== '')) {
+          w.uint32(18)
+          w.string(obj.state)
+        }
+
+        if ((obj.completed != null && obj.completed !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.completed)
+        }
+
+        if ((obj.total != null && obj.total !== 0n)) {
+          w.uint32(32)
+          w.uint64(obj.total)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(42)
+          w.string(obj.error)
+        }
+
+        if ((obj.updatedAt != null && obj.updatedAt !== 0n)) {
+          w.uint32(48)
+          w.uint64(obj.updatedAt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          id: '',
+          state: '',
+          completed: 0n,
+          total: 0n,
+          error: '',
+          updatedAt: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.id = reader.string()
+              break
+            }
+            case 2: {
+              obj.state = reader.string()
+              break
+            }
+            case 3: {
+              obj.completed = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.total = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.error = reader.string()
+              break
+            }
+            case 6: {
+              obj.updatedAt = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.state`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.completed`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.total`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.updatedAt`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface JobProgressIdFieldEvent {
+    field: '$.id'
+    value: string
+  }
+
+  export interface JobProgressStateFieldEvent {
+    field: '$.state'
+    value: string
+  }
+
+  export interface JobProgressCompletedFieldEvent {
+    field: '$.completed'
+    value: bigint
+  }
+
+  export interface JobProgressTotalFieldEvent {
+    field: '$.total'
+    value: bigint
+  }
+
+  export interface JobProgressErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export interface JobProgressUpdatedAtFieldEvent {
+    field: '$.updatedAt'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<JobProgress>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, JobProgress.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobProgress>): JobProgress {
+    return decodeMessage(buf, JobProgress.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<JobProgress>): Generator<JobProgressIdFieldEvent | JobProgressStateFieldEvent | JobProgressCompletedFieldEvent | JobProgressTotalFieldEvent | JobProgressErrorFieldEvent | JobProgressUpdatedAtFieldEvent> {
+    return streamMessage(buf, JobProgress.codec(), opts)
+  }
+}
+
+export interface Intent {
+  key: string
+  value: string
+  hlc: bigint
+  writer: string
+}
+
+export namespace Intent {
+  let _codec: Codec<Intent>
+
+  export const codec = (): Codec<Intent> => {
+    if (_codec == null) {
+      _codec = message<Intent>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.key != null && obj.key !== '')) {
+          w.uint32(10)
+          w.string(obj.key)
+        }
+
+        if ((obj.value != null && obj.value !== '')) {
+          w.uint32(18)
+          w.string(obj.value)
+        }
+
+        if ((obj.hlc != null && obj.hlc !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.hlc)
+        }
+
+        if ((obj.writer != null && obj.writer !== '')) {
+          w.uint32(34)
+          w.string(obj.writer)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          key: '',
+          value: '',
+          hlc: 0n,
+          writer: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.key = reader.string()
+              break
+            }
+            case 2: {
+              obj.value = reader.string()
+              break
+            }
+            case 3: {
+              obj.hlc = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.writer = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.value`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.hlc`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.writer`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface IntentKeyFieldEvent {
+    field: '$.key'
+    value: string
+  }
+
+  export interface IntentValueFieldEvent {
+    field: '$.value'
+    value: string
+  }
+
+  export interface IntentHlcFieldEvent {
+    field: '$.hlc'
+    value: bigint
+  }
+
+  export interface IntentWriterFieldEvent {
+    field: '$.writer'
+    value: string
+  }
+
+  export function encode (obj: Partial<Intent>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Intent.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Intent>): Intent {
+    return decodeMessage(buf, Intent.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Intent>): Generator<IntentKeyFieldEvent | IntentValueFieldEvent | IntentHlcFieldEvent | IntentWriterFieldEvent> {
+    return streamMessage(buf, Intent.codec(), opts)
+  }
+}
+
+export interface SignedIntent {
+  intent: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+  publicKey: Uint8Array<ArrayBuffer>
+}
+
+export namespace SignedIntent {
+  let _codec: Codec<SignedIntent>
+
+  export const codec = (): Codec<SignedIntent> => {
+    if (_codec == null) {
+      _codec = message<SignedIntent>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.intent != null && obj.intent.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.intent)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.signature)
+        }
+
+        if ((obj.publicKey != null && obj.publicKey.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.publicKey)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          intent: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0),
+          publicKey: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.intent = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.signature = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.publicKey = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.intent`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.publicKey`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SignedIntentIntentFieldEvent {
+    field: '$.intent'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedIntentSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SignedIntentPublicKeyFieldEvent {
+    field: '$.publicKey'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SignedIntent>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SignedIntent.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedIntent>): SignedIntent {
+    return decodeMessage(buf, SignedIntent.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SignedIntent>): Generator<SignedIntentIntentFieldEvent | SignedIntentSignatureFieldEvent | SignedIntentPublicKeyFieldEvent> {
+    return streamMessage(buf, SignedIntent.codec(), opts)
   }
 }
 
@@ -1651,6 +2430,7 @@ export namespace SignedRecord {
 
 export interface ClusterMessage {
   records: SignedRecord[]
+  intents: SignedIntent[]
 }
 
 export namespace ClusterMessage {
@@ -1670,12 +2450,20 @@ export namespace ClusterMessage {
           }
         }
 
+        if (obj.intents != null && obj.intents.length > 0) {
+          for (const value of obj.intents) {
+            w.uint32(18)
+            SignedIntent.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          records: []
+          records: [],
+          intents: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1694,6 +2482,16 @@ export namespace ClusterMessage {
               }))
               break
             }
+            case 2: {
+              if (opts.limits?.intents != null && obj.intents.length === opts.limits.intents) {
+                throw new MaxLengthError('Decode error - repeated field "intents" had too many elements')
+              }
+
+              obj.intents.push(SignedIntent.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.intents$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1704,7 +2502,8 @@ export namespace ClusterMessage {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          records: 0
+          records: 0,
+          intents: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1728,6 +2527,24 @@ export namespace ClusterMessage {
               }
 
               obj.records++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.intents != null && obj.intents === opts.limits.intents) {
+                throw new MaxLengthError('Streaming decode error - repeated field "intents" had too many elements')
+              }
+
+              for (const evt of SignedIntent.codec().stream(reader, reader.uint32(), `${prefix}.intents[]`, {
+                limits: opts.limits?.intents$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.intents
+                }
+              }
+
+              obj.intents++
 
               break
             }
@@ -1761,6 +2578,24 @@ export namespace ClusterMessage {
     index: number
   }
 
+  export interface ClusterMessageIntentsIntentFieldEvent {
+    field: '$.intents[].intent'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ClusterMessageIntentsSignatureFieldEvent {
+    field: '$.intents[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ClusterMessageIntentsPublicKeyFieldEvent {
+    field: '$.intents[].publicKey'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<ClusterMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ClusterMessage.codec())
   }
@@ -1769,7 +2604,7 @@ export namespace ClusterMessage {
     return decodeMessage(buf, ClusterMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClusterMessage>): Generator<ClusterMessageRecordsRecordFieldEvent | ClusterMessageRecordsSignatureFieldEvent | ClusterMessageRecordsPublicKeyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ClusterMessage>): Generator<ClusterMessageRecordsRecordFieldEvent | ClusterMessageRecordsSignatureFieldEvent | ClusterMessageRecordsPublicKeyFieldEvent | ClusterMessageIntentsIntentFieldEvent | ClusterMessageIntentsSignatureFieldEvent | ClusterMessageIntentsPublicKeyFieldEvent> {
     return streamMessage(buf, ClusterMessage.codec(), opts)
   }
 }
@@ -2036,6 +2871,7 @@ export namespace Version {
 
 export interface SyncResponse {
   records: SignedRecord[]
+  intents: SignedIntent[]
 }
 
 export namespace SyncResponse {
@@ -2055,12 +2891,20 @@ export namespace SyncResponse {
           }
         }
 
+        if (obj.intents != null && obj.intents.length > 0) {
+          for (const value of obj.intents) {
+            w.uint32(18)
+            SignedIntent.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          records: []
+          records: [],
+          intents: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2079,6 +2923,16 @@ export namespace SyncResponse {
               }))
               break
             }
+            case 2: {
+              if (opts.limits?.intents != null && obj.intents.length === opts.limits.intents) {
+                throw new MaxLengthError('Decode error - repeated field "intents" had too many elements')
+              }
+
+              obj.intents.push(SignedIntent.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.intents$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2089,7 +2943,8 @@ export namespace SyncResponse {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          records: 0
+          records: 0,
+          intents: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2113,6 +2968,24 @@ export namespace SyncResponse {
               }
 
               obj.records++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.intents != null && obj.intents === opts.limits.intents) {
+                throw new MaxLengthError('Streaming decode error - repeated field "intents" had too many elements')
+              }
+
+              for (const evt of SignedIntent.codec().stream(reader, reader.uint32(), `${prefix}.intents[]`, {
+                limits: opts.limits?.intents$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.intents
+                }
+              }
+
+              obj.intents++
 
               break
             }
@@ -2146,6 +3019,24 @@ export namespace SyncResponse {
     index: number
   }
 
+  export interface SyncResponseIntentsIntentFieldEvent {
+    field: '$.intents[].intent'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SyncResponseIntentsSignatureFieldEvent {
+    field: '$.intents[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface SyncResponseIntentsPublicKeyFieldEvent {
+    field: '$.intents[].publicKey'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<SyncResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SyncResponse.codec())
   }
@@ -2154,7 +3045,7 @@ export namespace SyncResponse {
     return decodeMessage(buf, SyncResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncResponse>): Generator<SyncResponseRecordsRecordFieldEvent | SyncResponseRecordsSignatureFieldEvent | SyncResponseRecordsPublicKeyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncResponse>): Generator<SyncResponseRecordsRecordFieldEvent | SyncResponseRecordsSignatureFieldEvent | SyncResponseRecordsPublicKeyFieldEvent | SyncResponseIntentsIntentFieldEvent | SyncResponseIntentsSignatureFieldEvent | SyncResponseIntentsPublicKeyFieldEvent> {
     return streamMessage(buf, SyncResponse.codec(), opts)
   }
 }

@@ -19,7 +19,7 @@ const arg = (name: string, def: number): number => {
 }
 const NODES = arg('--nodes', 32)
 const CHANGES = arg('--changes', 10)
-const POLL_MS = arg('--poll', 20)
+const POLL_MS = arg('--poll', 50)
 // The daemon's own heartbeat and liveness times unless --heartbeat is given. A change goes out at
 // once (not on the next heartbeat), and 32 daemons at a 1 s heartbeat need far more than 2 cores.
 const HEARTBEAT_MS = arg('--heartbeat', 3000)

@@ -10,6 +10,8 @@ import { createOllamaUpstream } from './inference/index.js'
 import { createApiServer } from './api/index.js'
 import type { ClusterState } from './cluster/index.js'
 import { startSwarm, type Swarm } from './swarm.js'
+import { startPolicy } from './cluster-policy.js'
+import type { ClusterControl } from './api/context.js'
 
 export interface DaemonConfig {
   /** Listen address of the HTTP API. */
@@ -41,7 +43,14 @@ export interface DaemonConfig {
   heartbeatMs?: number
   suspectAfterMs?: number
   goneAfterMs?: number
+  /** How long a silent node's copies keep counting, and a withdrawn keep claim waits. @default 300000 */
+  graceMs?: number
+  /** Bytes of models this node may hold. */
+  maxCache?: number
+  minFreeDisk?: { bytes: number } | { percent: number }
 }
+
+export const DEFAULT_GRACE_MS = 300_000
 
 export interface Daemon {
   url: string
@@ -98,7 +107,11 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   }
   stops.push(swarm.stop)
   pullerComponents.swarm = swarm.access
-  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access })
+  const graceMs = cfg.graceMs ?? DEFAULT_GRACE_MS
+  const policy = await startPolicy({ graceMs, maxCache: cfg.maxCache, minFreeDisk: cfg.minFreeDisk }, { swarm, store, puller, clock, log })
+  stops.push(policy.stop)
+  const cluster: ClusterControl = { selfId: swarm.node.peerId.toString(), intents: swarm.intents, graceMs, publishIntents: swarm.service.publishIntents, actor: policy.actor }
+  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access, cluster })
   let addr
   try {
     addr = await api.listen(cfg.host, cfg.port)

@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'PEER_UNAVAILABLE'
   | 'ABORTED'
   | 'CONFLICT'
+  | 'CLOCK_DRIFT'
+  | 'NODE_NOT_FOUND'
+  | 'NO_ROOM'
+  | 'JOB_NOT_FOUND'
   | 'INTERNAL'
 
 export class OllamadError extends Error {

@@ -16,7 +16,13 @@ export interface FactsComponents {
   name: string
   apiUrl: () => string
   maps: ChunkMapStore
+  /** What the policy loop adds: keep claims, job progress, cache limits (set once it runs). */
+  policy?: () => PolicyFacts
 }
+
+export type PolicyFacts = Pick<NodeFacts, 'keep' | 'jobs' | 'maxCache' | 'minFreeDisk'>
+
+const NO_POLICY: PolicyFacts = { keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n }
 
 const SLOW_FACTS_MS = 2_000
 
@@ -44,7 +50,11 @@ export function createFactsSource (c: FactsComponents): () => Promise<NodeFacts>
     }
     for (const p of c.puller.partials()) {
       if (blobs.has(p.digest)) continue
-      blobs.set(p.digest, { digest: hexBytes(digestHex(p.digest)), size: BigInt(p.size), complete: false, bitmap: new Uint8Array(p.bitmap.bytes), chunkMap: new Uint8Array(0), announced: [] })
+      // Chunks taken from the registry are announced with their sha256, so peers can take them
+      // before any chunk map exists (only those this node still holds).
+      const announced = [...(c.puller.announced(p.digest) ?? [])].filter(([i]) => p.bitmap.get(i)).map(([index, sha256]) => ({ index, sha256: new Uint8Array(sha256) }))
+      const cid = c.maps.cid(p.digest)
+      blobs.set(p.digest, { digest: hexBytes(digestHex(p.digest)), size: BigInt(p.size), complete: false, bitmap: new Uint8Array(p.bitmap.bytes), chunkMap: cid !== undefined ? new Uint8Array(cid) : new Uint8Array(0), announced })
     }
     return {
       name: c.name,
@@ -57,7 +67,8 @@ export function createFactsSource (c: FactsComponents): () => Promise<NodeFacts>
       loaded: ps.loaded.map(l => ({ name: l.name, size: BigInt(l.size), sizeVram: BigInt(l.sizeVram), expiresAt: l.expiresAt, digest: l.digest })),
       models: models.map(m => ({ name: fullName(m.name), manifestDigest: hexBytes(digestHex(m.digest)), size: BigInt(m.size), pulledAt: BigInt(m.modifiedAt.getTime()) })),
       blobs: [...blobs.values()],
-      ollamaUp: ps.up
+      ollamaUp: ps.up,
+      ...(c.policy?.() ?? NO_POLICY)
     }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { Bitmap } from './util/bitmap.js'
 import { OllamadError } from './errors.js'
@@ -8,8 +9,31 @@ import type { ClusterState, Member } from './cluster/index.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
+/** An upstream owner whose copy of a blob has not grown for this long is passed over for the next. */
+export const OWNER_TAKEOVER_MS = 15_000
+
+/** Rank of a target for one chunk of a blob (rendezvous: highest first). */
+const chunkRank = (d: Digest, index: number, peer: string): string => createHash('sha256').update(`${d}/${index}/${peer}`).digest('hex')
+
 /** The cluster as the puller sees it: holders of chunks, chunk maps and manifests, from the gossiped records. */
-export function createSwarmAccess (state: ClusterState, client: BlobClient, maps: ChunkMapStore): SwarmAccess {
+export function createSwarmAccess (state: ClusterState, client: BlobClient, maps: ChunkMapStore, now: () => number = Date.now, takeoverMs = OWNER_TAKEOVER_MS): SwarmAccess {
+  /** Per target and blob: chunks it held when last seen, and since when that count stands. */
+  const progress = new Map<string, { count: number, since: number, sequence: bigint }>()
+  const orders = new Map<string, string[]>()
+  /** Whether `peer` is working on blob `d`: alive, and its copy grew within the takeover time. */
+  const delivering = (peer: string, d: Digest, size: number): boolean => {
+    const m = state.member(peer)
+    if (m === undefined || m.liveness !== 'alive') return false
+    const key = `${peer}|${d}`
+    const p = progress.get(key)
+    if (p === undefined || p.sequence !== m.record.sequence) {
+      const blob = m.record.blobs.find(b => hex(b.digest) === digestHex(d))
+      const count = blob === undefined ? 0 : blob.complete ? chunkCount(size) : new Bitmap(chunkCount(size), blob.bitmap).count()
+      if (p === undefined || count > p.count) progress.set(key, { count, since: now(), sequence: m.record.sequence })
+      else p.sequence = m.record.sequence
+    }
+    return now() - (progress.get(key) as { since: number }).since < takeoverMs
+  }
   // A holder busy uploading can miss heartbeats and turn suspect; it is still a source until gone.
   const others = (): Member[] => state.members().filter(m => !m.self && m.liveness !== 'gone')
   const holdersOf = (d: Digest, size: number): Array<{ m: Member, blob: Member['record']['blobs'][number] }> => {
@@ -24,7 +48,7 @@ export function createSwarmAccess (state: ClusterState, client: BlobClient, maps
       const bitmap = new Bitmap(chunkCount(size), blob.complete ? undefined : blob.bitmap)
       if (blob.complete) for (let i = 0; i < bitmap.length; i++) bitmap.set(i)
       const announced = new Map(blob.announced.map(a => [a.index, a.sha256]))
-      return { id: m.peerId, bitmap, ...(announced.size > 0 ? { announced } : {}) } satisfies PeerView
+      return { id: m.peerId, bitmap, ...(announced.size > 0 ? { announced } : {}), ...(blob.chunkMap.byteLength > 0 ? { hasMap: true } : {}) } satisfies PeerView
     }),
     chunkMap: async (d, size, signal) => {
       for (const { m, blob } of holdersOf(d, size)) {
@@ -54,6 +78,21 @@ export function createSwarmAccess (state: ClusterState, client: BlobClient, maps
       }
       throw new OllamadError('REGISTRY_UNREACHABLE', `no holder of ${name.model}:${name.tag} answered for its manifest`)
     },
-    saveChunkMap: async (d, size, hashes) => { await maps.save(d, size, hashes) }
+    saveChunkMap: async (d, size, hashes) => { await maps.save(d, size, hashes) },
+    registryOwner: (d, size, index, targets) => {
+      const okey = `${d}/${index}/${targets.join()}`
+      let order = orders.get(okey)
+      if (order === undefined) {
+        order = [...targets].sort((a, b) => chunkRank(d, index, a) < chunkRank(d, index, b) ? 1 : -1)
+        if (orders.size > 100_000) orders.clear()
+        orders.set(okey, order)
+      }
+      for (const t of order) {
+        if (t === state.selfId) return true
+        if (delivering(t, d, size)) return false
+      }
+      // Not a target itself (or all ahead failed): fetch it.
+      return true
+    }
   }
 }

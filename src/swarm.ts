@@ -4,8 +4,9 @@ import type { Store } from './store/index.js'
 import type { Puller } from './transfer/index.js'
 import { createGpuReader, type OllamaUpstream } from './inference/index.js'
 import { createP2pNode, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey, startKeeper, type P2pNode } from './p2p/index.js'
-import { createClusterState, startClusterService, type ClusterService, type ClusterState } from './cluster/index.js'
-import { createFactsSource } from './node-facts.js'
+import { createClusterState, createHlc, createIntentStore, startClusterService, type ClusterService, type ClusterState, type Hlc, type IntentStore } from './cluster/index.js'
+import { createFactsSource, type FactsComponents, type PolicyFacts } from './node-facts.js'
+import type { PrivateKey } from '@libp2p/interface'
 import { createSwarmAccess } from './swarm-access.js'
 import { createRateLimiter } from './util/rate-limit.js'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -17,6 +18,11 @@ export interface Swarm {
   state: ClusterState
   service: ClusterService
   access: SwarmAccess
+  intents: IntentStore
+  hlc: Hlc
+  privateKey: PrivateKey
+  /** Adds the policy's part (keep claims, jobs, limits) to this node's record. */
+  setPolicyFacts: (f: () => PolicyFacts) => void
   stop: () => Promise<void>
 }
 
@@ -46,8 +52,12 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
   }), { maxInboundStreams: 64 })
   const client = createBlobClient({ clock: c.clock, dial: async (peer, protocol, signal) => await node.dialProtocol(peerIdFromString(peer), protocol, { signal }) })
   const access = createSwarmAccess(state, client, maps)
-  const facts = createFactsSource({ node, store: c.store, puller: c.puller, upstream: c.upstream, gpus: createGpuReader(), name: cfg.name, apiUrl: c.apiUrl, maps })
-  const service = await startClusterService({ node, privateKey, state, clock: c.clock, log: c.log, facts }, { heartbeatMs: cfg.heartbeatMs })
+  const hlc = createHlc(() => Date.now())
+  const intents = createIntentStore({ selfId: node.peerId.toString(), privateKey, hlc, db: c.store.db, log: c.log })
+  await intents.load()
+  const factsComponents: FactsComponents = { node, store: c.store, puller: c.puller, upstream: c.upstream, gpus: createGpuReader(), name: cfg.name, apiUrl: c.apiUrl, maps }
+  const facts = createFactsSource(factsComponents)
+  const service = await startClusterService({ node, privateKey, state, clock: c.clock, log: c.log, facts, intents }, { heartbeatMs: cfg.heartbeatMs })
   publishSoon = service.publishSoon
   const keeper = startKeeper(node, c.clock, c.log, {
     bootstrap: cfg.bootstrap,
@@ -58,6 +68,10 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
     state,
     service,
     access,
+    intents,
+    hlc,
+    privateKey,
+    setPolicyFacts: (f) => { factsComponents.policy = f },
     stop: async () => {
       keeper.stop()
       await service.stop()

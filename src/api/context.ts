@@ -3,7 +3,8 @@ import { nameKey, parseModelName } from '../store/index.js'
 import type { Puller, Pusher, SwarmAccess } from '../transfer/index.js'
 import type { OllamaUpstream } from '../inference/index.js'
 import type { Logger } from '../util/logger.js'
-import type { ClusterState } from '../cluster/index.js'
+import type { ClusterState, IntentStore, SignedIntent } from '../cluster/index.js'
+import type { Actor } from '../policy/index.js'
 import { OllamadError } from '../errors.js'
 
 export interface ApiComponents {
@@ -16,6 +17,17 @@ export interface ApiComponents {
   swarm: SwarmAccess
   /** Sent as X-Ollamad-Instance so a request that loops back to us is recognised. */
   instanceId: string
+  /** Intents and the policy, for the cluster routes that change what the cluster should hold. */
+  cluster?: ClusterControl
+}
+
+export interface ClusterControl {
+  selfId: string
+  intents: IntentStore
+  graceMs: number
+  /** Gossips intents this node wrote. */
+  publishIntents: (signed: SignedIntent[]) => Promise<void>
+  actor: Actor
 }
 
 /**

@@ -12,6 +12,7 @@ import { addBlobRoutes } from './routes/blobs.js'
 import { addCreateRoute } from './routes/create.js'
 import { addMiscRoutes } from './routes/misc.js'
 import { addClusterRoutes } from './routes/cluster.js'
+import { addPlacementRoutes } from './routes/placement.js'
 
 export interface ApiServer {
   listen: (host: string, port: number) => Promise<AddressInfo>
@@ -30,6 +31,7 @@ export function createApiServer (c: ApiComponents): ApiServer {
   addBlobRoutes(router, c)
   addCreateRoute(router, c)
   addClusterRoutes(router, c)
+  addPlacementRoutes(router, c)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader(INSTANCE_HEADER, c.instanceId)

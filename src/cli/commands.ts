@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import type { DaemonClient } from './client.js'
+import { CliError, type DaemonClient } from './client.js'
+import { clusterPull } from './placement-commands.js'
 import { createProgressView } from './progress.js'
 import { humanAgo, humanBytes, table } from './format.js'
 
@@ -23,9 +24,19 @@ async function streamWithBars (client: DaemonClient, path: string, body: unknown
 
 /** The Ollama-like client commands; each talks to the daemon's HTTP API. */
 export function addModelCommands (program: Command, client: (cmd: Command) => DaemonClient): void {
-  hostOption(program.command('pull <model>').description('pull a model from a registry'))
+  hostOption(program.command('pull <model>').description('pull a model from a registry (to this node, or with --all/--nodes to the cluster)'))
     .option('--insecure', 'use plain http for the registry')
-    .action(async (model: string, o: { insecure?: boolean }, cmd: Command) => {
+    .option('--all', 'pull to every live node of the cluster')
+    .option('--nodes <a,b,...>', 'pull to these nodes (names or peer ids)')
+    .option('--detach', 'with --all/--nodes: print the job id and return')
+    .action(async (model: string, o: { insecure?: boolean, all?: boolean, nodes?: string, detach?: boolean }, cmd: Command) => {
+      if (o.all === true && o.nodes !== undefined) throw new CliError('--all and --nodes exclude each other')
+      if (o.all === true || o.nodes !== undefined) {
+        const nodes = o.all === true ? 'all' : (o.nodes as string).split(',').map(s => s.trim()).filter(s => s !== '')
+        await clusterPull(client(cmd), model, nodes, o)
+        return
+      }
+      if (o.detach === true) throw new CliError('--detach needs --all or --nodes')
       await streamWithBars(client(cmd), '/api/pull', { model, insecure: o.insecure === true })
     })
 
@@ -68,11 +79,13 @@ export function addModelCommands (program: Command, client: (cmd: Command) => Da
       if (caps.length > 0) process.stdout.write('\n  Capabilities\n' + caps.map(c => `    ${c}`).join('\n') + '\n')
     })
 
-  hostOption(program.command('rm <models...>').description('remove models from this node'))
-    .action(async (models: string[], _o: unknown, cmd: Command) => {
+  hostOption(program.command('rm <models...>').description('remove models from this node (or with --cluster from every node)'))
+    .option('--cluster', 'delete everywhere, also on nodes that are offline now')
+    .action(async (models: string[], o: { cluster?: boolean }, cmd: Command) => {
       for (const model of models) {
-        await client(cmd).json('DELETE', '/api/delete', { model })
-        process.stdout.write(`deleted '${model}'\n`)
+        if (o.cluster === true) await client(cmd).json('POST', '/api/cluster/delete', { model })
+        else await client(cmd).json('DELETE', '/api/delete', { model })
+        process.stdout.write(`deleted '${model}'${o.cluster === true ? ' from the cluster' : ''}\n`)
       }
     })
 

@@ -48,6 +48,9 @@ export interface StartFlags {
   heartbeat?: string
   suspectAfter?: string
   goneAfter?: string
+  grace?: string
+  maxCache?: string
+  minFreeDisk?: string
 }
 
 const ms = (flag: string, v: string | undefined): number | undefined => {
@@ -90,8 +93,29 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     openSwarm: flags.openSwarm === true,
     heartbeatMs: ms('--heartbeat', flags.heartbeat),
     suspectAfterMs: ms('--suspect-after', flags.suspectAfter),
-    goneAfterMs: ms('--gone-after', flags.goneAfter)
+    goneAfterMs: ms('--gone-after', flags.goneAfter),
+    graceMs: ms('--grace', flags.grace),
+    maxCache: flags.maxCache !== undefined ? positiveSize('--max-cache', flags.maxCache) : undefined,
+    minFreeDisk: flags.minFreeDisk !== undefined ? freeDisk(flags.minFreeDisk) : undefined
   }
+}
+
+const positiveSize = (flag: string, v: string): number => {
+  let n: number
+  try { n = parseSize(v) } catch { throw new Error(`${flag} takes a size such as 500G or 2TiB`) }
+  if (n <= 0) throw new Error(`${flag} must be above zero`)
+  return n
+}
+
+/** --min-free-disk: a size, or a percentage of the disk. */
+function freeDisk (v: string): { bytes: number } | { percent: number } {
+  const pct = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v)
+  if (pct !== null) {
+    const percent = Number(pct[1])
+    if (percent <= 0 || percent >= 100) throw new Error('--min-free-disk takes a percentage above 0 and under 100')
+    return { percent }
+  }
+  return { bytes: positiveSize('--min-free-disk', v) }
 }
 
 /** Node names are shown in tables and accepted by commands: short, printable, no spaces. */

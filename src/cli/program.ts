@@ -6,6 +6,7 @@ import { daemonConfig, daemonUrl, type StartFlags } from './config.js'
 import { CliError, createDaemonClient, type DaemonClient } from './client.js'
 import { addModelCommands, hostOption } from './commands.js'
 import { addClusterCommands } from './cluster-commands.js'
+import { addPlacementCommands } from './placement-commands.js'
 import { VERSION } from '../version.js'
 import { writeFile } from 'node:fs/promises'
 import { newSwarmKey } from '../p2p/index.js'
@@ -61,6 +62,9 @@ export function buildProgram (): Command {
     .option('--heartbeat <ms>', 'how often the node record is re-sent (default 3000)')
     .option('--suspect-after <ms>', 'silence before a node is suspect (default 10000)')
     .option('--gone-after <ms>', 'silence before a node is gone (default 30000)')
+    .option('--grace <ms>', 'how long a silent node\'s copies still count, and a copy marked for dropping waits (default 300000)')
+    .option('--max-cache <size>', 'most bytes of models this node holds; least recently used copies with other holders go first')
+    .option('--min-free-disk <size|percent>', 'free disk to keep, e.g. 50G or 10%')
     .action(async (flags: StartFlags) => { await start(flags) })
 
   program.command('swarm-key [file]')
@@ -80,6 +84,7 @@ export function buildProgram (): Command {
   const client = (cmd: Command): DaemonClient => createDaemonClient(daemonUrl(cmd.optsWithGlobals().host as string | undefined))
   addModelCommands(program, client)
   addClusterCommands(program, client, hostOption)
+  addPlacementCommands(program, client)
   return program
 }
 

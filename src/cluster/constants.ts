@@ -10,3 +10,7 @@ export const DEFAULT_GONE_AFTER_MS = 30_000
 /** Local changes are batched this long before a new record goes out. */
 export const PUBLISH_DEBOUNCE_MS = 100
 export const MAX_SYNC_RESPONSE_BYTES = 32 * 1024 * 1024
+/** Intents: each at most this large, this many per gossip message, this many held in all. */
+export const MAX_INTENT_BYTES = 16 * 1024
+export const MAX_INTENTS_PER_MESSAGE = 64
+export const MAX_INTENTS = 20_000

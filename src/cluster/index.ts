@@ -1,4 +1,7 @@
 export { createClusterState, compareVersion, type ClusterState, type Member, type Liveness, type MergeResult } from './state.js'
 export { startClusterService, type ClusterService, type NodeFacts } from './service.js'
-export { signRecord, verifyRecord, decodeClusterMessage, NodeRecord, SignedRecord, ClusterMessage } from './record.js'
+export { signRecord, verifyRecord, decodeClusterMessage, NodeRecord, SignedRecord, ClusterMessage, type DecodedMessage } from './record.js'
 export * from './constants.js'
+export { createHlc, hlcFrom, hlcPhysical, type Hlc } from './hlc.js'
+export { createIntentStore, newerThan, type IntentStore, type IntentEntry } from './intents.js'
+export { intentKey, parseIntent, signIntent, verifyIntent, MAX_REPLICAS, SignedIntent, Intent, type IntentBody } from './intent-codec.js'

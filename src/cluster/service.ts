@@ -6,7 +6,9 @@ import type { Logger } from '../util/logger.js'
 import { ClusterMessage, decodeClusterMessage, signRecord, type NodeRecord } from './record.js'
 import { createSyncHandler, syncWith } from './sync.js'
 import type { ClusterState } from './state.js'
-import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
+import type { IntentStore } from './intents.js'
+import type { SignedIntent } from './intent-codec.js'
+import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
 
 /** Everything in a node record but its identity and version, gathered fresh for each publish. */
 export type NodeFacts = Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence' | 'writtenAt'>
@@ -18,6 +20,7 @@ export interface ClusterServiceComponents {
   clock: Clock
   log: Logger
   facts: () => Promise<NodeFacts>
+  intents: IntentStore
 }
 
 export interface ClusterServiceInit {
@@ -29,6 +32,8 @@ export interface ClusterService {
   /** Local facts changed: publish a new record soon (changes within 100 ms go out together). */
   publishSoon: () => void
   publishNow: () => Promise<void>
+  /** Sends intents this node wrote (already merged locally) to the cluster. */
+  publishIntents: (signed: SignedIntent[]) => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -56,7 +61,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
       const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(Date.now()) }
       const signed = await signRecord(c.privateKey, record)
       state.merge(signed, record)
-      await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [signed] })).catch((e: Error) => { log.debug(`publish: ${e.message}`) })
+      await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [signed], intents: [] })).catch((e: Error) => { log.debug(`publish: ${e.message}`) })
     }).catch((e: Error) => { log.error(`cannot publish the node record: ${e.message}`) })
     await publishing
   }
@@ -75,7 +80,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
     const id = peer.toString()
     if (stopped || syncing.has(id)) return
     syncing.add(id)
-    syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, log)
+    syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, c.intents, log)
       .then(n => { if (n > 0) log.debug(`sync with ${id}: ${n} newer records`) })
       .catch((e: Error) => { log.debug(`sync with ${id}: ${e.message}`) })
       .finally(() => syncing.delete(id))
@@ -84,7 +89,8 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
   pubsub.topicValidators.set(GOSSIP_TOPIC, async (from: PeerId, msg: Message) => {
     try {
       let fresh = false
-      for (const { signed, record } of await decodeClusterMessage(msg.data)) {
+      const decoded = await decodeClusterMessage(msg.data)
+      for (const { signed, record } of decoded.records) {
         if (record.peerId === state.selfId) {
           if (record.incarnation !== incarnation) log.error(`another live node uses this node's peer id ${state.selfId} (a cloned data dir?)`)
           continue
@@ -93,6 +99,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
         fresh ||= r.changed
         if (r.gap) sync(from)
       }
+      for (const { signed, intent } of decoded.intents) fresh = c.intents.merge(signed, intent) || fresh
       return fresh ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
     } catch (e) {
       state.stats.dropped++
@@ -101,15 +108,23 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
     }
   })
   pubsub.subscribe(GOSSIP_TOPIC)
-  await node.handle(SYNC_PROTOCOL, createSyncHandler(state, log), { maxInboundStreams: 8 })
+  await node.handle(SYNC_PROTOCOL, createSyncHandler(state, c.intents, log), { maxInboundStreams: 8 })
   const onConnect = (evt: CustomEvent<PeerId>): void => { sync(evt.detail); publishSoon() }
   node.addEventListener('peer:connect', onConnect)
   await publishNow()
   beat()
 
+  const publishIntents = async (signed: SignedIntent[]): Promise<void> => {
+    for (let i = 0; i < signed.length; i += MAX_INTENTS_PER_MESSAGE) {
+      await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [], intents: signed.slice(i, i + MAX_INTENTS_PER_MESSAGE) }))
+        .catch((e: Error) => { log.debug(`publish intents: ${e.message}`) })
+    }
+  }
+
   return {
     publishSoon,
     publishNow,
+    publishIntents,
     stop: async () => {
       stopped = true
       node.removeEventListener('peer:connect', onConnect)

@@ -2,16 +2,18 @@ import { pbStream } from '@libp2p/utils'
 import type { Stream, PeerId } from '@libp2p/interface'
 import { SyncRequest, SyncResponse } from '../../proto/cluster.js'
 import type { ClusterState } from './state.js'
+import type { IntentStore } from './intents.js'
+import { verifyIntent } from './intent-codec.js'
 import { compareVersion } from './state.js'
 import { verifyRecord } from './record.js'
 import type { Logger } from '../util/logger.js'
-import { MAX_SYNC_RESPONSE_BYTES } from './constants.js'
+import { MAX_INTENTS, MAX_SYNC_RESPONSE_BYTES } from './constants.js'
 
 const MAX_SYNC_REQUEST_BYTES = 1024 * 1024
 const SYNC_TIMEOUT_MS = 10_000
 
 /** Answers a sync request with every record newer than what the asker says it holds. */
-export function createSyncHandler (state: ClusterState, log: Logger) {
+export function createSyncHandler (state: ClusterState, intents: IntentStore, log: Logger) {
   return async (stream: Stream): Promise<void> => {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     try {
@@ -22,7 +24,7 @@ export function createSyncHandler (state: ClusterState, log: Logger) {
       const records = state.members()
         .filter(m => { const v = theirs.get(m.peerId); return v === undefined || compareVersion(m.record, v) > 0 })
         .map(m => m.signed)
-      await pb.write({ records }, SyncResponse, { signal })
+      await pb.write({ records, intents: intents.entries().map(e => e.signed) }, SyncResponse, { signal })
       await stream.close({ signal })
     } catch (e) {
       state.stats.dropped++
@@ -33,7 +35,7 @@ export function createSyncHandler (state: ClusterState, log: Logger) {
 }
 
 /** Asks one peer for the records we lack and merges the ones whose signatures hold. */
-export async function syncWith (dial: (peer: PeerId, signal: AbortSignal) => Promise<Stream>, peer: PeerId, state: ClusterState, log: Logger): Promise<number> {
+export async function syncWith (dial: (peer: PeerId, signal: AbortSignal) => Promise<Stream>, peer: PeerId, state: ClusterState, intents: IntentStore, log: Logger): Promise<number> {
   const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
   const stream = await dial(peer, signal)
   try {
@@ -49,6 +51,14 @@ export async function syncWith (dial: (peer: PeerId, signal: AbortSignal) => Pro
       } catch (e) {
         state.stats.dropped++
         log.debug(`dropped a synced record from ${peer.toString()}: ${(e as Error).message}`)
+      }
+    }
+    for (const signed of res.intents.slice(0, MAX_INTENTS)) {
+      try {
+        if (intents.merge(signed, await verifyIntent(signed))) merged++
+      } catch (e) {
+        state.stats.dropped++
+        log.debug(`dropped a synced intent from ${peer.toString()}: ${(e as Error).message}`)
       }
     }
     await stream.close({ signal }).catch(() => {})

@@ -20,12 +20,23 @@ export function parseNvidiaSmi (csv: string): GpuFact[] {
   return out
 }
 
-export function createGpuReader (bin = 'nvidia-smi'): GpuReader {
+/** A machine without the tool is asked again only this often (a driver may be installed later). */
+const ABSENT_RETRY_MS = 60_000
+
+export function createGpuReader (bin = 'nvidia-smi', now: () => number = Date.now): GpuReader {
+  let absentUntil = -Infinity
   return {
-    read: async () => await new Promise(resolve => {
-      execFile(bin, ['--query-gpu=index,name,memory.total,memory.used,memory.free,utilization.gpu', '--format=csv,noheader,nounits'],
-        { timeout: 5000, maxBuffer: 256 * 1024 }, (err, stdout) => { resolve(err !== null ? [] : parseNvidiaSmi(stdout)) })
-    })
+    read: async () => {
+      // Spawning a missing binary on every heartbeat costs every GPU-less node a fork for nothing.
+      if (now() < absentUntil) return []
+      return await new Promise(resolve => {
+        execFile(bin, ['--query-gpu=index,name,memory.total,memory.used,memory.free,utilization.gpu', '--format=csv,noheader,nounits'],
+          { timeout: 5000, maxBuffer: 256 * 1024 }, (err, stdout) => {
+            if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') absentUntil = now() + ABSENT_RETRY_MS
+            resolve(err !== null ? [] : parseNvidiaSmi(stdout))
+          })
+      })
+    }
   }
 }
 

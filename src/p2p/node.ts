@@ -49,7 +49,19 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
         floodPublish: true,
         // The shared key already closes the swarm; the colocation penalty would graylist every
         // peer once ~15 nodes share an address (NAT, containers, loopback tests).
-        scoreParams: { IPColocationFactorWeight: 0 }
+        scoreParams: { IPColocationFactorWeight: 0 },
+        // Every record is signed by its owner already; a second gossipsub signature per message
+        // was the largest share of an idle node's CPU. Message ids are then sha256 of the data.
+        globalSignaturePolicy: 'StrictNoSign',
+        // Publishes flood to every connected peer (the keeper connects every member), so the mesh
+        // only repairs gaps: keep it small, since each mesh link re-sends every message as a
+        // duplicate, and send no IDONTWANT notices (one per record per mesh peer).
+        D: 2,
+        Dlo: 1,
+        Dhi: 4,
+        Dout: 0,
+        Dlazy: 2,
+        idontwantMinDataSize: MAX_GOSSIP_MESSAGE + 1
       })
     }
   }) as unknown as P2pNode

@@ -6,7 +6,7 @@ import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
 import { digestHex } from '../store/index.js'
 import { createInOrderHasher } from './hasher.js'
 import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './registry-source.js'
-import { fetchFromSwarm } from './swarm-download.js'
+import { fetchFromSwarm, type ChunkSource } from './swarm-download.js'
 import { noSwarm, type SwarmAccess } from './swarm-access.js'
 import { throttle } from '../util/throttle.js'
 import type { Logger } from '../util/logger.js'
@@ -29,9 +29,11 @@ export interface BlobDownloadOptions extends FetchTuning {
   onProgress: (completed: number, total: number) => void
   /** Sees the partial while it is being filled, and each chunk as it lands. */
   onOpen?: (partial: PartialBlob) => void
-  onChunk?: (index: number) => void
+  onChunk?: (index: number, from?: ChunkSource) => void
   /** Skip peers: the retry after peers' unchecked chunks made a wrong blob. */
   registryOnly?: boolean
+  /** A pull by these nodes at once: each chunk crosses the WAN once, fetched by its owner. */
+  coordinate?: { targets: readonly string[] }
 }
 
 /**
@@ -44,6 +46,7 @@ export interface BlobDownloadOptions extends FetchTuning {
 export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOptions): Promise<PartialBlob> {
   const swarm = c.swarm ?? noSwarm
   const peers = o.registryOnly === true ? [] : swarm.peersFor(o.layer.digest, o.layer.size)
+  const owners = o.registryOnly !== true && o.coordinate !== undefined && swarm.registryOwner !== undefined ? o.coordinate.targets : undefined
   const map = peers.length > 0 ? await swarm.chunkMap(o.layer.digest, o.layer.size, o.signal).catch(() => undefined) : undefined
   const partial = await c.store.openPartial(o.layer.digest, o.layer.size)
   o.onOpen?.(partial)
@@ -55,14 +58,16 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     // Progress lines go out at most every 100 ms, as Ollama's do every 60 ms.
     const report = throttle(c.clock, PROGRESS_INTERVAL_MS, () => { o.onProgress(partial.bytesDone(), o.layer.size) })
     o.onProgress(partial.bytesDone(), o.layer.size)
-    const onChunk = (i: number): void => { hasher.kick(); o.onChunk?.(i) }
-    if (peers.length > 0) {
+    const onChunk = (i: number, from?: ChunkSource): void => { hasher.kick(); o.onChunk?.(i, from) }
+    if (peers.length > 0 || owners !== undefined) {
       const result = await fetchFromSwarm({
         partial,
         sources: {
           peers: () => swarm.peersFor(o.layer.digest, o.layer.size),
           client: swarm.client,
-          registryFetch: async (index, signal) => await fetchChunkFromRegistry({ ...c, stallTimeoutMs: o.stallTimeoutMs }, o.name, o.layer.digest, o.layer.size, index, o.insecure, signal)
+          registryFetch: async (index, signal) => await fetchChunkFromRegistry({ ...c, stallTimeoutMs: o.stallTimeoutMs }, o.name, o.layer.digest, o.layer.size, index, o.insecure, signal),
+          ...(owners !== undefined ? { registryAllowed: (index: number) => swarm.registryOwner?.(o.layer.digest, o.layer.size, index, owners) ?? true } : {}),
+          findMap: async (signal) => (await swarm.chunkMap(o.layer.digest, o.layer.size, signal))?.hashes
         },
         verify: { chunkHashes: map?.hashes },
         limiter: c.limiter,

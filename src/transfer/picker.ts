@@ -35,8 +35,8 @@ export interface PickerInput {
   perPeerLimit: number
   /** Requests in flight over all sources, endgame duplicates included (each holds a chunk in memory). */
   maxInflight?: number
-  /** The registry as one more source, with its own limit; absent when there is none. */
-  registry?: { limit: number }
+  /** The registry as one more source, with its own limit; absent when there is none. `allowed` says which chunks this node may take upstream (one owner per chunk in a cluster pull). */
+  registry?: { limit: number, allowed?: (chunk: number) => boolean }
   endgame: boolean
   /** Total requests per chunk during endgame. @default 2 */
   maxDuplicates?: number
@@ -128,7 +128,7 @@ export function pick (input: PickerInput): Assignment[] {
   for (const i of fresh) {
     if (total >= maxInflight) return out
     if ((availability.get(i) as number) === 0) {
-      if (input.registry !== undefined && registryLoad < input.registry.limit) assign(REGISTRY, i, false, !holders.some(p => p.has(i)))
+      if (input.registry !== undefined && registryLoad < input.registry.limit && input.registry.allowed?.(i) !== false) assign(REGISTRY, i, false, !holders.some(p => p.has(i)))
       continue
     }
     const p = bestHolder(i)
@@ -137,7 +137,7 @@ export function pick (input: PickerInput): Assignment[] {
 
   // Endgame only once every chunk that some source could serve is requested: then idle peers race
   // the slowest requests.
-  const servable = (i: number): boolean => (availability.get(i) as number) > 0 || input.registry !== undefined
+  const servable = (i: number): boolean => (availability.get(i) as number) > 0 || (input.registry !== undefined && input.registry.allowed?.(i) !== false)
   if (!input.endgame || missing.some(i => !sourcesOf.has(i) && servable(i))) return out
   const maxDup = input.maxDuplicates ?? DEFAULT_DUPLICATES
   const oldest = new Map<number, number>()

@@ -4,7 +4,8 @@ import type { RateLimiter } from '../util/rate-limit.js'
 import type { Logger } from '../util/logger.js'
 import type { RegistryClient, FetchedManifest } from '../registry/index.js'
 import type { SwarmAccess } from './swarm-access.js'
-import { fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
+import { fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type Digest, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
+import { REGISTRY } from './picker.js'
 import { downloadBlob } from './blob-download.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
@@ -37,6 +38,8 @@ export interface PullerInit {
 
 export interface PullOptions {
   insecure?: boolean
+  /** Pulled by these nodes at once (a cluster job): each chunk is taken upstream by one of them. */
+  coordinate?: { targets: readonly string[] }
   signal?: AbortSignal
   onProgress?: ProgressListener
 }
@@ -47,6 +50,8 @@ export interface Puller {
   repair: (name: ModelName, manifestBytes: Uint8Array, opts?: PullOptions) => Promise<ModelEntry>
   /** Blobs being downloaded right now, with the chunks they hold. */
   partials: () => PartialBlob[]
+  /** sha256 of the chunks of a download that came from the registry, to announce while no chunk map exists. */
+  announced: (d: Digest) => ReadonlyMap<number, Uint8Array> | undefined
   /** Restarts the pulls that were running when the daemon last stopped. */
   resumeInterrupted: () => Promise<number>
   close: () => Promise<void>
@@ -61,6 +66,9 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   const models = new Map<string, SharedTask<ModelEntry, PullProgress>>()
   const blobs = new Map<string, SharedTask<PartialBlob, BlobProgress>>()
   const active = new Map<string, PartialBlob>()
+  const announced = new Map<string, Map<number, Uint8Array>>()
+  /** Verified blobs waiting for the rest of their model: still served to peers (a cluster pull needs them). */
+  const held = new Map<string, PartialBlob>()
   const activity = (): void => { c.onActivity?.() }
   const shutdown = new AbortController()
   const background = new Set<Promise<unknown>>()
@@ -73,7 +81,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   }
 
   /** Two models that share a layer, or two pulls of one model, download it once. */
-  const blobTask = (name: ModelName, layer: Layer, insecure: boolean): SharedTask<PartialBlob, BlobProgress> => {
+  const blobTask = (name: ModelName, layer: Layer, insecure: boolean, coordinate?: PullOptions['coordinate']): SharedTask<PartialBlob, BlobProgress> => {
     let task = blobs.get(layer.digest)
     if (task === undefined) {
       task = createSharedTask<PartialBlob, BlobProgress>(
@@ -84,11 +92,19 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
           insecure,
           signal,
           onProgress: (completed, total) => { emit({ completed, total }) },
+          coordinate,
           onOpen: (p) => { active.set(layer.digest, p); activity() },
-          onChunk: activity
+          onChunk: (i, from) => {
+            if (from?.source === REGISTRY) {
+              const m = announced.get(layer.digest) ?? new Map<number, Uint8Array>()
+              m.set(i, from.hash)
+              announced.set(layer.digest, m)
+            }
+            activity()
+          }
         }),
         () => 'progress',
-        () => { blobs.delete(layer.digest); active.delete(layer.digest); activity() })
+        () => { blobs.delete(layer.digest); active.delete(layer.digest); if (!held.has(layer.digest)) announced.delete(layer.digest); activity() })
       blobs.set(layer.digest, task)
     }
     return task
@@ -107,7 +123,12 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     }
   }
 
-  const runPull = async (name: ModelName, insecure: boolean, emit: (p: PullProgress) => void, signal: AbortSignal, given?: Uint8Array): Promise<ModelEntry> => {
+  const release = (staged: PartialBlob[]): void => {
+    for (const p of staged) { if (held.get(p.digest) === p) { held.delete(p.digest); announced.delete(p.digest) } }
+    activity()
+  }
+
+  const runPull = async (name: ModelName, insecure: boolean, emit: (p: PullProgress) => void, signal: AbortSignal, given?: Uint8Array, coordinate?: PullOptions['coordinate']): Promise<ModelEntry> => {
     const staged: PartialBlob[] = []
     try {
       emit({ status: 'pulling manifest' })
@@ -121,19 +142,22 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
           emit({ status, digest: layer.digest, total: layer.size, completed: layer.size })
           continue
         }
-        const partial = await blobTask(name, layer, insecure).join(
+        const partial = await blobTask(name, layer, insecure, coordinate).join(
           p => { emit({ status, digest: layer.digest, total: p.total, completed: p.completed }) }, signal)
         staged.push(partial)
+        held.set(partial.digest, partial)
+        activity()
       }
       emit({ status: 'verifying sha256 digest' })
       emit({ status: 'writing manifest' })
-      const { entry, pruned } = await c.store.publish(name, bytes, staged)
+      const { entry, pruned } = await c.store.publish(name, bytes, staged).finally(() => { release(staged) })
       await c.store.db.del(recordKey(name))
       if (pruned > 0) emit({ status: 'removing unused layers' })
       emit({ status: 'success' })
       c.log.info(`pulled ${fullName(name)} (${entry.size} bytes)`)
       return entry
     } catch (e) {
+      release(staged)
       for (const p of staged) await p.close().catch(() => {})
       // A pull that failed or that every client gave up on is not resumed later; one cut by shutdown is.
       if (!shutdown.signal.aborted) {
@@ -150,7 +174,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     let task = models.get(key)
     if (task === undefined) {
       task = createSharedTask<ModelEntry, PullProgress>(
-        async (emit, signal) => await runPull(name, o.insecure === true, emit, AbortSignal.any([signal, shutdown.signal]), given),
+        async (emit, signal) => await runPull(name, o.insecure === true, emit, AbortSignal.any([signal, shutdown.signal]), given, o.coordinate),
         p => p.digest ?? p.status,
         () => { models.delete(key) })
       models.set(key, task)
@@ -161,7 +185,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   return {
     pull: async (name, o) => await pull(name, o),
     repair: async (name, manifestBytes, o) => await pull(name, o, manifestBytes),
-    partials: () => [...active.values()],
+    partials: () => [...active.values(), ...[...held.values()].filter(p => !active.has(p.digest))],
+    announced: (d) => announced.get(d),
     resumeInterrupted: async () => {
       const records = await c.store.db.list<PullRecord>('pull/')
       for (const [, rec] of records) {

@@ -14,6 +14,11 @@ export interface SwarmAccess {
   /** The cluster's current manifest for a name: the digest most recently pulled anywhere. */
   manifestFor: (name: ModelName, signal?: AbortSignal) => Promise<FetchedManifest | undefined>
   saveChunkMap: (d: Digest, size: number, hashes: Uint8Array[]) => Promise<void>
+  /**
+   * In a pull by many nodes at once, whether this node is the upstream owner of a chunk: first in
+   * rendezvous order among the targets, or next after owners that are gone or make no progress.
+   */
+  registryOwner?: (d: Digest, size: number, index: number, targets: readonly string[]) => boolean
   client: BlobClient
   /** Peers banned until a time (ms), shared by every download. */
   bans: Map<string, number>

@@ -20,6 +20,10 @@ export interface SwarmSources {
   client: Pick<BlobClient, 'chunk' | 'have'>
   /** Fetches one whole chunk upstream, for chunks no usable peer holds (applies its own rate cap). */
   registryFetch?: (index: number, signal: AbortSignal) => Promise<Uint8Array>
+  /** Which chunks this node may take upstream; the others wait for the peer that owns them. @default all */
+  registryAllowed?: (index: number) => boolean
+  /** Looks for the blob's chunk map once a peer offers one (the download began before any existed). */
+  findMap?: (signal: AbortSignal) => Promise<Uint8Array[] | undefined>
 }
 
 export interface SwarmDownloadOptions {
@@ -88,6 +92,7 @@ interface Request extends InflightRequest {
 }
 
 const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
+const OWNER_POLL_MS = 250
 
 const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b)
 
@@ -105,7 +110,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
   const stuckMs = o.stuckTimeoutMs ?? 120_000
   const registryRetries = o.registryRetries ?? 3
   const bans = o.bans ?? new Map<string, number>()
-  const mapHashes = o.verify?.chunkHashes
+  let mapHashes = o.verify?.chunkHashes
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 32)
   const chunks = chunkCount(partial.size)
   const maxInflight = Math.max(1, Math.floor((o.maxInflightBytes ?? DEFAULT_INFLIGHT_BYTES) / chunkSize(partial.size)))
@@ -142,6 +147,17 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     }
   }
   const done = (i: number): boolean => partial.bitmap.get(i) || landing.has(i)
+  // A peer that finished the blob offers its map: from then on every chunk is checked against it.
+  let lookingForMap = false
+  let lastMapLook = -Infinity
+  const lookForMap = (now: number): void => {
+    if (mapHashes !== undefined || sources.findMap === undefined || lookingForMap || now - lastMapLook < refreshMs) return
+    if (![...peers.values()].some(st => present.has(st.id) && st.view.hasMap === true)) return
+    lookingForMap = true
+    lastMapLook = now
+    void sources.findMap(run.signal).then(h => { if (h !== undefined && h.length === chunks && mapHashes === undefined) mapHashes = h }, () => {})
+      .finally(() => { lookingForMap = false; wake() })
+  }
   const ban = (st: PeerState, why: string): void => {
     bans.set(st.id, clock.now() + banMs)
     if (!result.banned.includes(st.id)) result.banned.push(st.id)
@@ -264,6 +280,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     while (!partial.bitmap.full() && !run.signal.aborted) {
       syncPeers()
       const now = clock.now()
+      lookForMap(now)
       const pickerPeers = [...peers.values()].map(st => st.asPicker(now, bans.get(st.id), mapHashes === undefined, present.has(st.id)))
       const registryOk = sources.registryFetch !== undefined && registryRestUntil <= now
       const picks = pick({
@@ -273,7 +290,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         inflight: [...inflight],
         perPeerLimit: perPeer,
         maxInflight,
-        registry: registryOk ? { limit: o.registryConcurrency ?? 4 } : undefined,
+        registry: registryOk ? { limit: o.registryConcurrency ?? 4, allowed: sources.registryAllowed } : undefined,
         endgame: o.endgame ?? true,
         seed
       })
@@ -286,7 +303,9 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       // Wait for a request to end, a rested peer, a refresh, or the stuck deadline.
       const rests = [...peers.values()].map(st => Math.max(st.restUntil, bans.get(st.id) ?? 0)).filter(t => t > now)
       const deadline = inflight.size === 0 ? lastProgress + stuckMs : Infinity
-      const next = Math.min(orphans ? now + refreshMs : Infinity, deadline, registryRestUntil > now ? registryRestUntil : Infinity, ...rests)
+      // Chunks owned upstream by another node show up in its record as it gets them: look often.
+      const owned = sources.registryAllowed !== undefined && orphans ? now + OWNER_POLL_MS : Infinity
+      const next = Math.min(orphans ? now + refreshMs : Infinity, owned, deadline, registryRestUntil > now ? registryRestUntil : Infinity, ...rests)
       await sleep(next - now)
     }
   } catch (e) {

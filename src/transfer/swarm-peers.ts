@@ -10,6 +10,8 @@ export interface PeerView {
    * exists: then a chunk is taken from a peer only against the hash it announced.
    */
   announced?: Map<number, Uint8Array>
+  /** The peer offers the blob's chunk map (it holds the blob whole, or made the map). */
+  hasMap?: boolean
 }
 
 /** A failing peer rests this long at first, doubling per failure up to the ban time. */

@@ -36,7 +36,7 @@ describe('hostile peers inside the swarm', function () {
     await evil.services.pubsub.publish(GOSSIP_TOPIC, new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0xff, 0xff]))
     // A record for the daemon's own peer id, signed with someone else's key.
     const forged = await signRecord(await generateKeyPair('Ed25519'), NodeRecord.decode(NodeRecord.encode({
-      peerId: daemon.peerId, incarnation: 9n ** 20n, sequence: 1n, name: 'evil', addrs: [], apiUrl: '', version: '', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false
+      peerId: daemon.peerId, incarnation: 9n ** 20n, sequence: 1n, name: 'evil', addrs: [], apiUrl: '', version: '', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n
     })))
     await evil.services.pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [forged] }))
     await evil.services.pubsub.publish(GOSSIP_TOPIC, new Uint8Array(900 * 1024).fill(7)).catch(() => {})

@@ -98,7 +98,10 @@ describe('cli/config', () => {
         swarmKey: '/etc/ollamad/swarm.key',
         heartbeat: '1000',
         suspectAfter: '4000',
-        goneAfter: '9000'
+        goneAfter: '9000',
+        grace: '60000',
+        maxCache: '500G',
+        minFreeDisk: '10%'
       }, { OLLAMA_MODELS: '/elsewhere' })
       assert.deepEqual(cfg, {
         host: '0.0.0.0',
@@ -118,7 +121,10 @@ describe('cli/config', () => {
         openSwarm: false,
         heartbeatMs: 1000,
         suspectAfterMs: 4000,
-        goneAfterMs: 9000
+        goneAfterMs: 9000,
+        graceMs: 60000,
+        maxCache: 500_000_000_000,
+        minFreeDisk: { percent: 10 }
       })
     })
 
@@ -138,6 +144,9 @@ describe('cli/config', () => {
       assert.throws(() => daemonConfig({ heartbeat: 'soon' }, {}), /--heartbeat takes milliseconds/)
       assert.throws(() => daemonConfig({ maxUploadRate: '0' }, {}), /--max-upload-rate/)
       assert.throws(() => daemonConfig({ openSwarm: true, swarmKey: '/k' }, {}), /--open-swarm and --swarm-key exclude each other/)
+      assert.throws(() => daemonConfig({ maxCache: 'lots' }, {}), /--max-cache takes a size/)
+      assert.throws(() => daemonConfig({ minFreeDisk: '150%' }, {}), /--min-free-disk takes a percentage/)
+      assert.deepEqual(daemonConfig({ minFreeDisk: '20G' }, {}).minFreeDisk, { bytes: 20e9 })
     })
 
     it('resolves relative directories against the working directory', () => {

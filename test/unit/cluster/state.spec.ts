@@ -8,7 +8,7 @@ import { createClusterState, signRecord, verifyRecord, decodeClusterMessage, Clu
 import { createFakeClock } from '../../fixtures/fake-clock.js'
 
 const facts = (name: string): Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence'> => ({
-  name, addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false
+  name, addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n
 })
 
 describe('cluster state', () => {
@@ -79,7 +79,7 @@ describe('cluster state', () => {
     assert.equal((await verifyRecord(good.signed)).name, good.record.name)
     // Someone else's key claiming node 0's peer id.
     const forged = await signRecord(keys[1] as PrivateKey, good.record)
-    await assert.rejects(verifyRecord(forged), /not by its owner/)
+    await assert.rejects(verifyRecord(forged), /not by its author/)
     const tampered = { ...good.signed, record: NodeRecord.encode({ ...good.record, name: 'evil' }) }
     await assert.rejects(verifyRecord(tampered), /bad signature/)
     await assert.rejects(verifyRecord({ ...good.signed, publicKey: new Uint8Array([1, 2, 3]) }), /invalid node record/)

@@ -77,6 +77,18 @@ describe('piece picker', () => {
     assert.deepEqual(out.filter(a => a.source === 'a').map(a => a.chunk).sort(), [0, 1])
   })
 
+  it('takes upstream only the chunks this node owns, and marks true orphans', () => {
+    const out = pick(base({
+      chunks: 6,
+      peers: [peer('resting', [4], { resting: true })],
+      registry: { limit: 6, allowed: (i) => i % 2 === 0 }
+    }))
+    const upstream = out.filter(a => a.source === REGISTRY)
+    assert.deepEqual(upstream.map(a => a.chunk).sort(), [0, 2, 4], 'chunks owned by other nodes wait for them')
+    assert.equal(upstream.find(a => a.chunk === 4)?.orphan, false, 'a resting holder still holds chunk 4')
+    assert.equal(upstream.find(a => a.chunk === 0)?.orphan, true)
+  })
+
   it('gives more work to faster peers', () => {
     const out = pick(base({ chunks: 8, perPeerLimit: 4, peers: [peer('slow', [...Array(8).keys()], { rate: 1 }), peer('fast', [...Array(8).keys()], { rate: 10 })] }))
     assert.equal(out.filter(a => a.source === 'fast').length, 4)

@@ -1,0 +1,95 @@
+// npm run bench:wan — one model pulled to 4 nodes at once through a byte-counting proxy in front
+// of a local docker-registry (the "WAN"): as an ollamad cluster job (each chunk crosses the WAN
+// once), against 4 independent Ollama-style pulls (4 nodes that are each a cluster of one) in the
+// same run. Prints upstream bytes and wall time for both, and the ratios. BENCH_SIZE_MIB sets the
+// model size (256 by default), BENCH_NODES the node count (4).
+import '../src/polyfill.js'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { startRegistry, pushModel } from '../test/fixtures/registry.js'
+import { startCountingProxy, type CountingProxy } from '../test/fixtures/counting-proxy.js'
+import { startCluster } from '../test/fixtures/cluster.js'
+import { startDaemon, tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
+import { writeRandomFile } from './bench-util.js'
+import { chunkSize } from '../src/transfer/chunks.js'
+
+const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 256) * 1024 * 1024
+const NODES = Number(process.env.BENCH_NODES ?? 4)
+const MiB = 1024 * 1024
+
+interface Run { secs: number, upstream: number }
+
+async function measure (proxy: CountingProxy, fn: () => Promise<void>): Promise<Run> {
+  const b0 = proxy.blobBytes()
+  const t0 = process.hrtime.bigint()
+  await fn()
+  return { secs: Number(process.hrtime.bigint() - t0) / 1e9, upstream: proxy.blobBytes() - b0 }
+}
+
+async function waitJob (d: RunningDaemon, id: string): Promise<void> {
+  for (;;) {
+    const j = await (await fetch(`${d.url}/api/cluster/jobs/${id}`)).json() as { state: string, nodes: Array<{ name: string, state: string, error?: string }> }
+    if (j.state === 'completed') return
+    if (j.state !== 'running') throw new Error(`job ${j.state}: ${j.nodes.map(n => `${n.name} ${n.state} ${n.error ?? ''}`).join('; ')}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
+async function main (): Promise<void> {
+  const work = await tempDir('bench-wan')
+  const registry = await startRegistry()
+  const proxy = await startCountingProxy(registry.url)
+  const running: RunningDaemon[] = []
+  try {
+    const blobPath = join(work, 'model.bin')
+    const digest = await writeRandomFile(blobPath, SIZE)
+    const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
+    await pushModel(registry.url, 'library/wan', 'latest', { config, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path: blobPath, size: SIZE, digest } }] })
+    const model = `${proxy.host}/library/wan:latest`
+    const common = ['--insecure-registry', proxy.host]
+
+    // Independent pulls: nodes that share nothing, each pulling from the registry itself.
+    const alone: RunningDaemon[] = []
+    for (let i = 0; i < NODES; i++) alone.push(await startDaemon({ args: [...common, '--name', `solo${i}`] }))
+    running.push(...alone)
+    const independent = await measure(proxy, async () => {
+      await Promise.all(alone.map(async d => {
+        const r = await fetch(`${d.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
+        if (r.status !== 200) throw new Error(`independent pull: ${await r.text()}`)
+      }))
+    })
+    for (const d of alone) await d.kill('SIGKILL')
+
+    // The cluster: one job to every node.
+    const { nodes } = await startCluster(NODES, () => ({ args: common }))
+    running.push(...nodes)
+    const first = nodes[0] as RunningDaemon
+    for (const d of nodes) {
+      for (;;) {
+        const s = await (await fetch(`${d.url}/api/cluster/state`)).json() as { nodes: { alive: number } }
+        if (s.nodes.alive === NODES) break
+        await new Promise(resolve => setTimeout(resolve, 100))
+      }
+    }
+    const cluster = await measure(proxy, async () => {
+      const r = await fetch(`${first.url}/api/cluster/pull`, { method: 'POST', body: JSON.stringify({ model, nodes: 'all' }) })
+      const { id } = await r.json() as { id: string }
+      await waitJob(first, id)
+    })
+
+    const total = SIZE + config.byteLength
+    const line = (label: string, r: Run): string => `${label.padEnd(34)} upstream ${(r.upstream / MiB).toFixed(1).padStart(7)} MiB (${(r.upstream / total).toFixed(2)}x the model), ${r.secs.toFixed(2)} s`
+    console.log(`model ${(total / MiB).toFixed(1)} MiB to ${NODES} nodes, registry behind a counting proxy on loopback`)
+    console.log(line(`${NODES} independent pulls`, independent))
+    console.log(line('ollamad cluster pull (one job)', cluster))
+    console.log(`upstream bytes: cluster / independent = ${(cluster.upstream / independent.upstream).toFixed(3)} (ideal ${(1 / NODES).toFixed(3)}); time: ${(cluster.secs / independent.secs).toFixed(2)}x`)
+    console.log(`target: cluster upstream <= model + one chunk (${chunkSize(SIZE) / MiB} MiB): ${cluster.upstream <= total + chunkSize(SIZE) ? 'met' : 'NOT met'}`)
+  } finally {
+    for (const d of running) await d.kill('SIGKILL').catch(() => {})
+    await proxy.close()
+    await registry.dispose()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+await main()

@@ -1,0 +1,43 @@
+import type { Clock } from './util/clock.js'
+import type { Logger } from './util/logger.js'
+import type { Store } from './store/index.js'
+import type { Puller } from './transfer/index.js'
+import type { Swarm } from './swarm.js'
+import { startActor, startJobRunner, type Actor, type JobRunner } from './policy/index.js'
+import { digestHex } from './store/index.js'
+
+export interface PolicyConfig {
+  graceMs: number
+  maxCache?: number
+  /** Bytes, or a percentage of the disk. */
+  minFreeDisk?: { bytes: number } | { percent: number }
+}
+
+export interface PolicyRuntime { actor: Actor, jobs: JobRunner, stop: () => Promise<void> }
+
+/** Starts this node's share of the placement plan and of cluster jobs, and puts both in its record. */
+export async function startPolicy (cfg: PolicyConfig, c: { swarm: Swarm, store: Store, puller: Puller, clock: Clock, log: Logger }): Promise<PolicyRuntime> {
+  const selfId = c.swarm.node.peerId.toString()
+  const publishSoon = c.swarm.service.publishSoon
+  const diskTotal = (): number => Number(c.swarm.state.member(selfId)?.record.diskTotal ?? 0n)
+  const minFree = (): number => cfg.minFreeDisk === undefined ? 0 : 'bytes' in cfg.minFreeDisk ? cfg.minFreeDisk.bytes : Math.floor(diskTotal() * cfg.minFreeDisk.percent / 100)
+  const jobs = await startJobRunner({ selfId, intents: c.swarm.intents, puller: c.puller, db: c.store.db, clock: c.clock, log: c.log, publishSoon })
+  const actor = startActor({ selfId, state: c.swarm.state, intents: c.swarm.intents, store: c.store, puller: c.puller, clock: c.clock, log: c.log, publishSoon }, {
+    graceMs: cfg.graceMs,
+    maxCache: cfg.maxCache,
+    get minFreeDisk () { return minFree() }
+  })
+  c.swarm.setPolicyFacts(() => ({
+    keep: actor.keep().map(k => ({ name: k.name, manifestDigest: new Uint8Array(Buffer.from(digestHex(k.digest), 'hex')) })),
+    jobs: jobs.progress(),
+    maxCache: BigInt(cfg.maxCache ?? 0),
+    minFreeDisk: BigInt(minFree())
+  }))
+  // Records of others carry their keep claims and job progress: a change may free a drop here.
+  const off = c.swarm.state.onChange(() => { actor.kick() })
+  return {
+    actor,
+    jobs,
+    stop: async () => { off(); await actor.stop(); await jobs.stop() }
+  }
+}

@@ -1,0 +1,178 @@
+import type { ClusterState, IntentStore } from '../cluster/index.js'
+import { errorMessage } from '../errors.js'
+import { displayName, nameKey, parseModelName, type Digest, type ModelEntry, type Store } from '../store/index.js'
+import type { Puller } from '../transfer/index.js'
+import type { Clock, Timer } from '../util/clock.js'
+import type { Logger } from '../util/logger.js'
+import { plan, roomOf, type Placement } from './plan.js'
+import { claimsKeep, clusterModels, planInput, planNodes } from './view.js'
+import { hlcPhysical } from '../cluster/index.js'
+
+export interface ActComponents {
+  selfId: string
+  state: ClusterState
+  intents: IntentStore
+  store: Store
+  puller: Puller
+  clock: Clock
+  log: Logger
+  /** The node record changed (keep claims): publish it soon. */
+  publishSoon: () => void
+}
+
+export interface ActInit {
+  /** How long a silent node's copies keep counting, and how long a withdrawn claim waits before a drop. */
+  graceMs: number
+  /** @default 2000 */
+  intervalMs?: number
+  /** Bytes of models this node may hold (0: no limit). */
+  maxCache?: number
+  /** Free disk this node keeps, in bytes (0: none). */
+  minFreeDisk?: number
+}
+
+export interface Actor {
+  /** Models this node vouches it keeps, by key → manifest digest (for its record). */
+  keep: () => Array<{ name: string, digest: Digest }>
+  /** Runs one step now (tests; and after an intent is written here). */
+  step: () => Promise<void>
+  kick: () => void
+  stop: () => Promise<void>
+}
+
+/**
+ * This node's share of the plan: fetch what the plan assigns it, and drop what it no longer
+ * assigns only by the keep-claim rule. Also carries out cluster deletions and eviction. Every
+ * change goes through the store and the puller, which keep their own safety checks.
+ */
+export function startActor (c: ActComponents, init: ActInit): Actor {
+  const interval = init.intervalMs ?? 2_000
+  /** Models whose keep claim is withdrawn: key → when the drop may happen. */
+  const dropping = new Map<string, { at: number, digest: string, need: number, why: string }>()
+  const fetching = new Map<string, AbortController>()
+  let timer: Timer | undefined
+  let running: Promise<void> | undefined
+  let again = false
+  let stopped = false
+
+  const local = (): Map<string, ModelEntry> => new Map(c.store.list().map(e => [nameKey(e.name), e]))
+
+  const fetch = (p: Placement, name: string): void => {
+    if (fetching.has(p.model)) return
+    const ac = new AbortController()
+    fetching.set(p.model, ac)
+    c.log.info(`policy: fetching ${name} (assigned here)`)
+    c.puller.pull(parseModelName(name), { signal: ac.signal })
+      .then(() => { c.log.info(`policy: holding ${name}`) }, (e: unknown) => { if (!ac.signal.aborted) c.log.error(`policy: fetching ${name}: ${errorMessage(e)}`) })
+      .finally(() => { fetching.delete(p.model); kick() })
+  }
+
+  const drop = async (e: ModelEntry, why: string): Promise<void> => {
+    c.log.info(`policy: dropping ${displayName(e.name)} (${why})`)
+    await c.store.remove(e.name).catch((err: unknown) => { c.log.error(`policy: dropping ${displayName(e.name)}: ${errorMessage(err)}`) })
+  }
+
+  /** Withdraws the claim now; drops once `need` other live nodes claim the same digest in records newer than the wait. */
+  const releaseOrDrop = async (key: string, e: ModelEntry, need: number, why: string): Promise<boolean> => {
+    const now = c.clock.now()
+    let d = dropping.get(key)
+    if (d === undefined || d.digest !== e.digest) {
+      d = { at: now + init.graceMs, digest: e.digest, need, why }
+      dropping.set(key, d)
+      c.publishSoon()
+      return false
+    }
+    d.need = need
+    if (now < d.at) return false
+    const claims = c.state.members().filter(m => !m.self && m.liveness === 'alive' && m.lastRise >= d.at && claimsKeep(m, key, e.digest))
+    if (claims.length < need) return false
+    dropping.delete(key)
+    await drop(e, why)
+    return true
+  }
+
+  const step = async (): Promise<void> => {
+    const now = c.clock.now()
+    const members = c.state.members()
+    const mine = local()
+    const placements = plan(planInput(members, c.intents, now, init.graceMs))
+    const names = clusterModels(members)
+    const wanted = new Set<string>()
+    // Cluster deletions: copies pulled before the deletion go, even the last one (the operator asked).
+    for (const b of c.intents.bodies('delete')) {
+      const e = mine.get(b.model)
+      const entry = c.intents.get(`delete/${b.model}`)
+      if (e !== undefined && entry !== undefined && e.modifiedAt.getTime() <= hlcPhysical(entry.hlc)) {
+        await drop(e, 'deleted in the cluster')
+        mine.delete(b.model)
+      }
+    }
+    for (const p of placements) {
+      if (p.replicas === 0) continue
+      const e = mine.get(p.model)
+      const assigned = p.targets.includes(c.selfId)
+      if (assigned) {
+        wanted.add(p.model)
+        if (dropping.delete(p.model)) c.publishSoon()
+        const name = names.get(p.model)?.name
+        if (e?.digest !== p.digest && name !== undefined) fetch(p, name)
+      } else if (e !== undefined) {
+        fetching.get(p.model)?.abort()
+        await releaseOrDrop(p.model, e, p.replicas, 'no longer assigned here')
+      }
+    }
+    await evict(mine, wanted, members, now)
+    for (const key of [...dropping.keys()]) if (!mine.has(key)) dropping.delete(key)
+  }
+
+  /** Over the cache or disk limit: the least recently used unpinned models that have other copies go first. */
+  const evict = async (mine: Map<string, ModelEntry>, wanted: Set<string>, members: ReturnType<ClusterState['members']>, now: number): Promise<void> => {
+    if ((init.maxCache ?? 0) === 0 && (init.minFreeDisk ?? 0) === 0) return
+    const self = planNodes(members.filter(m => m.self), now, init.graceMs)[0]
+    if (self === undefined) return
+    let over = -roomOf({ ...self, maxCache: init.maxCache ?? 0, minFreeDisk: init.minFreeDisk ?? 0 })
+    if (over <= 0) return
+    const pinned = new Set(c.intents.bodies('pin').filter(p => p.node === c.selfId).map(p => p.model))
+    const lru = [...mine.entries()].filter(([k]) => !pinned.has(k) && !wanted.has(k) && !fetching.has(k))
+      .sort((a, b) => a[1].modifiedAt.getTime() - b[1].modifiedAt.getTime())
+    for (const [key, e] of lru) {
+      if (over <= 0) break
+      if (await releaseOrDrop(key, e, 1, 'evicted: over the cache limit')) over -= e.size
+      else if (dropping.has(key)) over -= e.size // counted as going, so the next one is not also withdrawn
+    }
+  }
+
+  const run = (): void => {
+    if (stopped) return
+    if (running !== undefined) { again = true; return }
+    running = (async () => {
+      do { again = false; await step().catch((e: unknown) => { c.log.error(`policy step: ${errorMessage(e)}`) }) } while (again && !stopped)
+    })().finally(() => { running = undefined })
+  }
+  // Records arrive many times a second in a large cluster: steps run at most every 200 ms for them.
+  let soon: Timer | undefined
+  const kick = (): void => {
+    if (stopped || soon !== undefined) return
+    soon = c.clock.setTimeout(() => { soon = undefined; run() }, 200)
+  }
+  const tick = (): void => {
+    run()
+    if (!stopped) { timer = c.clock.setTimeout(tick, interval); timer.unref?.() }
+  }
+  const offIntents = c.intents.onChange(kick)
+  tick()
+
+  return {
+    keep: () => c.store.list().filter(e => !dropping.has(nameKey(e.name))).map(e => ({ name: displayName(e.name), digest: e.digest })),
+    step: async () => { run(); while (running !== undefined) await running },
+    kick,
+    stop: async () => {
+      stopped = true
+      offIntents()
+      if (timer !== undefined) c.clock.clearTimeout(timer)
+      if (soon !== undefined) c.clock.clearTimeout(soon)
+      for (const ac of fetching.values()) ac.abort()
+      await running
+    }
+  }
+}

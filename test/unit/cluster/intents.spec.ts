@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { createHlc, createIntentStore, hlcFrom, hlcPhysical, signIntent, verifyIntent, Intent, type IntentStore } from '../../../src/cluster/index.js'
+import { openStateDb } from '../../../src/store/db.js'
+import { tempDir } from '../../fixtures/daemon.js'
+
+const M = 'registry.ollama.ai/library/llama3:latest'
+
+interface Writer { id: string, key: PrivateKey, store: IntentStore, wall: { now: number } }
+
+async function writer (db?: Awaited<ReturnType<typeof openStateDb>>): Promise<Writer> {
+  const key = await generateKeyPair('Ed25519')
+  const id = peerIdFromPrivateKey(key).toString()
+  const wall = { now: 1_700_000_000_000 }
+  return { id, key, wall, store: createIntentStore({ selfId: id, privateKey: key, hlc: createHlc(() => wall.now), db }) }
+}
+
+/** Delivers every intent of `from` to `to`, as gossip would. */
+async function deliver (from: Writer, to: Writer): Promise<void> {
+  for (const e of from.store.entries()) to.store.merge(e.signed, await verifyIntent(e.signed))
+}
+
+describe('cluster/hlc', () => {
+  it('follows the wall clock, stays monotonic when it stalls or steps back, and orders after what it saw', () => {
+    let wall = 1000
+    const h = createHlc(() => wall)
+    const a = h.now()
+    assert.equal(hlcPhysical(a), 1000)
+    const b = h.now()
+    assert.ok(b > a, 'same ms: the counter moves')
+    wall = 900
+    assert.ok(h.now() > b, 'a clock stepping back does not go back')
+    h.observe(hlcFrom(5000, 3))
+    assert.ok(h.now() > hlcFrom(5000, 3), 'a later remote stamp moves it forward')
+  })
+
+  it('refuses a remote stamp far ahead of local time', () => {
+    const h = createHlc(() => 1000, 30_000)
+    assert.throws(() => { h.observe(hlcFrom(1000 + 31_000)) }, /ahead of this node's clock/)
+    h.observe(hlcFrom(1000 + 29_000))
+  })
+})
+
+describe('cluster/intents', () => {
+  it('last writer wins by HLC, whatever order the writes arrive in', async () => {
+    const [a, b, c] = [await writer(), await writer(), await writer()]
+    await a.store.write({ kind: 'replicas', model: M, replicas: 2 })
+    b.wall.now += 10
+    await deliver(a, b)
+    await b.store.write({ kind: 'replicas', model: M, replicas: 3 })
+    // c hears b's later write first, then a's older one: the older one must not win.
+    await deliver(b, c)
+    await deliver(a, c)
+    for (const w of [b, c]) assert.deepEqual(w.store.bodies('replicas'), [{ kind: 'replicas', model: M, replicas: 3 }])
+    await deliver(b, a)
+    assert.deepEqual(a.store.bodies('replicas'), [{ kind: 'replicas', model: M, replicas: 3 }])
+  })
+
+  it('a writer that saw a stamp writes after it, even with a slower clock', async () => {
+    const [fast, slow] = [await writer(), await writer()]
+    fast.wall.now += 20_000
+    await fast.store.write({ kind: 'replicas', model: M, replicas: 5 })
+    await deliver(fast, slow)
+    await slow.store.write({ kind: 'replicas', model: M, replicas: 1 })
+    await deliver(slow, fast)
+    assert.deepEqual(fast.store.bodies('replicas')[0]?.replicas, 1, 'the causally later write wins')
+  })
+
+  it('equal stamps break by writer id, the same on every node', async () => {
+    const [a, b] = [await writer(), await writer()]
+    const stamp = hlcFrom(a.wall.now)
+    const mk = async (w: Writer, n: number): Promise<Intent> => ({ key: `replicas/${M}`, value: JSON.stringify({ replicas: n }), hlc: stamp, writer: w.id })
+    const ia = await mk(a, 1)
+    const ib = await mk(b, 2)
+    const sa = await signIntent(a.key, ia)
+    const sb = await signIntent(b.key, ib)
+    const winner = a.id > b.id ? 1 : 2
+    a.store.merge(sb, ib); a.store.merge(sa, ia)
+    b.store.merge(sa, ia); b.store.merge(sb, ib)
+    assert.equal(a.store.bodies('replicas')[0]?.replicas, winner)
+    assert.equal(b.store.bodies('replicas')[0]?.replicas, winner)
+  })
+
+  it('a tombstone clears a key and a later write sets it again', async () => {
+    const a = await writer()
+    await a.store.write({ kind: 'pin', model: M, node: a.id })
+    assert.equal(a.store.bodies('pin').length, 1)
+    await a.store.write({ tombstone: `pin/${M}/${a.id}` })
+    assert.equal(a.store.bodies('pin').length, 0)
+    assert.ok(a.store.get(`pin/${M}/${a.id}`) !== undefined, 'the tombstone itself is kept, so an older pin cannot come back')
+    await a.store.write({ kind: 'pin', model: M, node: a.id })
+    assert.equal(a.store.bodies('pin').length, 1)
+  })
+
+  it('refuses forged, malformed and non-canonical intents', async () => {
+    const [a, b] = [await writer(), await writer()]
+    const forged = await signIntent(b.key, { key: `replicas/${M}`, value: '{"replicas":2}', hlc: 1n, writer: a.id })
+    await assert.rejects(verifyIntent(forged), /not by its author/)
+    for (const [key, value] of [[`replicas/${M}`, '{"replicas":0}'], [`replicas/${M}`, 'not json'], ['replicas/../../etc', '{"replicas":1}'], [`replicas/Registry.Ollama.ai/library/llama3:latest`, '{"replicas":1}'], ['nope/x', '{}'], [`migrate/${M}`, JSON.stringify({ from: a.id, to: a.id })]] as Array<[string, string]>) {
+      const s = await signIntent(a.key, { key, value, hlc: 1n, writer: a.id })
+      await assert.rejects(verifyIntent(s), /invalid intent/, `${key} ${value}`)
+    }
+  })
+
+  it('keeps intents across a restart', async () => {
+    const dir = await tempDir('intents')
+    const db = await openStateDb(dir)
+    const a = await writer(db)
+    await a.store.write({ kind: 'replicas', model: M, replicas: 'all' })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    const again = createIntentStore({ selfId: a.id, privateKey: a.key, hlc: createHlc(() => a.wall.now), db })
+    await again.load()
+    assert.deepEqual(again.bodies('replicas'), [{ kind: 'replicas', model: M, replicas: 'all' }])
+    await db.close()
+  })
+})
