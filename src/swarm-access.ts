@@ -20,10 +20,11 @@ export function createSwarmAccess (state: ClusterState, client: BlobClient, maps
   /** Per target and blob: chunks it held when last seen, and since when that count stands. */
   const progress = new Map<string, { count: number, since: number, sequence: bigint }>()
   const orders = new Map<string, string[]>()
-  /** Whether `peer` is working on blob `d`: alive, and its copy grew within the takeover time. */
+  /** Whether `peer` is working on blob `d`: not gone, and its copy grew within the takeover time. */
   const delivering = (peer: string, d: Digest, size: number): boolean => {
     const m = state.member(peer)
-    if (m === undefined || m.liveness !== 'alive') return false
+    // A busy owner can miss heartbeats and turn suspect; only gone, or no growth, passes it over.
+    if (m === undefined || m.liveness === 'gone') return false
     const key = `${peer}|${d}`
     const p = progress.get(key)
     if (p === undefined || p.sequence !== m.record.sequence) {

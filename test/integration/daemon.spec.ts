@@ -125,6 +125,29 @@ describe('the CLI', function () {
     assert.match(down.stderr, /^Error: could not reach ollamad at http:\/\/127\.0\.0\.1:9 .*ollamad start\n$/)
   })
 
+  it('pulls to the cluster with one line per node, lists the job, and refuses bad cluster commands with one line', async () => {
+    const env = { OLLAMAD_HOST: daemon.host }
+    const model = `${registry.host}/library/cli`
+    const pull = await runCli(['pull', model, '--all'], env)
+    assert.equal(pull.code, 0, pull.stderr)
+    assert.match(pull.stderr, /completed\s+100%/)
+    assert.match(pull.stdout, /^success: .*library\/cli:latest on 1 node\n$/)
+    const detach = await runCli(['pull', model, '--nodes', 'node-that-is-not', '--detach'], env)
+    assert.equal(detach.code, 1)
+    assert.match(detach.stderr, /^Error: no node named "node-that-is-not" in the cluster\n$/)
+    const jobs = await runCli(['jobs'], env)
+    assert.match(jobs.stdout, /^ID\s+MODEL\s+STATE\s+NODES DONE\s+CREATED$/m)
+    assert.match(jobs.stdout, /completed\s+1\/1/)
+    for (const args of [['replicate', model, '--replicas', '0'], ['replicate', 'nowhere/none', '--replicas', '2'], ['migrate', model, '--from', 'a', '--to', 'b'], ['job', 'nope1234'], ['pin', model, 'nobody']]) {
+      const r = await runCli(args, env)
+      assert.equal(r.code, 1, args.join(' '))
+      assert.match(r.stderr, /^Error: \S.*\n$/, args.join(' '))
+    }
+    const dry = await runCli(['rebalance', '--dry-run'], env)
+    assert.equal(dry.code, 0, dry.stderr)
+    assert.match(dry.stdout, /nothing to move/)
+  })
+
   it('refuses bad start flags with one line', async () => {
     const dir = await tempDir('flags')
     for (const args of [['--max-download-rate', 'fast'], ['--host', '127.0.0.1:99999'], ['--concurrency', '0']]) {

@@ -147,4 +147,49 @@ describe('placement: cluster pulls, replicas, migration, deletion', function () 
     await waitFor(async () => (await localModels(back)).length === 0, 20_000, 'gone from the node that was down')
     await waitFor(async () => (await holders(a, name)).length === 0, 10_000, 'no holder left in the cluster view')
   })
+
+  it('evicts the least recently used model that another node keeps when over --max-cache', async () => {
+    const other = makeTinyModel({ seed: 'evict', modelBytes: 6 * MiB })
+    await pushModel(registry.url, 'library/other', 'latest', other)
+    const otherName = `${proxy.host}/library/other:latest`
+    const { nodes } = await startCluster(2, (i) => ({ args: ['--insecure-registry', proxy.host, ...POLICY, ...(i === 0 ? ['--max-cache', '10M'] : [])] }))
+    running.push(...nodes)
+    const [a, b] = nodes as [RunningDaemon, RunningDaemon]
+    for (const d of [a, b]) assert.equal((await ndjson(`${d.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
+    await waitFor(async () => (await holders(a, name)).length === 2, 10_000, 'two holders')
+    // Over the cache on node1: the older model, which node2 also keeps, goes; the new one stays.
+    assert.equal((await ndjson(`${a.url}/api/pull`, { model: otherName })).lines.at(-1)?.status, 'success')
+    await waitFor(async () => JSON.stringify(await holders(b, name)) === JSON.stringify(['node2']), 30_000, 'node1 evicted the older model')
+    assert.deepEqual(await holders(b, otherName), ['node1'], 'the only copy of the newer model stays')
+  })
+
+  it('rebalance after a node joins: the dry run lists the moves, and the nodes carry them out', async () => {
+    const { nodes, key } = await startCluster(2, () => ({ args: ['--insecure-registry', proxy.host, ...POLICY] }))
+    running.push(...nodes)
+    const [a] = nodes as [RunningDaemon]
+    const names: string[] = []
+    for (const seed of ['r1', 'r2', 'r3']) {
+      await pushModel(registry.url, `library/${seed}`, 'latest', makeTinyModel({ seed, modelBytes: MiB }))
+      names.push(`${proxy.host}/library/${seed}:latest`)
+      assert.equal((await ndjson(`${a.url}/api/pull`, { model: names.at(-1) })).lines.at(-1)?.status, 'success')
+    }
+    for (const n of names) {
+      await waitFor(async () => (await holders(a, n)).length === 1, 10_000, 'held by node1')
+      assert.equal((await post(a, '/api/cluster/replicate', { model: n, replicas: 1 })).status, 200)
+    }
+    const c = await startDaemon({ args: ['--swarm-key', key, '--name', 'node3', '--bootstrap', a.p2pAddr, '--insecure-registry', proxy.host, ...FAST_LIVENESS, ...POLICY] })
+    running.push(c)
+    await waitFor(async () => ((await (await fetch(`${a.url}/api/cluster/state`)).json()) as { nodes: { alive: number } }).nodes.alive === 3, 15_000, 'node3 joined')
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    const dry = await post(a, '/api/cluster/rebalance', { dry_run: true })
+    const moves = dry.json.moves as Array<{ model: string, from?: string, to?: string }>
+    for (const n of names) assert.deepEqual(await holders(a, n), ['node1'], 'a dry run moves nothing')
+    const r = await post(a, '/api/cluster/rebalance', {})
+    assert.deepEqual(r.json.moves, moves, 'the same plan')
+    for (const n of names) {
+      const move = moves.find(m => n.endsWith(m.model) || m.model === n)
+      const want = move?.to !== undefined ? [move.to] : ['node1']
+      await waitFor(async () => JSON.stringify(await holders(a, n)) === JSON.stringify(want), 40_000, `${n} on ${want.join()}`)
+    }
+  })
 })
