@@ -672,6 +672,12 @@ export namespace NodeRecord {
     index: number
   }
 
+  export interface NodeRecordModelsVramEstimateFieldEvent {
+    field: '$.models[].vramEstimate'
+    value: bigint
+    index: number
+  }
+
   export interface NodeRecordBlobsDigestFieldEvent {
     field: '$.blobs[].digest'
     value: Uint8Array<ArrayBuffer>
@@ -790,7 +796,7 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
   }
 }
@@ -1794,6 +1800,7 @@ export interface HeldModel {
   manifestDigest: Uint8Array<ArrayBuffer>
   size: bigint
   pulledAt: bigint
+  vramEstimate: bigint
 }
 
 export namespace HeldModel {
@@ -1826,6 +1833,11 @@ export namespace HeldModel {
           w.uint64(obj.pulledAt)
         }
 
+        if ((obj.vramEstimate != null && obj.vramEstimate !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.vramEstimate)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1834,7 +1846,8 @@ export namespace HeldModel {
           name: '',
           manifestDigest: uint8ArrayAlloc(0),
           size: 0n,
-          pulledAt: 0n
+          pulledAt: 0n,
+          vramEstimate: 0n
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1857,6 +1870,10 @@ export namespace HeldModel {
             }
             case 4: {
               obj.pulledAt = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.vramEstimate = reader.uint64()
               break
             }
             default: {
@@ -1902,6 +1919,13 @@ export namespace HeldModel {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.vramEstimate`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1934,6 +1958,11 @@ export namespace HeldModel {
     value: bigint
   }
 
+  export interface HeldModelVramEstimateFieldEvent {
+    field: '$.vramEstimate'
+    value: bigint
+  }
+
   export function encode (obj: Partial<HeldModel>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, HeldModel.codec())
   }
@@ -1942,7 +1971,7 @@ export namespace HeldModel {
     return decodeMessage(buf, HeldModel.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldModel>): Generator<HeldModelNameFieldEvent | HeldModelManifestDigestFieldEvent | HeldModelSizeFieldEvent | HeldModelPulledAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldModel>): Generator<HeldModelNameFieldEvent | HeldModelManifestDigestFieldEvent | HeldModelSizeFieldEvent | HeldModelPulledAtFieldEvent | HeldModelVramEstimateFieldEvent> {
     return streamMessage(buf, HeldModel.codec(), opts)
   }
 }

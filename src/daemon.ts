@@ -11,6 +11,11 @@ import { createApiServer } from './api/index.js'
 import type { ClusterState } from './cluster/index.js'
 import { startSwarm, type Swarm } from './swarm.js'
 import { startPolicy } from './cluster-policy.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { INFER_PROTOCOL, createInferHandler } from './inference/infer-protocol.js'
+import { createInferQueue } from './inference/queue.js'
+import { createLocalServe } from './inference/serve.js'
+import { throttle } from './util/throttle.js'
 import type { ClusterControl } from './api/context.js'
 
 export interface DaemonConfig {
@@ -48,6 +53,10 @@ export interface DaemonConfig {
   /** Bytes of models this node may hold. */
   maxCache?: number
   minFreeDisk?: { bytes: number } | { percent: number }
+  /** Inference requests sent to the local Ollama at once. @default 4 */
+  parallel?: number
+  /** Inference requests that may wait for a slot; more get 503. @default 64 */
+  maxQueue?: number
 }
 
 export const DEFAULT_GRACE_MS = 300_000
@@ -111,7 +120,10 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   const policy = await startPolicy({ graceMs, maxCache: cfg.maxCache, minFreeDisk: cfg.minFreeDisk }, { swarm, store, puller, clock, log })
   stops.push(policy.stop)
   const cluster: ClusterControl = { selfId: swarm.node.peerId.toString(), intents: swarm.intents, graceMs, publishIntents: swarm.service.publishIntents, actor: policy.actor }
-  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access, cluster })
+  const serve = createLocalServe({ upstream, store, puller, queue: createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue }), name: cfg.name, log, onServed: throttle(clock, 1_000, swarm.refreshFacts) })
+  await swarm.node.handle(INFER_PROTOCOL, createInferHandler(serve, log), { maxInboundStreams: 256 })
+  const inference = { serve, dial: async (peer: string, signal: AbortSignal) => await swarm.node.dialProtocol(peerIdFromString(peer), INFER_PROTOCOL, { signal }) }
+  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access, cluster, inference })
   let addr
   try {
     addr = await api.listen(cfg.host, cfg.port)

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'NODE_NOT_FOUND'
   | 'NO_ROOM'
   | 'JOB_NOT_FOUND'
+  | 'QUEUE_FULL'
   | 'INTERNAL'
 
 export class OllamadError extends Error {

@@ -2,7 +2,9 @@ import { statfs } from 'node:fs/promises'
 import type { P2pNode } from './p2p/index.js'
 import type { NodeFacts } from './cluster/index.js'
 import type { Store } from './store/index.js'
-import { digestHex, fullName, manifestBlobs } from './store/index.js'
+import { digestHex, fullName, manifestBlobs, parseDigest, MEDIA, type ModelEntry } from './store/index.js'
+import { readGguf } from './store/gguf.js'
+import { estimateVram } from './inference/vram.js'
 import type { Puller, ChunkMapStore } from './transfer/index.js'
 import { readLoaded, type GpuReader, type OllamaUpstream } from './inference/index.js'
 import { VERSION } from './version.js'
@@ -18,6 +20,8 @@ export interface FactsComponents {
   maps: ChunkMapStore
   /** What the policy loop adds: keep claims, job progress, cache limits (set once it runs). */
   policy?: () => PolicyFacts
+  /** A VRAM estimate became known: the record should go out again. */
+  onEstimate?: () => void
 }
 
 export type PolicyFacts = Pick<NodeFacts, 'keep' | 'jobs' | 'maxCache' | 'minFreeDisk'>
@@ -29,7 +33,7 @@ const SLOW_FACTS_MS = 2_000
 const hexBytes = (hex: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(hex, 'hex'))
 
 /** Gathers what this node's record says about it: disk, GPUs, loaded models, models and blobs held. */
-export function createFactsSource (c: FactsComponents): () => Promise<NodeFacts> {
+export function createFactsSource (c: FactsComponents): (() => Promise<NodeFacts>) & { invalidate: () => void } {
   // Disk, GPUs and Ollama are read at most every few seconds: records go out far more often.
   let slow: { at: number, value: Promise<[Awaited<ReturnType<typeof statfs>> | undefined, Awaited<ReturnType<GpuReader['read']>>, Awaited<ReturnType<typeof readLoaded>>]> } | undefined
   const slowFacts = async (): Promise<NonNullable<typeof slow>['value']> => {
@@ -38,7 +42,20 @@ export function createFactsSource (c: FactsComponents): () => Promise<NodeFacts>
     }
     return await slow.value
   }
-  return async () => {
+  // VRAM estimates, by manifest digest: read from the GGUF header once, in the background.
+  const estimates = new Map<string, number>()
+  const estimate = (m: ModelEntry): number => {
+    const have = estimates.get(m.digest)
+    if (have !== undefined) return have
+    estimates.set(m.digest, 0)
+    const layer = m.manifest.layers.find(l => l.mediaType === MEDIA.model)
+    if (layer !== undefined) {
+      void readGguf(c.store.layout.blob(parseDigest(layer.digest)))
+        .then(info => { estimates.set(m.digest, estimateVram(info, layer.size).total); c.onEstimate?.() }, () => {})
+    }
+    return 0
+  }
+  return Object.assign(async () => {
     const [fs, gpus, ps] = await slowFacts()
     const models = c.store.list()
     const blobs = new Map<string, NodeFacts['blobs'][number]>()
@@ -65,10 +82,10 @@ export function createFactsSource (c: FactsComponents): () => Promise<NodeFacts>
       diskFree: fs !== undefined ? BigInt(fs.bavail) * BigInt(fs.bsize) : 0n,
       gpus: gpus.map(g => ({ index: g.index, name: g.name, memoryTotal: BigInt(g.memoryTotal), memoryUsed: BigInt(g.memoryUsed), memoryFree: BigInt(g.memoryFree), utilization: g.utilization })),
       loaded: ps.loaded.map(l => ({ name: l.name, size: BigInt(l.size), sizeVram: BigInt(l.sizeVram), expiresAt: l.expiresAt, digest: l.digest })),
-      models: models.map(m => ({ name: fullName(m.name), manifestDigest: hexBytes(digestHex(m.digest)), size: BigInt(m.size), pulledAt: BigInt(m.modifiedAt.getTime()) })),
+      models: models.map(m => ({ name: fullName(m.name), manifestDigest: hexBytes(digestHex(m.digest)), size: BigInt(m.size), pulledAt: BigInt(m.modifiedAt.getTime()), vramEstimate: BigInt(estimate(m)) })),
       blobs: [...blobs.values()],
       ollamaUp: ps.up,
       ...(c.policy?.() ?? NO_POLICY)
     }
-  }
+  }, { invalidate: () => { slow = undefined } })
 }

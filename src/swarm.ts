@@ -23,6 +23,8 @@ export interface Swarm {
   privateKey: PrivateKey
   /** Adds the policy's part (keep claims, jobs, limits) to this node's record. */
   setPolicyFacts: (f: () => PolicyFacts) => void
+  /** Re-reads GPUs and loaded models now and publishes the record (after a load or unload). */
+  refreshFacts: () => void
   stop: () => Promise<void>
 }
 
@@ -56,6 +58,7 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
   const intents = createIntentStore({ selfId: node.peerId.toString(), privateKey, hlc, db: c.store.db, log: c.log })
   await intents.load()
   const factsComponents: FactsComponents = { node, store: c.store, puller: c.puller, upstream: c.upstream, gpus: createGpuReader(), name: cfg.name, apiUrl: c.apiUrl, maps }
+  factsComponents.onEstimate = () => { service.publishSoon() }
   const facts = createFactsSource(factsComponents)
   const service = await startClusterService({ node, privateKey, state, clock: c.clock, log: c.log, facts, intents }, { heartbeatMs: cfg.heartbeatMs })
   publishSoon = service.publishSoon
@@ -72,6 +75,7 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
     hlc,
     privateKey,
     setPolicyFacts: (f) => { factsComponents.policy = f },
+    refreshFacts: () => { facts.invalidate(); service.publishSoon() },
     stop: async () => {
       keeper.stop()
       await service.stop()

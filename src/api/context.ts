@@ -5,6 +5,8 @@ import type { OllamaUpstream } from '../inference/index.js'
 import type { Logger } from '../util/logger.js'
 import type { ClusterState, IntentStore, SignedIntent } from '../cluster/index.js'
 import type { Actor } from '../policy/index.js'
+import type { Stream } from '@libp2p/interface'
+import type { LocalServe } from '../inference/infer-protocol.js'
 import { OllamadError } from '../errors.js'
 
 export interface ApiComponents {
@@ -19,6 +21,13 @@ export interface ApiComponents {
   instanceId: string
   /** Intents and the policy, for the cluster routes that change what the cluster should hold. */
   cluster?: ClusterControl
+  /** Inference routing: this node's own serving, and streams to the others. */
+  inference?: InferenceAccess
+}
+
+export interface InferenceAccess {
+  serve: LocalServe
+  dial: (peerId: string, signal: AbortSignal) => Promise<Stream>
 }
 
 export interface ClusterControl {

@@ -18,6 +18,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   JOB_NOT_FOUND: 404,
   NO_ROOM: 409,
   CLOCK_DRIFT: 400,
+  QUEUE_FULL: 503,
   UPSTREAM_UNAVAILABLE: 502,
   UPSTREAM_IS_SELF: 502
 }
@@ -44,7 +45,8 @@ export const sendFailure = (res: ServerResponse, e: unknown): void => { sendErro
 export const badRequest = (msg: string): OllamadError => new OllamadError('INVALID_REQUEST', msg)
 
 /** Reads a JSON object body with a size limit; Ollama's wording for an empty body. */
-export async function readJson (req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Record<string, unknown>> {
+/** The whole request body, refused past `limit` bytes. */
+export async function readBody (req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) throw new OllamadError('BODY_TOO_LARGE', `request body too large (limit ${limit} bytes)`)
   const parts: Buffer[] = []
@@ -54,7 +56,11 @@ export async function readJson (req: IncomingMessage, limit = MAX_JSON_BODY): Pr
     if (n > limit) throw new OllamadError('BODY_TOO_LARGE', `request body too large (limit ${limit} bytes)`)
     parts.push(chunk)
   }
-  const text = Buffer.concat(parts).toString('utf8')
+  return Buffer.concat(parts)
+}
+
+export async function readJson (req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Record<string, unknown>> {
+  const text = (await readBody(req, limit)).toString('utf8')
   if (text.trim() === '') throw badRequest('missing request body')
   let v: unknown
   try { v = JSON.parse(text) } catch (e) { throw badRequest(`invalid JSON: ${errorMessage(e)}`) }

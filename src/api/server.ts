@@ -13,6 +13,8 @@ import { addCreateRoute } from './routes/create.js'
 import { addMiscRoutes } from './routes/misc.js'
 import { addClusterRoutes } from './routes/cluster.js'
 import { addPlacementRoutes } from './routes/placement.js'
+import { addInferRoutes } from './routes/infer.js'
+import { addServingRoutes } from './routes/serving.js'
 
 export interface ApiServer {
   listen: (host: string, port: number) => Promise<AddressInfo>
@@ -32,6 +34,8 @@ export function createApiServer (c: ApiComponents): ApiServer {
   addCreateRoute(router, c)
   addClusterRoutes(router, c)
   addPlacementRoutes(router, c)
+  addInferRoutes(router, c)
+  addServingRoutes(router, c)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader(INSTANCE_HEADER, c.instanceId)

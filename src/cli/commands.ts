@@ -5,7 +5,7 @@ import { createProgressView } from './progress.js'
 import { humanAgo, humanBytes, table } from './format.js'
 
 interface TagsResponse { models: Array<{ name: string, digest: string, size: number, modified_at: string }> }
-interface PsResponse { models: Array<{ name: string, size: number, size_vram: number, expires_at: string, digest: string }> }
+interface ClusterPs { nodes: Array<{ name: string, vram: { total: number, used: number, free: number }, models: Array<{ name: string, size: number, size_vram: number, expires_at: string }> }> }
 
 export const hostOption = (c: Command): Command => c.option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
 
@@ -95,11 +95,23 @@ export function addModelCommands (program: Command, client: (cmd: Command) => Da
       process.stdout.write(`copied '${source}' to '${destination}'\n`)
     })
 
-  hostOption(program.command('ps').description('list models loaded in the local Ollama'))
+  hostOption(program.command('ps').description('models loaded on every node, with VRAM used and free'))
     .action(async (_o: unknown, cmd: Command) => {
-      const r = await client(cmd).json<PsResponse>('GET', '/api/ps')
-      const proc = (m: PsResponse['models'][number]): string => m.size_vram >= m.size ? '100% GPU' : m.size_vram === 0 ? '100% CPU' : `${Math.round(100 * (m.size - m.size_vram) / m.size)}%/${Math.round(100 * m.size_vram / m.size)}% CPU/GPU`
-      const rows = [['NAME', 'ID', 'SIZE', 'PROCESSOR', 'UNTIL'], ...r.models.map(m => [m.name, m.digest.slice(0, 12), humanBytes(m.size), proc(m), m.expires_at])]
+      const r = await client(cmd).json<ClusterPs>('GET', '/api/cluster/ps')
+      const proc = (m: { size: number, size_vram: number }): string => m.size_vram >= m.size ? '100% GPU' : m.size_vram === 0 ? '100% CPU' : `${Math.round(100 * (m.size - m.size_vram) / m.size)}%/${Math.round(100 * m.size_vram / m.size)}% CPU/GPU`
+      const vram = (n: ClusterPs['nodes'][number]): string => n.vram.total === 0 ? '-' : `${humanBytes(n.vram.used)} used, ${humanBytes(n.vram.free)} free`
+      const rows = [['NODE', 'NAME', 'SIZE', 'PROCESSOR', 'UNTIL', 'VRAM'], ...r.nodes.flatMap(n => n.models.length === 0
+        ? [[n.name, '-', '', '', '', vram(n)]]
+        : n.models.map(m => [n.name, m.name, humanBytes(m.size), proc(m), m.expires_at, vram(n)]))]
       process.stdout.write(table(rows) + '\n')
     })
+
+  for (const verb of ['load', 'unload'] as const) {
+    hostOption(program.command(`${verb} <model>`).description(verb === 'load' ? 'load a model into Ollama on the best node (or --node)' : 'unload a model everywhere it is loaded (or on --node)'))
+      .option('--node <node>', 'the node (name or peer id)')
+      .action(async (model: string, o: { node?: string }, cmd: Command) => {
+        const r = await client(cmd).json<{ node?: string, nodes?: string[] }>('POST', `/api/cluster/${verb}`, { model, ...(o.node !== undefined ? { node: o.node } : {}) })
+        process.stdout.write(verb === 'load' ? `loaded ${model} on ${r.node ?? '?'}\n` : `unloaded ${model} from ${(r.nodes ?? []).join(', ') || 'no node'}\n`)
+      })
+  }
 }

@@ -51,6 +51,8 @@ export interface StartFlags {
   grace?: string
   maxCache?: string
   minFreeDisk?: string
+  parallel?: string
+  maxQueue?: string
 }
 
 const ms = (flag: string, v: string | undefined): number | undefined => {
@@ -96,8 +98,17 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     goneAfterMs: ms('--gone-after', flags.goneAfter),
     graceMs: ms('--grace', flags.grace),
     maxCache: flags.maxCache !== undefined ? positiveSize('--max-cache', flags.maxCache) : undefined,
-    minFreeDisk: flags.minFreeDisk !== undefined ? freeDisk(flags.minFreeDisk) : undefined
+    minFreeDisk: flags.minFreeDisk !== undefined ? freeDisk(flags.minFreeDisk) : undefined,
+    parallel: count('--parallel', flags.parallel, 256),
+    maxQueue: count('--max-queue', flags.maxQueue, 100_000)
   }
+}
+
+const count = (flag: string, v: string | undefined, max: number): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${flag} takes a whole number from 1 to ${max}`)
+  return n
 }
 
 const positiveSize = (flag: string, v: string): number => {

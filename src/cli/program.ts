@@ -65,6 +65,8 @@ export function buildProgram (): Command {
     .option('--grace <ms>', 'how long a silent node\'s copies still count, and a copy marked for dropping waits (default 300000)')
     .option('--max-cache <size>', 'most bytes of models this node holds; least recently used copies with other holders go first')
     .option('--min-free-disk <size|percent>', 'free disk to keep, e.g. 50G or 10%')
+    .option('--parallel <n>', 'inference requests sent to the local Ollama at once (default 4)')
+    .option('--max-queue <n>', 'inference requests that may wait; more get 503 (default 64)')
     .action(async (flags: StartFlags) => { await start(flags) })
 
   program.command('swarm-key [file]')

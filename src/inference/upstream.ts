@@ -19,6 +19,8 @@ export interface OllamaUpstream {
   probe: (signal?: AbortSignal) => Promise<UpstreamProbe>
   /** Ollama's version, or undefined when Ollama does not answer there. */
   version: (signal?: AbortSignal) => Promise<string | undefined>
+  /** One request with a body already read (inference routed here from any node). */
+  send: (method: string, path: string, headers: http.OutgoingHttpHeaders, body: Uint8Array, signal: AbortSignal) => Promise<IncomingMessage>
 }
 
 export type UpstreamProbe = { kind: 'ollama', version: string } | { kind: 'self' | 'ollamad' | 'down' }
@@ -34,7 +36,7 @@ export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {
   const unreachable = (e: unknown): OllamadError =>
     new OllamadError('UPSTREAM_UNAVAILABLE', `Ollama is not reachable at ${url.origin} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}); is it running?`)
 
-  const request = async (method: string, path: string, headers: http.OutgoingHttpHeaders, signal?: AbortSignal, body?: IncomingMessage): Promise<IncomingMessage> =>
+  const request = async (method: string, path: string, headers: http.OutgoingHttpHeaders, signal?: AbortSignal, body?: IncomingMessage | Uint8Array): Promise<IncomingMessage> =>
     await new Promise((resolve, reject) => {
       const target = new URL(path, url)
       // Every ollamad on the way adds its id, so a loop through several daemons is caught too.
@@ -42,6 +44,7 @@ export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {
       const r = mod.request(target, { method, headers: { ...headers, host: url.host, [FORWARDED_HEADER]: via }, agent, signal }, resolve)
       r.on('error', (e) => { reject(unreachable(e)) })
       if (body === undefined) r.end()
+      else if (body instanceof Uint8Array) r.end(body)
       else pipeline(body, r).catch((e) => { r.destroy(e) })
     })
 
@@ -60,6 +63,7 @@ export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {
   return {
     url,
     probe,
+    send: async (method, path, headers, body, signal) => await request(method, path, { ...headers, 'content-length': body.byteLength }, signal, body),
     version: async (signal) => {
       const p = await probe(signal)
       return p.kind === 'ollama' ? p.version : undefined

@@ -34,7 +34,7 @@ describe('the daemon in front of Ollama', function () {
     assert.deepEqual(parts, ['Hello', ' from', ' the', ' stand-in', ''])
     const whole = await ollama.generate({ model: 'm', prompt: 'hi' })
     assert.equal(whole.response, 'Hello from the stand-in')
-    assert.deepEqual(await ollama.ps(), { models: [] })
+    assert.deepEqual((await ollama.ps()).models.map(m => m.name), ['m:latest'], 'the stand-in loaded the model, as Ollama would')
     assert.equal(standin.requests.filter(r => r.path === '/api/generate').length, 2)
   })
 

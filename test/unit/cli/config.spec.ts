@@ -124,7 +124,9 @@ describe('cli/config', () => {
         goneAfterMs: 9000,
         graceMs: 60000,
         maxCache: 500_000_000_000,
-        minFreeDisk: { percent: 10 }
+        minFreeDisk: { percent: 10 },
+        parallel: undefined,
+        maxQueue: undefined
       })
     })
 

@@ -1,0 +1,105 @@
+import type { Stream } from '@libp2p/interface'
+import { byteStream } from '@libp2p/utils'
+import { frame, readFrame, sendWithBackpressure } from '../p2p/index.js'
+import { OllamadError, errorMessage } from '../errors.js'
+import type { Logger } from '../util/logger.js'
+
+/**
+ * An inference request carried to the serving node over the swarm (so no extra port, and the
+ * swarm key protects it): a JSON head frame, the body, then the answer's head frame and its
+ * bytes as they stream, until the serving side closes.
+ */
+export const INFER_PROTOCOL = '/ollamad/infer/1.0.0'
+export const MAX_INFER_BODY = 32 * 1024 * 1024
+const MAX_HEAD = 64 * 1024
+
+export interface InferHead {
+  method: string
+  path: string
+  contentType: string
+  /** high, normal or low (X-Ollamad-Priority). */
+  priority: string
+  model: string
+  bodyLength: number
+  /** The ollamad instances the request already passed (X-Ollamad-Forwarded), so loops are caught. */
+  via?: string
+}
+
+export interface InferAnswer {
+  status: number
+  contentType: string
+  /** Seconds, for a 503 from a full queue. */
+  retryAfter?: number
+  /** The serving node's name. */
+  node: string
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+}
+
+/** Runs one request on this node (its queue, a lazy fetch unless `fetch` is false, its Ollama). */
+export type LocalServe = (head: InferHead, body: Uint8Array, signal: AbortSignal, o?: { fetch?: boolean }) => Promise<InferAnswer>
+
+const json = (o: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(o))
+const parseHead = <T>(b: Uint8Array, what: string): T => {
+  try { return JSON.parse(new TextDecoder().decode(b)) as T } catch { throw new OllamadError('PEER_PROTOCOL', `malformed ${what}`) }
+}
+
+function checkHead (h: Partial<InferHead>): InferHead {
+  if (typeof h.method !== 'string' || typeof h.path !== 'string' || !h.path.startsWith('/') || h.path.length > 256 ||
+    typeof h.model !== 'string' || h.model.length > 1024 || !Number.isInteger(h.bodyLength) || (h.bodyLength as number) < 0 || (h.bodyLength as number) > MAX_INFER_BODY) {
+    throw new OllamadError('PEER_PROTOCOL', 'malformed inference request')
+  }
+  return { method: h.method, path: h.path, model: h.model, bodyLength: h.bodyLength as number, contentType: String(h.contentType ?? 'application/json').slice(0, 200), priority: String(h.priority ?? 'normal').slice(0, 16), via: String(h.via ?? '').slice(0, 4096) }
+}
+
+/** Serves inference requests that other nodes route here. */
+export function createInferHandler (serve: LocalServe, log: Logger) {
+  return async (stream: Stream): Promise<void> => {
+    const ac = new AbortController()
+    const onClose = (): void => { ac.abort(new OllamadError('ABORTED', 'stream closed')) }
+    stream.addEventListener('close', onClose)
+    try {
+      const bs = byteStream(stream, { maxBufferSize: MAX_INFER_BODY + MAX_HEAD })
+      const head = checkHead(parseHead<Partial<InferHead>>(await readFrame(bs, MAX_HEAD, ac.signal), 'inference request'))
+      const body = head.bodyLength === 0 ? new Uint8Array(0) : (await bs.read({ bytes: head.bodyLength, signal: ac.signal })).subarray()
+      let answer: InferAnswer
+      try {
+        answer = await serve(head, body, ac.signal)
+      } catch (e) {
+        const status = e instanceof OllamadError && e.code === 'MODEL_NOT_FOUND' ? 404 : 502
+        answer = { status, contentType: 'application/json', node: '', body: [json({ error: errorMessage(e) })] }
+      }
+      await sendWithBackpressure(stream, frame(json({ status: answer.status, contentType: answer.contentType, node: answer.node, retryAfter: answer.retryAfter })), ac.signal)
+      for await (const chunk of answer.body) await sendWithBackpressure(stream, chunk, ac.signal)
+      await stream.close({ signal: ac.signal })
+    } catch (e) {
+      log.debug(`inference stream dropped: ${errorMessage(e)}`)
+      stream.abort(e instanceof Error ? e : new Error(String(e)))
+    } finally {
+      stream.removeEventListener('close', onClose)
+    }
+  }
+}
+
+/** Sends a request to a peer; resolves once the answer's head arrives (a failure before it is the caller's cue to try another node). */
+export async function requestInfer (dial: (signal: AbortSignal) => Promise<Stream>, head: InferHead, body: Uint8Array, signal: AbortSignal): Promise<InferAnswer> {
+  const stream = await dial(signal)
+  try {
+    const bs = byteStream(stream, { maxBufferSize: 16 * 1024 * 1024 })
+    await sendWithBackpressure(stream, frame(json(head)), signal)
+    if (body.byteLength > 0) await sendWithBackpressure(stream, body, signal)
+    const h = parseHead<{ status: number, contentType: string, node: string, retryAfter?: number }>(await readFrame(bs, MAX_HEAD, signal), 'inference answer')
+    if (!Number.isInteger(h.status) || h.status < 100 || h.status > 599) throw new OllamadError('PEER_PROTOCOL', 'malformed inference answer')
+    const rest = async function * (): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        const list = await bs.read({ signal })
+        if (list === null) break
+        for (const part of list) yield part
+      }
+      await stream.close().catch(() => {})
+    }
+    return { status: h.status, contentType: String(h.contentType), node: String(h.node ?? ''), retryAfter: h.retryAfter, body: rest() }
+  } catch (e) {
+    stream.abort(e instanceof Error ? e : new Error(String(e)))
+    throw e
+  }
+}
