@@ -5,7 +5,8 @@
 // throughput. BENCH_REQUESTS (default 300) and BENCH_TOKENS (default 20000) change the load.
 import '../src/polyfill.js'
 import { startRegistry, pushModel, makeTinyModel } from '../test/fixtures/registry.js'
-import { startOllamaStandin } from '../test/fixtures/ollama-standin.js'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { startCluster } from '../test/fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
 
@@ -24,11 +25,21 @@ async function once (base: string, model: string, prompt: string): Promise<{ ms:
   return { ms: performance.now() - t, bytes }
 }
 
+/** The stand-in in its own process, so that its CPU is not the measuring client's. */
+async function standin (tokens: number): Promise<{ url: string, proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [fileURLToPath(new URL('../test/fixtures/ollama-standin-main.js', import.meta.url)), String(tokens)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout?.once('data', (b: Buffer) => { resolve(b.toString().trim().split('\n')[0] as string) })
+    proc.once('exit', () => { reject(new Error('the stand-in exited')) })
+  })
+  return { url, proc }
+}
+
 async function main (): Promise<void> {
   const registry = await startRegistry()
   const running: RunningDaemon[] = []
-  const short = await startOllamaStandin({ words: ['Hello', ' from', ' the', ' stand-in'] })
-  const long = await startOllamaStandin({ words: Array.from({ length: TOKENS }, (_, i) => ` tok${i}`) })
+  const short = await standin(4)
+  const long = await standin(TOKENS)
   try {
     await pushModel(registry.url, 'library/proxy', 'latest', makeTinyModel({ seed: 'proxy' }))
     const model = `${registry.host}/library/proxy:latest`
@@ -76,8 +87,8 @@ async function main (): Promise<void> {
     console.log('  target: at least 95% of direct throughput')
   } finally {
     for (const d of running) await d.kill('SIGKILL').catch(() => {})
-    await short.close()
-    await long.close()
+    short.proc.kill('SIGTERM')
+    long.proc.kill('SIGTERM')
     await registry.dispose()
   }
 }

@@ -17,6 +17,8 @@ export interface LocalServeComponents {
   log: Logger
   /** An answer ended: what Ollama has loaded may have changed. */
   onServed?: () => void
+  /** Brings a model this node lacks (as a cluster job, so the fetch shows with its progress); the puller when absent. */
+  fetch?: (model: string, signal: AbortSignal) => Promise<void>
 }
 
 /** Seconds a client is told to wait after a 503 from a full queue. */
@@ -34,7 +36,8 @@ export function createLocalServe (c: LocalServeComponents): LocalServe {
     const key = nameKey(parseModelName(head.model))
     if (o.fetch !== false && !c.store.list().some(e => nameKey(e.name) === key)) {
       c.log.info(`fetching ${head.model} for an inference request`)
-      await c.puller.pull(parseModelName(head.model), { signal })
+      if (c.fetch !== undefined) await c.fetch(head.model, signal)
+      else await c.puller.pull(parseModelName(head.model), { signal })
     }
     let release: () => void
     try {
@@ -53,8 +56,12 @@ export function createLocalServe (c: LocalServeComponents): LocalServe {
       throw e
     }
     const stream = async function * (): AsyncGenerator<Uint8Array> {
-      try { for await (const chunk of res as AsyncIterable<Buffer>) yield chunk } finally { release(); c.onServed?.() }
+      try { for await (const chunk of res as AsyncIterable<Buffer>) yield chunk } finally { done() }
     }
-    return { status: res.statusCode ?? 502, contentType: String(res.headers['content-type'] ?? 'application/json'), node: c.name, body: stream() }
+    let released = false
+    const done = (): void => { if (!released) { released = true; release(); c.onServed?.() } }
+    res.once('end', done)
+    res.once('close', done)
+    return { status: res.statusCode ?? 502, contentType: String(res.headers['content-type'] ?? 'application/json'), node: c.name, body: stream(), readable: res }
   }
 }

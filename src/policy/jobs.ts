@@ -1,9 +1,9 @@
 import type { IntentBody, IntentStore } from '../cluster/index.js'
 import type { JobProgress } from '../../proto/cluster.js'
-import { errorMessage } from '../errors.js'
+import { OllamadError, errorMessage } from '../errors.js'
 import { parseModelName, type StateDb } from '../store/index.js'
 import type { Puller } from '../transfer/index.js'
-import type { Clock, Timer } from '../util/clock.js'
+import { sleep, type Clock, type Timer } from '../util/clock.js'
 import type { Logger } from '../util/logger.js'
 
 export type JobState = 'pending' | 'pulling' | 'completed' | 'error' | 'cancelled'
@@ -123,5 +123,15 @@ export async function startJobRunner (c: JobRunnerComponents): Promise<JobRunner
       if (timer !== undefined) c.clock.clearTimeout(timer)
       for (const ac of running.values()) ac.abort('stopped')
     }
+  }
+}
+
+/** Waits for this node's part of a job to finish; throws its error, or ABORTED. */
+export async function waitForJob (jobs: JobRunner, id: string, clock: Clock, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const p = jobs.progress().find(j => j.id === id)
+    if (p?.state === 'completed') return
+    if (p?.state === 'error' || p?.state === 'cancelled') throw new OllamadError(p.state === 'error' ? 'UPSTREAM_UNAVAILABLE' : 'ABORTED', p.error !== '' ? p.error : `job ${id} ${p.state}`)
+    await sleep(clock, 100, signal)
   }
 }

@@ -71,6 +71,9 @@ describe('inference routed across the cluster', function () {
     assert.equal((await res.json() as { response: string }).response, 'Hello from the stand-in')
     const tags = await (await fetch(`${one!.d.url}/api/tags`)).json() as { models: Array<{ name: string, nodes: string[] }> }
     assert.ok(tags.models.find(m => m.name === name)?.nodes.includes('node1'), 'node1 now holds the model it fetched')
+    // The job's state comes from node1's record, which goes out just after the answer.
+    const jobs = async (): Promise<unknown> => ((await (await fetch(`${one!.d.url}/api/cluster/jobs`)).json()) as { jobs: Array<{ model: string, state: string, nodes: Array<{ name: string }> }> }).jobs.map(j => [j.model, j.state, j.nodes.map(n => n.name)])
+    await waitFor(async () => JSON.stringify(await jobs()) === JSON.stringify([[name, 'completed', ['node1']]]), 10_000, 'the fetch shows as a completed job')
   })
 
   it('gives Ollama\'s errors for bad input, and OpenAI\'s shape on /v1', async () => {

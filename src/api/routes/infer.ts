@@ -84,11 +84,23 @@ export function addInferRoutes (router: Router, c: ApiComponents): void {
         })
         res.flushHeaders()
         try {
-          for await (const chunk of answer.body) {
-            if (!res.write(chunk)) await new Promise<void>(resolve => { res.once('drain', resolve); res.once('close', resolve) })
-            if (res.destroyed) return
+          const readable = answer.readable
+          if (readable !== undefined) {
+            // Native piping (backpressure included); not ended by it, so a failure can still be reported in-band.
+            await new Promise<void>((resolve, reject) => {
+              readable.once('error', reject)
+              readable.once('end', resolve)
+              res.once('close', resolve)
+              readable.pipe(res, { end: false })
+            })
+            if (!res.destroyed) res.end()
+          } else {
+            for await (const chunk of answer.body) {
+              if (!res.write(chunk)) await new Promise<void>(resolve => { res.once('drain', resolve); res.once('close', resolve) })
+              if (res.destroyed) return
+            }
+            res.end()
           }
-          res.end()
         } catch (e) {
           // Past the first byte the answer is the client's: end it with an in-band error.
           if (!res.destroyed) fail(res, openai, 502, `${node.record.name} failed while answering: ${errorMessage(e)}`)
