@@ -3,6 +3,7 @@ import { byteStream } from '@libp2p/utils'
 import { frame, readFrame, sendWithBackpressure, waitForWritable } from '../p2p/index.js'
 import { OllamadError, errorMessage } from '../errors.js'
 import type { Logger } from '../util/logger.js'
+import { pump } from '../util/pump.js'
 
 /**
  * An inference request carried to the serving node over the swarm (so no extra port, and the
@@ -72,11 +73,13 @@ export function createInferHandler (serve: LocalServe, log: Logger) {
         answer = { status, contentType: 'application/json', node: '', body: [json({ error: errorMessage(e) })] }
       }
       await sendWithBackpressure(stream, frame(json({ status: answer.status, contentType: answer.contentType, node: answer.node, retryAfter: answer.retryAfter })), ac.signal)
-      // Answers come in many small pieces (a token each): queue them and wait only when a lot is queued.
-      for await (const chunk of answer.body) {
+      // Answers come in many small pieces (a token each): one frame per batch, and a wait only when a lot is queued.
+      const send = async (chunk: Uint8Array): Promise<void> => {
         stream.send(chunk)
         if (stream.writeBufferLength > SEND_HIGH_WATER) await waitForWritable(stream, 0, ac.signal)
       }
+      if (answer.readable !== undefined) await pump(answer.readable, send)
+      else for await (const chunk of answer.body) await send(chunk)
       await waitForWritable(stream, 0, ac.signal)
       await stream.close({ signal: ac.signal })
     } catch (e) {
@@ -101,7 +104,7 @@ export async function requestInfer (dial: (signal: AbortSignal) => Promise<Strea
       for (;;) {
         const list = await bs.read({ signal })
         if (list === null) break
-        for (const part of list) yield part
+        yield list.subarray()
       }
       await stream.close().catch(() => {})
     }

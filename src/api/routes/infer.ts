@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import { pump } from '../../util/pump.js'
 import { OllamadError, errorMessage } from '../../errors.js'
 import { candidates, heldAnywhere } from '../../inference/route.js'
 import type { Member } from '../../cluster/index.js'
@@ -86,12 +87,10 @@ export function addInferRoutes (router: Router, c: ApiComponents): void {
         try {
           const readable = answer.readable
           if (readable !== undefined) {
-            // Native piping (backpressure included); not ended by it, so a failure can still be reported in-band.
-            await new Promise<void>((resolve, reject) => {
-              readable.once('error', reject)
-              readable.once('end', resolve)
-              res.once('close', resolve)
-              readable.pipe(res, { end: false })
+            // Pieces that arrive together go out in one write; a failure can still be reported in-band.
+            await pump(readable, async (chunk) => {
+              if (res.destroyed) throw new Error('client went away')
+              if (!res.write(chunk)) await new Promise<void>(resolve => { res.once('drain', resolve); res.once('close', resolve) })
             })
             if (!res.destroyed) res.end()
           } else {
