@@ -83,7 +83,6 @@ export function addInferRoutes (router: Router, c: ApiComponents): void {
           [NODE_HEADER]: answer.node !== '' ? answer.node : node.record.name,
           ...(answer.retryAfter !== undefined ? { 'Retry-After': String(answer.retryAfter) } : {})
         })
-        res.flushHeaders()
         try {
           const readable = answer.readable
           if (readable !== undefined) {
