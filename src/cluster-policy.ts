@@ -20,17 +20,27 @@ export async function startPolicy (cfg: PolicyConfig, c: { swarm: Swarm, store: 
   const selfId = c.swarm.node.peerId.toString()
   const publishSoon = c.swarm.service.publishSoon
   const diskTotal = (): number => Number(c.swarm.state.member(selfId)?.record.diskTotal ?? 0n)
-  const minFree = (): number => cfg.minFreeDisk === undefined ? 0 : 'bytes' in cfg.minFreeDisk ? cfg.minFreeDisk.bytes : Math.floor(diskTotal() * cfg.minFreeDisk.percent / 100)
+  // Limits set for the cluster (`apply`: this node's, else every node's) win over the flags.
+  const intended = (): { maxCache: number, minFreeDisk: number } | undefined => {
+    const b = c.swarm.intents.get(`limits/${selfId}`)?.body ?? c.swarm.intents.get('limits/*')?.body
+    return b?.kind === 'limits' ? b : undefined
+  }
+  const minFree = (): number => {
+    const i = intended()?.minFreeDisk ?? 0
+    if (i > 0) return i
+    return cfg.minFreeDisk === undefined ? 0 : 'bytes' in cfg.minFreeDisk ? cfg.minFreeDisk.bytes : Math.floor(diskTotal() * cfg.minFreeDisk.percent / 100)
+  }
+  const maxCache = (): number => { const i = intended()?.maxCache ?? 0; return i > 0 ? i : cfg.maxCache ?? 0 }
   const jobs = await startJobRunner({ selfId, intents: c.swarm.intents, puller: c.puller, db: c.store.db, clock: c.clock, log: c.log, publishSoon })
   const actor = startActor({ selfId, state: c.swarm.state, intents: c.swarm.intents, store: c.store, puller: c.puller, clock: c.clock, log: c.log, publishSoon }, {
     graceMs: cfg.graceMs,
-    maxCache: cfg.maxCache,
+    get maxCache () { return maxCache() },
     get minFreeDisk () { return minFree() }
   })
   c.swarm.setPolicyFacts(() => ({
     keep: actor.keep().map(k => ({ name: k.name, manifestDigest: new Uint8Array(Buffer.from(digestHex(k.digest), 'hex')) })),
     jobs: jobs.progress(),
-    maxCache: BigInt(cfg.maxCache ?? 0),
+    maxCache: BigInt(maxCache()),
     minFreeDisk: BigInt(minFree())
   }))
   // Records of others carry their keep claims and job progress: a change may free a drop here.

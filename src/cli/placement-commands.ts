@@ -9,7 +9,12 @@ interface JobNode { name: string, state: string, completed: number, total: numbe
 interface JobView { id: string, model: string, created_at: string, state: string, nodes: JobNode[] }
 
 const pct = (n: JobNode): string => n.state === 'completed' ? '100%' : n.total > 0 ? `${Math.floor(100 * n.completed / n.total)}%` : ''
-const nodeLine = (n: JobNode): string => `${n.name.padEnd(20)} ${n.state.padEnd(10)} ${pct(n).padStart(4)}  ${n.total > 0 ? `${humanBytes(n.completed)}/${humanBytes(n.total)}` : ''}${n.error !== undefined ? `  ${n.error}` : ''}`
+const BAR = 20
+const bar = (n: JobNode): string => {
+  const f = n.state === 'completed' ? 1 : n.total > 0 ? Math.min(1, n.completed / n.total) : 0
+  return `▕${'█'.repeat(Math.round(f * BAR)).padEnd(BAR, ' ')}▏`
+}
+const nodeLine = (n: JobNode): string => `${n.name.padEnd(20)} ${n.state.padEnd(10)} ${bar(n)} ${pct(n).padStart(4)}  ${n.total > 0 ? `${humanBytes(n.completed)}/${humanBytes(n.total)}` : ''}${n.error !== undefined ? `  ${n.error}` : ''}`
 
 /** Follows a job until every node is done: one line per node, redrawn in place on a terminal. */
 async function follow (client: DaemonClient, id: string): Promise<JobView> {

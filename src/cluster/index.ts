@@ -4,4 +4,4 @@ export { signRecord, verifyRecord, decodeClusterMessage, NodeRecord, SignedRecor
 export * from './constants.js'
 export { createHlc, hlcFrom, hlcPhysical, type Hlc } from './hlc.js'
 export { createIntentStore, newerThan, type IntentStore, type IntentEntry } from './intents.js'
-export { intentKey, parseIntent, signIntent, verifyIntent, MAX_REPLICAS, SignedIntent, Intent, type IntentBody } from './intent-codec.js'
+export { intentKey, intentValue, parseIntent, signIntent, verifyIntent, MAX_REPLICAS, SignedIntent, Intent, type IntentBody } from './intent-codec.js'

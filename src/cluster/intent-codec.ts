@@ -22,6 +22,8 @@ export type IntentBody =
   | { kind: 'delete', model: string }
   | { kind: 'placement', model: string, nodes: string[] }
   | { kind: 'job', id: string, model: string, targets: string[], insecure: boolean, createdAt: number, cancelled: boolean }
+  /** Cache limits for one node, or for every node ('*'); bytes, 0 for none. They win over the node's flags. */
+  | { kind: 'limits', node: string, maxCache: number, minFreeDisk: number }
 
 export const MAX_REPLICAS = 1000
 const MAX_TARGETS = 1000
@@ -51,6 +53,7 @@ export function intentKey (b: IntentBody): string {
   switch (b.kind) {
     case 'pin': return `pin/${b.model}/${b.node}`
     case 'job': return `job/${b.id}`
+    case 'limits': return `limits/${b.node}`
     default: return `${b.kind}/${b.model}`
   }
 }
@@ -63,6 +66,7 @@ export function intentValue (b: IntentBody): string {
     case 'migrate': return JSON.stringify({ from: b.from, to: b.to })
     case 'delete': return JSON.stringify({ deleted: true })
     case 'placement': return JSON.stringify({ nodes: b.nodes })
+    case 'limits': return JSON.stringify({ maxCache: b.maxCache, minFreeDisk: b.minFreeDisk })
     case 'job': return JSON.stringify({ model: b.model, targets: b.targets, insecure: b.insecure, createdAt: b.createdAt, cancelled: b.cancelled })
   }
 }
@@ -80,6 +84,8 @@ export function parseIntent (key: string, value: string): IntentBody | undefined
   } else if (kind === 'job') {
     if (!JOB_ID.test(rest)) throw invalid('bad job id')
     body = { kind, id: rest, model: '', targets: [], insecure: false, createdAt: 0, cancelled: false }
+  } else if (kind === 'limits') {
+    body = { kind, node: rest === '*' ? '*' : peer(rest), maxCache: 0, minFreeDisk: 0 }
   } else if (kind === 'replicas' || kind === 'migrate' || kind === 'delete' || kind === 'placement') {
     modelKey(rest)
     body = kind === 'replicas' ? { kind, model: rest, replicas: 1 } : kind === 'migrate' ? { kind, model: rest, from: '', to: '' } : kind === 'delete' ? { kind, model: rest } : { kind, model: rest, nodes: [] }
@@ -102,6 +108,14 @@ export function parseIntent (key: string, value: string): IntentBody | undefined
       return { ...body, from, to }
     }
     case 'placement': return { ...body, nodes: peers(v.nodes) }
+    case 'limits': {
+      const bytes = (x: unknown): number => {
+        if (x === undefined) return 0
+        if (!Number.isSafeInteger(x) || (x as number) < 0) throw invalid('limits are whole numbers of bytes')
+        return x as number
+      }
+      return { ...body, maxCache: bytes(v.maxCache), minFreeDisk: bytes(v.minFreeDisk) }
+    }
     case 'job':
       if (typeof v.createdAt !== 'number' || !Number.isFinite(v.createdAt)) throw invalid('bad job time')
       return { ...body, model: modelKey(String(v.model)), targets: peers(v.targets), insecure: v.insecure === true, createdAt: v.createdAt, cancelled: v.cancelled === true }

@@ -130,7 +130,7 @@ describe('the CLI', function () {
     const model = `${registry.host}/library/cli`
     const pull = await runCli(['pull', model, '--all'], env)
     assert.equal(pull.code, 0, pull.stderr)
-    assert.match(pull.stderr, /completed\s+100%/)
+    assert.match(pull.stderr, /completed\s+▕█{20}▏\s+100%/)
     assert.match(pull.stdout, /^success: .*library\/cli:latest on 1 node\n$/)
     const detach = await runCli(['pull', model, '--nodes', 'node-that-is-not', '--detach'], env)
     assert.equal(detach.code, 1)

@@ -61,4 +61,18 @@ describe('policy/control and apply', () => {
     assert.throws(() => applySpec(view(), { models: { llama3: { replicas: -1 } } }), /replicas of llama3/)
     assert.throws(() => applySpec(view(), { nodes: {} }), /unknown section/)
   })
+
+  it('apply sets cache limits for every node or one node, once', async () => {
+    const spec = { limits: { '*': { max_cache: '500G' }, 'gpu-2': { min_free_disk: '20G', max_cache: 1000 } } }
+    const first = applySpec(view(), spec)
+    assert.deepEqual(first.writes, [
+      { kind: 'limits', node: '*', maxCache: 500e9, minFreeDisk: 0 },
+      { kind: 'limits', node: ids[1], maxCache: 1000, minFreeDisk: 20e9 }
+    ])
+    for (const w of first.writes) await intents.write(w)
+    assert.deepEqual(applySpec(view(), spec).changes, [])
+    assert.throws(() => applySpec(view(), { limits: { '*': { max_cache: 'huge' } } }), /max_cache of \* must be a size/)
+    assert.throws(() => applySpec(view(), { limits: { '*': { max_cache: -5 } } }), /invalid intent: limits are whole numbers/)
+    assert.throws(() => applySpec(view(), { limits: { nobody: { max_cache: '1G' } } }), /no node named/)
+  })
 })
