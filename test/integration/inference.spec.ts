@@ -168,4 +168,32 @@ describe('inference routed across the cluster', function () {
     const res = await fetch(`${a.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: name, prompt: 'x', stream: false }) })
     assert.equal(res.headers.get('x-ollamad-node'), 'node3', `node3 holds it and has 80 GB free; node2 holds it with 100 MiB`)
   })
+
+  it('a full queue answers 503 with Retry-After, and a failure mid-stream ends it with an in-band error', async () => {
+    const dir = await tempDir('models')
+    const s = await startOllamaStandin({ modelsDir: dir, delayMs: 300 })
+    standins.push(s)
+    const { nodes } = await startCluster(1, () => ({ modelsDir: dir, ollama: s.url, args: ['--insecure-registry', registry.host, '--parallel', '1', '--max-queue', '1'] }))
+    running.push(...nodes)
+    const d = nodes[0] as RunningDaemon
+    assert.equal((await ndjson(`${d.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
+    const gen = async (): Promise<Response> => await fetch(`${d.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: name, prompt: 'x' }) })
+    const running1 = await gen()
+    const waiting = gen()
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const refused = await gen()
+    assert.equal(refused.status, 503)
+    assert.equal(refused.headers.get('retry-after'), '2')
+    assert.match((await refused.json() as { error: string }).error, /queue is full/)
+    // The first answer is streaming; its Ollama goes away in the middle of it.
+    const reader = (running1.body as ReadableStream<Uint8Array>).getReader()
+    const first = await reader.read()
+    assert.match(new TextDecoder().decode(first.value), /"response":"Hello"/)
+    await s.close()
+    let rest = ''
+    for (;;) { const r = await reader.read(); if (r.done) break; rest += new TextDecoder().decode(r.value) }
+    const last = JSON.parse(rest.trim().split('\n').at(-1) as string) as { error?: string }
+    assert.match(last.error ?? '', /failed while answering/)
+    await (await waiting).text().catch(() => '')
+  })
 })
