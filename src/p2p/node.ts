@@ -33,7 +33,7 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
     transports: [tcp()],
     connectionProtector: init.swarmKey !== undefined ? boundedPreSharedKey({ psk: init.swarmKey }) : undefined,
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 4 * 1024 * 1024, maxStreamWindowSize: 16 * 1024 * 1024 } })],
+    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 1024 * 1024, maxStreamWindowSize: 4 * 1024 * 1024 } })],
     peerDiscovery: discovery,
     // A ping queued behind megabytes of chunk data is not a dead peer; dropping the connection
     // would fail every chunk in flight on it.

@@ -38,6 +38,8 @@ export interface ChunkOptions extends RequestOptions {
   onBytes?: (bytes: number) => void
   /** Longest silence for this request, instead of the client's. */
   stallMs?: number
+  /** Where to put the body (at least the expected length): a download reuses its chunk buffers. */
+  into?: Uint8Array
 }
 
 export interface ChunkMapOptions extends RequestOptions {
@@ -95,7 +97,8 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       if (header.length > BigInt(maxBody) || (exact && header.length !== BigInt(maxBody))) {
         throw new OllamadError('PEER_PROTOCOL', `${peer} announced ${header.length} bytes where ${exact ? '' : 'at most '}${maxBody} were expected`)
       }
-      const body = new Uint8Array(Number(header.length))
+      const len = Number(header.length)
+      const body = o.into !== undefined && o.into.byteLength >= len ? o.into.subarray(0, len) : new Uint8Array(len)
       for (let got = 0; got < body.byteLength;) {
         const list = await bs.read({ signal: ac.signal })
         if (list === null) throw new OllamadError('PEER_UNAVAILABLE', `${peer} closed the stream after ${got} of ${body.byteLength} bytes`)

@@ -215,6 +215,12 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     else st.fail(clock.now(), banMs)
   }
 
+  // Chunk buffers are reused: a download of many chunks otherwise leaves one chunk of garbage
+  // per chunk, and the GC lets that pile up to tens of megabytes before it collects.
+  const spare: Uint8Array[] = []
+  const takeBuffer = (n: number): Uint8Array => { const b = spare.pop(); return b !== undefined && b.byteLength >= n ? b : new Uint8Array(chunkSize(partial.size)) }
+  const giveBack = (b: Uint8Array): void => { if (spare.length < maxInflight) spare.push(b) }
+
   const start = (chunk: number, source: string, orphan = false): void => {
     const { ac, release: unlink } = linkedController(run.signal)
     const r: Request = { chunk, source, started: clock.now(), ac, orphan }
@@ -222,6 +228,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     if (st !== undefined) st.inflight++
     inflight.add(r)
     const { start: from, end } = chunkRange(partial.size, chunk)
+    const buffer = st === undefined ? undefined : takeBuffer(end - from)
     const fetch = st === undefined
       ? (sources.registryFetch as NonNullable<SwarmSources['registryFetch']>)(chunk, ac.signal).then(data => {
           if (data.byteLength !== end - from) throw new OllamadError('REGISTRY_ERROR', `registry sent ${data.byteLength} bytes for chunk ${chunk}`)
@@ -232,11 +239,14 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         // The client stops its stall clock while our own rate cap holds the stream.
         limiter: o.limiter,
         onBytes: o.onBytes,
-        stallMs: timeoutMs
+        stallMs: timeoutMs,
+        into: buffer
       })
     const settled = fetch.then(async data => { await land(r, data) }, e => { failed(r, ac.signal.aborted ? ac.signal.reason : e) })
       .catch(stop)
       .finally(() => {
+        // The request is over and the chunk written (or dropped): nothing holds the buffer now.
+        if (buffer !== undefined) giveBack(buffer)
         unlink()
         inflight.delete(r)
         pending.delete(settled)
