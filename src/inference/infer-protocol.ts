@@ -75,6 +75,7 @@ export function createInferHandler (serve: LocalServe, log: Logger) {
       await sendWithBackpressure(stream, frame(json({ status: answer.status, contentType: answer.contentType, node: answer.node, retryAfter: answer.retryAfter })), ac.signal)
       // Answers come in many small pieces (a token each): one frame per batch, and a wait only when a lot is queued.
       const send = async (chunk: Uint8Array): Promise<void> => {
+        if (chunk.byteLength === 0) return
         stream.send(chunk)
         if (stream.writeBufferLength > SEND_HIGH_WATER) await waitForWritable(stream, 0, ac.signal)
       }

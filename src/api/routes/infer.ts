@@ -87,11 +87,12 @@ export function addInferRoutes (router: Router, c: ApiComponents): void {
           const readable = answer.readable
           if (readable !== undefined) {
             // Pieces that arrive together go out in one write; a failure can still be reported in-band.
-            await pump(readable, async (chunk) => {
+            await pump(readable, async (chunk, last) => {
               if (res.destroyed) throw new Error('client went away')
+              // The last piece and the end of the answer go out in one write.
+              if (last) { res.end(chunk); return }
               if (!res.write(chunk)) await new Promise<void>(resolve => { res.once('drain', resolve); res.once('close', resolve) })
             })
-            if (!res.destroyed) res.end()
           } else {
             for await (const chunk of answer.body) {
               if (!res.write(chunk)) await new Promise<void>(resolve => { res.once('drain', resolve); res.once('close', resolve) })
