@@ -45,6 +45,7 @@ export function createSwarmAccess (state: ClusterState, client: BlobClient, maps
     client,
     bans: new Map(),
     seed: seedOf(state.selfId),
+    selfId: state.selfId,
     peersFor: (d, size) => holdersOf(d, size).map(({ m, blob }) => {
       const bitmap = new Bitmap(chunkCount(size), blob.complete ? undefined : blob.bitmap)
       if (blob.complete) for (let i = 0; i < bitmap.length; i++) bitmap.set(i)

@@ -77,6 +77,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         onBytes: report,
         bans: swarm.bans,
         seed: swarm.seed,
+        selfId: swarm.selfId,
         // Chunks are checked in memory before they are written; this bounds that memory.
         maxInflightBytes: SWARM_INFLIGHT_BYTES,
         log: c.log

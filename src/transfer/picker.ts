@@ -42,6 +42,13 @@ export interface PickerInput {
   maxDuplicates?: number
   /** Breaks ties between equally rare chunks, so that downloaders with other seeds spread load. */
   seed: number
+  /**
+   * Lower comes first, before rarity: this node's share when many download one blob at once, so
+   * each asks the first holder for different chunks and they trade the rest among themselves.
+   */
+  share?: (chunk: number) => number
+  /** Chunks not to ask for now (another downloader will bring them from the only holder). */
+  defer?: (chunk: number) => boolean
 }
 
 export interface Assignment {
@@ -124,9 +131,11 @@ export function pick (input: PickerInput): Assignment[] {
     availability.set(i, n)
   }
   const fresh = missing.filter(i => !sourcesOf.has(i))
-  fresh.sort((a, b) => (availability.get(a) as number) - (availability.get(b) as number) || tieBreak(seed, a) - tieBreak(seed, b) || a - b)
+  const share = input.share ?? (() => 0)
+  fresh.sort((a, b) => share(a) - share(b) || (availability.get(a) as number) - (availability.get(b) as number) || tieBreak(seed, a) - tieBreak(seed, b) || a - b)
   for (const i of fresh) {
     if (total >= maxInflight) return out
+    if (input.defer?.(i) === true) continue
     if ((availability.get(i) as number) === 0) {
       if (input.registry !== undefined && registryLoad < input.registry.limit && input.registry.allowed?.(i) !== false) assign(REGISTRY, i, false, !holders.some(p => p.has(i)))
       continue

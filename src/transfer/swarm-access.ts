@@ -23,6 +23,8 @@ export interface SwarmAccess {
   /** Peers banned until a time (ms), shared by every download. */
   bans: Map<string, number>
   seed: number
+  /** This node's peer id. */
+  selfId?: string
 }
 
 /** No swarm: every blob comes from the registry. */

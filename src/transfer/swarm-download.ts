@@ -59,6 +59,8 @@ export interface SwarmDownloadOptions {
   endgame?: boolean
   /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
   seed?: number
+  /** This node's peer id: with the other downloaders of the blob (peers that hold part of it) it fixes this node's share. */
+  selfId?: string
   /** Bans by peer id (until, on `clock`); pass one map to keep bans across blobs. */
   bans?: Map<string, number>
   log?: Logger
@@ -93,6 +95,10 @@ interface Request extends InflightRequest {
 
 const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
 const OWNER_POLL_MS = 250
+/** Endgame duplicates start when at most this many chunks are missing. */
+const ENDGAME_CHUNKS = 4
+/** A downloader whose copy has not grown for this long is not waited for any more. */
+const DEFER_STALL_MS = 15_000
 
 const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b)
 
@@ -135,10 +141,15 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
   run.signal.addEventListener('abort', wake, { once: true })
   const stop = (e: unknown): void => { fatal ??= e; run.abort(e) }
 
+  /** When each peer's copy last grew: a downloader that stops growing is not waited for. */
+  const growth = new Map<string, { count: number, at: number }>()
   const syncPeers = (): void => {
     const views = typeof sources.peers === 'function' ? sources.peers() : sources.peers
     present = new Set()
     for (const v of views) {
+      const count = v.bitmap.count()
+      const g = growth.get(v.id)
+      if (g === undefined || count > g.count) growth.set(v.id, { count, at: clock.now() })
       if (v.bitmap.length !== chunks) { o.log?.debug(`ignoring ${v.id}: its bitmap has ${v.bitmap.length} chunks, not ${chunks}`); continue }
       const st = peers.get(v.id)
       if (st === undefined) peers.set(v.id, new PeerState(v))
@@ -293,6 +304,21 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       lookForMap(now)
       const pickerPeers = [...peers.values()].map(st => st.asPicker(now, bans.get(st.id), mapHashes === undefined, present.has(st.id)))
       const registryOk = sources.registryFetch !== undefined && registryRestUntil <= now
+      // Downloaders of this blob (partial holders and us), in id order: chunk i is first the (i mod n)-th one's.
+      const downloaders = o.selfId === undefined ? [] : [o.selfId, ...[...peers.values()].filter(st => present.has(st.id) && !st.complete()).map(st => st.id)].sort()
+      const mine = downloaders.indexOf(o.selfId ?? '')
+      const share = downloaders.length > 1 ? (i: number): number => i % downloaders.length === mine ? 0 : 1 : undefined
+      // A chunk outside our share that only complete holders have waits for the downloader whose
+      // share it is: the first holder then sends each chunk about once, and the downloaders trade.
+      const usable = (st: PeerState): boolean => present.has(st.id) && (bans.get(st.id) ?? 0) <= now && st.restUntil <= now
+      const defer = share === undefined
+        ? undefined
+        : (i: number): boolean => {
+            if (share(i) === 0) return false
+            const owner = peers.get(downloaders[i % downloaders.length] as string)
+            if (owner === undefined || !usable(owner) || owner.complete() || now - (growth.get(owner.id)?.at ?? 0) > DEFER_STALL_MS) return false
+            return ![...peers.values()].some(st => usable(st) && !st.complete() && st.holds(i, mapHashes === undefined))
+          }
       const picks = pick({
         chunks,
         have: done,
@@ -301,8 +327,12 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         perPeerLimit: perPeer,
         maxInflight,
         registry: registryOk ? { limit: o.registryConcurrency ?? 4, allowed: sources.registryAllowed } : undefined,
-        endgame: o.endgame ?? true,
-        seed
+        // Endgame only for the last few chunks: with few chunks and many peers, "every chunk is
+        // requested" comes almost at once, and early duplicates all land on the first holder.
+        endgame: (o.endgame ?? true) && partial.bitmap.missing().length <= Math.max(ENDGAME_CHUNKS, perPeer),
+        seed,
+        share,
+        defer
       })
       for (const p of picks) start(p.chunk, p.source, p.orphan === true)
       const orphans = partial.bitmap.missing().some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))
@@ -314,7 +344,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       const rests = [...peers.values()].map(st => Math.max(st.restUntil, bans.get(st.id) ?? 0)).filter(t => t > now)
       const deadline = inflight.size === 0 ? lastProgress + stuckMs : Infinity
       // Chunks owned upstream by another node show up in its record as it gets them: look often.
-      const owned = sources.registryAllowed !== undefined && orphans ? now + OWNER_POLL_MS : Infinity
+      const owned = (sources.registryAllowed !== undefined && orphans) || defer !== undefined ? now + OWNER_POLL_MS : Infinity
       const next = Math.min(orphans ? now + refreshMs : Infinity, owned, deadline, registryRestUntil > now ? registryRestUntil : Infinity, ...rests)
       await sleep(next - now)
     }

@@ -114,7 +114,7 @@ describe('placement: cluster pulls, replicas, migration, deletion', function () 
     const keyArg = (/--swarm-key (\S+)/.exec(holder.proc.spawnargs.join(' ')) as RegExpExecArray)[1] as string
     await holder.kill('SIGKILL')
     // After gone (3 s) and the grace (4 s), another live node fetches it from... nobody but the registry.
-    await waitFor(async () => (await holders(a, name)).filter(h => h !== 'node2').length === 1, 40_000, 'a new holder')
+    await waitFor(async () => (await holders(a, name)).filter(h => h !== 'node2').length === 1, 60_000, 'a new holder')
       .catch((e: Error) => { throw new Error(`${e.message}\n${a.log().slice(-2000)}\n${(nodes[2] as RunningDaemon).log().slice(-2000)}`) })
     const back = await startDaemon({ modelsDir: holder.modelsDir, dataDir: holder.dataDir, args: ['--swarm-key', keyArg, '--name', 'node2', '--bootstrap', a.p2pAddr, '--insecure-registry', proxy.host, ...FAST_LIVENESS, ...POLICY] })
     running.push(back)

@@ -89,6 +89,11 @@ describe('piece picker', () => {
     assert.equal(upstream.find(a => a.chunk === 0)?.orphan, true)
   })
 
+  it('takes this node\'s share first when many download one blob', () => {
+    const out = pick(base({ chunks: 8, perPeerLimit: 4, peers: [peer('holder', [...Array(8).keys()])], share: (i) => i % 4 === 1 ? 0 : 1 }))
+    assert.deepEqual(out.map(a => a.chunk).slice(0, 2).sort(), [1, 5], 'chunks 1 and 5 are this node\'s quarter')
+  })
+
   it('gives more work to faster peers', () => {
     const out = pick(base({ chunks: 8, perPeerLimit: 4, peers: [peer('slow', [...Array(8).keys()], { rate: 1 }), peer('fast', [...Array(8).keys()], { rate: 10 })] }))
     assert.equal(out.filter(a => a.source === 'fast').length, 4)
