@@ -49,14 +49,24 @@ export const badRequest = (msg: string): OllamadError => new OllamadError('INVAL
 export async function readBody (req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) throw new OllamadError('BODY_TOO_LARGE', `request body too large (limit ${limit} bytes)`)
-  const parts: Buffer[] = []
-  let n = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    n += chunk.byteLength
-    if (n > limit) throw new OllamadError('BODY_TOO_LARGE', `request body too large (limit ${limit} bytes)`)
-    parts.push(chunk)
-  }
-  return Buffer.concat(parts)
+  // Events rather than an async iterator: this runs for every request, and small bodies come in one piece.
+  return await new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = []
+    let n = 0
+    const onData = (chunk: Buffer): void => {
+      n += chunk.byteLength
+      if (n > limit) { cleanup(); reject(new OllamadError('BODY_TOO_LARGE', `request body too large (limit ${limit} bytes)`)); return }
+      parts.push(chunk)
+    }
+    const onEnd = (): void => { cleanup(); resolve(parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts)) }
+    const onError = (e: Error): void => { cleanup(); reject(e) }
+    const onClose = (): void => { if (!req.complete) { cleanup(); reject(new OllamadError('ABORTED', 'the client went away')) } }
+    const cleanup = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError); req.off('close', onClose) }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+    req.on('close', onClose)
+  })
 }
 
 export async function readJson (req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Record<string, unknown>> {

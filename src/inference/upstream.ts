@@ -32,16 +32,19 @@ export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {
   try { url = new URL(init.url) } catch { throw new OllamadError('INVALID_REQUEST', `invalid Ollama URL: ${init.url}`) }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OllamadError('INVALID_REQUEST', `invalid Ollama URL: ${init.url}`)
   const mod = url.protocol === 'https:' ? https : http
+  // An upstream URL with a path prefix (a reverse proxy in front of Ollama) keeps it.
+  const basePath = url.pathname.replace(/\/+$/, '')
   const agent = new mod.Agent({ keepAlive: true })
   const unreachable = (e: unknown): OllamadError =>
     new OllamadError('UPSTREAM_UNAVAILABLE', `Ollama is not reachable at ${url.origin} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}); is it running?`)
 
   const request = async (method: string, path: string, headers: http.OutgoingHttpHeaders, signal?: AbortSignal, body?: IncomingMessage | Uint8Array): Promise<IncomingMessage> =>
     await new Promise((resolve, reject) => {
-      const target = new URL(path, url)
       // Every ollamad on the way adds its id, so a loop through several daemons is caught too.
-      const via = [headers[FORWARDED_HEADER], init.instanceId].filter(v => typeof v === 'string' && v !== '').join(', ')
-      const r = mod.request(target, { method, headers: { ...headers, host: url.host, [FORWARDED_HEADER]: via }, agent, signal }, resolve)
+      const prior = headers[FORWARDED_HEADER]
+      const via = typeof prior === 'string' && prior !== '' ? `${prior}, ${init.instanceId}` : init.instanceId
+      // Plain options rather than a URL: this runs for every inference request.
+      const r = mod.request({ protocol: url.protocol, hostname: url.hostname, port: url.port, path: basePath + path, method, headers: { ...headers, host: url.host, [FORWARDED_HEADER]: via }, agent, signal }, resolve)
       r.on('error', (e) => { reject(unreachable(e)) })
       if (body === undefined) r.end()
       else if (body instanceof Uint8Array) r.end(body)
