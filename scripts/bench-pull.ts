@@ -4,9 +4,9 @@
 import '../src/polyfill.js'
 import { spawnSync } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
-import { writeRandomFile } from './bench-util.js'
+import { pushRandomModel } from './bench-util.js'
 import { join } from 'node:path'
-import { startRegistry, pushModel } from '../test/fixtures/registry.js'
+import { startRegistry } from '../test/fixtures/registry.js'
 import { startDaemon, tempDir } from '../test/fixtures/daemon.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
@@ -25,9 +25,7 @@ async function main (): Promise<void> {
   const registry = await startRegistry()
   try {
     const blobPath = join(work, 'model.bin')
-    const digest = await writeRandomFile(blobPath, SIZE)
-    const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
-    await pushModel(registry.url, 'library/bench', 'latest', { config, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path: blobPath, size: SIZE, digest } }] })
+    const { digest } = await pushRandomModel(registry.url, 'library/bench', blobPath, SIZE)
     await rm(blobPath)
     const blobUrl = `${registry.url}/v2/library/bench/blobs/${digest}`
     const curlTimes: number[] = []

@@ -11,10 +11,10 @@ import { readFile, rm } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { startRegistry, pushModel, type RunningRegistry } from '../test/fixtures/registry.js'
+import { startRegistry, type RunningRegistry } from '../test/fixtures/registry.js'
 import { startCluster } from '../test/fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
-import { writeRandomFile } from './bench-util.js'
+import { pushRandomModel } from './bench-util.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
 const MIB = SIZE / 1024 / 1024
@@ -87,9 +87,7 @@ async function main (): Promise<void> {
   const registry = await startRegistry()
   try {
     const blobPath = join(work, 'model.bin')
-    const digest = await writeRandomFile(blobPath, SIZE)
-    const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
-    await pushModel(registry.url, 'library/bench', 'latest', { config, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path: blobPath, size: SIZE, digest } }] })
+    const { digest } = await pushRandomModel(registry.url, 'library/bench', blobPath, SIZE)
     const model = `${registry.host}/library/bench:latest`
     await measure(registry, model, blobPath, digest, true)
     await measure(registry, model, blobPath, digest, false)

@@ -1,5 +1,6 @@
 import { createCipheriv, createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
+import { pushModel } from '../test/fixtures/registry.js'
 
 /** Writes `size` pseudo-random bytes (AES-CTR keystream) and returns their sha256 digest. */
 export async function writeRandomFile (path: string, size: number, seed = 7): Promise<string> {
@@ -16,4 +17,13 @@ export async function writeRandomFile (path: string, size: number, seed = 7): Pr
   }
   await fh.close()
   return `sha256:${hash.digest('hex')}`
+}
+
+const CONFIG = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
+
+/** Pushes a model of one random `size`-byte blob (written to `path`) to a registry; returns the blob's digest and the model's total size. */
+export async function pushRandomModel (registryUrl: string, repo: string, path: string, size: number): Promise<{ digest: string, total: number }> {
+  const digest = await writeRandomFile(path, size)
+  await pushModel(registryUrl, repo, 'latest', { config: CONFIG, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path, size, digest } }] })
+  return { digest, total: size + CONFIG.byteLength }
 }

@@ -6,11 +6,11 @@
 import '../src/polyfill.js'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startRegistry, pushModel } from '../test/fixtures/registry.js'
+import { startRegistry } from '../test/fixtures/registry.js'
 import { startCountingProxy, type CountingProxy } from '../test/fixtures/counting-proxy.js'
 import { startCluster } from '../test/fixtures/cluster.js'
 import { startDaemon, tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
-import { writeRandomFile } from './bench-util.js'
+import { pushRandomModel } from './bench-util.js'
 import { chunkSize } from '../src/transfer/chunks.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 256) * 1024 * 1024
@@ -42,9 +42,7 @@ async function main (): Promise<void> {
   const running: RunningDaemon[] = []
   try {
     const blobPath = join(work, 'model.bin')
-    const digest = await writeRandomFile(blobPath, SIZE)
-    const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
-    await pushModel(registry.url, 'library/wan', 'latest', { config, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path: blobPath, size: SIZE, digest } }] })
+    const { total } = await pushRandomModel(registry.url, 'library/wan', blobPath, SIZE)
     const model = `${proxy.host}/library/wan:latest`
     const common = ['--insecure-registry', proxy.host]
 
@@ -77,7 +75,6 @@ async function main (): Promise<void> {
       await waitJob(first, id)
     })
 
-    const total = SIZE + config.byteLength
     const line = (label: string, r: Run): string => `${label.padEnd(34)} upstream ${(r.upstream / MiB).toFixed(1).padStart(7)} MiB (${(r.upstream / total).toFixed(2)}x the model), ${r.secs.toFixed(2)} s`
     console.log(`model ${(total / MiB).toFixed(1)} MiB to ${NODES} nodes, registry behind a counting proxy on loopback`)
     console.log(line(`${NODES} independent pulls`, independent))
