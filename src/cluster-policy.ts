@@ -4,6 +4,9 @@ import type { Store } from './store/index.js'
 import type { Puller } from './transfer/index.js'
 import type { Swarm } from './swarm.js'
 import { startActor, startJobRunner, type Actor, type JobRunner } from './policy/index.js'
+import { createJob, type ControlView, type IntentWrite } from './policy/control.js'
+import { waitForJob } from './policy/jobs.js'
+import type { ClusterControl } from './api/context.js'
 import { digestHex } from './store/index.js'
 
 export interface PolicyConfig {
@@ -13,7 +16,13 @@ export interface PolicyConfig {
   minFreeDisk?: { bytes: number } | { percent: number }
 }
 
-export interface PolicyRuntime { actor: Actor, jobs: JobRunner, stop: () => Promise<void> }
+export interface PolicyRuntime extends ClusterControl {
+  actor: Actor
+  jobs: JobRunner
+  /** Brings a model to this node as a cluster job (so it shows with its progress), and waits for it. */
+  pullHere: (model: string, signal: AbortSignal) => Promise<void>
+  stop: () => Promise<void>
+}
 
 /** Starts this node's share of the placement plan and of cluster jobs, and puts both in its record. */
 export async function startPolicy (cfg: PolicyConfig, c: { swarm: Swarm, store: Store, puller: Puller, clock: Clock, log: Logger }): Promise<PolicyRuntime> {
@@ -45,9 +54,23 @@ export async function startPolicy (cfg: PolicyConfig, c: { swarm: Swarm, store: 
   }))
   // Records of others carry their keep claims and job progress: a change may free a drop here.
   const off = c.swarm.state.onChange(() => { actor.kick() })
+  const view = (): ControlView => ({ members: c.swarm.state.members(), intents: c.swarm.intents, selfId, graceMs: cfg.graceMs, now: Date.now() })
+  const commit = async (writes: IntentWrite[]): Promise<void> => {
+    const signed = []
+    for (const w of writes) signed.push(await c.swarm.intents.write(w))
+    if (signed.length > 0) await c.swarm.service.publishIntents(signed)
+    actor.kick()
+  }
   return {
     actor,
     jobs,
+    view,
+    commit,
+    pullHere: async (model, signal) => {
+      const job = createJob(view(), model, [selfId], false)
+      await commit(job.writes)
+      await waitForJob(jobs, job.id, c.clock, signal)
+    },
     stop: async () => { off(); await actor.stop(); await jobs.stop() }
   }
 }

@@ -16,9 +16,6 @@ import { INFER_PROTOCOL, createInferHandler } from './inference/infer-protocol.j
 import { createInferQueue } from './inference/queue.js'
 import { createLocalServe } from './inference/serve.js'
 import { throttle } from './util/throttle.js'
-import { createJob } from './policy/control.js'
-import { waitForJob } from './policy/jobs.js'
-import type { ClusterControl } from './api/context.js'
 
 export interface DaemonConfig {
   /** Listen address of the HTTP API. */
@@ -121,19 +118,10 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   const graceMs = cfg.graceMs ?? DEFAULT_GRACE_MS
   const policy = await startPolicy({ graceMs, maxCache: cfg.maxCache, minFreeDisk: cfg.minFreeDisk }, { swarm, store, puller, clock, log })
   stops.push(policy.stop)
-  const cluster: ClusterControl = { selfId: swarm.node.peerId.toString(), intents: swarm.intents, graceMs, publishIntents: swarm.service.publishIntents, actor: policy.actor }
-  const fetchAsJob = async (model: string, signal: AbortSignal): Promise<void> => {
-    const view = { members: swarm.state.members(), intents: swarm.intents, selfId: cluster.selfId, graceMs, now: Date.now() }
-    const job = createJob(view, model, [cluster.selfId], false)
-    const signed = []
-    for (const w of job.writes) signed.push(await swarm.intents.write(w))
-    if (signed.length > 0) await swarm.service.publishIntents(signed)
-    await waitForJob(policy.jobs, job.id, clock, signal)
-  }
-  const serve = createLocalServe({ upstream, store, puller, queue: createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue }), name: cfg.name, log, onServed: throttle(clock, 1_000, swarm.refreshFacts), fetch: fetchAsJob })
+  const serve = createLocalServe({ upstream, store, puller, queue: createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue }), name: cfg.name, log, onServed: throttle(clock, 1_000, swarm.refreshFacts), fetch: policy.pullHere })
   await swarm.node.handle(INFER_PROTOCOL, createInferHandler(serve, log), { maxInboundStreams: 256 })
   const inference = { serve, dial: async (peer: string, signal: AbortSignal) => await swarm.node.dialProtocol(peerIdFromString(peer), INFER_PROTOCOL, { signal }) }
-  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access, cluster, inference })
+  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access, cluster: policy, inference })
   let addr
   try {
     addr = await api.listen(cfg.host, cfg.port)

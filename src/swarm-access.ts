@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { Bitmap } from './util/bitmap.js'
 import { OllamadError } from './errors.js'
-import { digestHex, nameKey, parseDigest, parseManifest, parseModelName, type Digest, type ModelName } from './store/index.js'
+import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type Digest, type ModelName } from './store/index.js'
 import { chunkCount, seedOf, type BlobClient, type PeerView, type SwarmAccess } from './transfer/index.js'
 import type { ChunkMapStore } from './transfer/chunk-map-store.js'
 import type { ClusterState, Member } from './cluster/index.js'
@@ -66,7 +66,7 @@ export function createSwarmAccess (state: ClusterState, client: BlobClient, maps
       // The digest most recently pulled for this name anywhere in the cluster.
       const key = nameKey(name)
       const copies = others().flatMap(m => m.record.models.filter(h => {
-        try { return nameKey(parseModelName(h.name)) === key } catch { return false }
+        return modelKey(h.name) === key
       }).map(h => ({ m, h })))
       copies.sort((a, b) => Number(b.h.pulledAt - a.h.pulledAt) || (hex(b.h.manifestDigest) < hex(a.h.manifestDigest) ? -1 : 1))
       const best = copies[0]

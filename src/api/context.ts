@@ -3,8 +3,8 @@ import { nameKey, parseModelName } from '../store/index.js'
 import type { Puller, Pusher, SwarmAccess } from '../transfer/index.js'
 import type { OllamaUpstream } from '../inference/index.js'
 import type { Logger } from '../util/logger.js'
-import type { ClusterState, IntentStore, SignedIntent } from '../cluster/index.js'
-import type { Actor } from '../policy/index.js'
+import type { ClusterState } from '../cluster/index.js'
+import type { ControlView, IntentWrite } from '../policy/control.js'
 import type { Stream } from '@libp2p/interface'
 import type { LocalServe } from '../inference/infer-protocol.js'
 import { OllamadError } from '../errors.js'
@@ -31,12 +31,10 @@ export interface InferenceAccess {
 }
 
 export interface ClusterControl {
-  selfId: string
-  intents: IntentStore
-  graceMs: number
-  /** Gossips intents this node wrote. */
-  publishIntents: (signed: SignedIntent[]) => Promise<void>
-  actor: Actor
+  /** The cluster as the operator's commands check it. */
+  view: () => ControlView
+  /** Writes intents (all checked already), gossips them, and lets this node act at once. */
+  commit: (writes: IntentWrite[]) => Promise<void>
 }
 
 /**

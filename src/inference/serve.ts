@@ -55,13 +55,11 @@ export function createLocalServe (c: LocalServeComponents): LocalServe {
       release()
       throw e
     }
-    const stream = async function * (): AsyncGenerator<Uint8Array> {
-      try { for await (const chunk of res as AsyncIterable<Buffer>) yield chunk } finally { done() }
-    }
+    // The slot is held until Ollama's answer has ended (or broken off).
     let released = false
     const done = (): void => { if (!released) { released = true; release(); c.onServed?.() } }
     res.once('end', done)
     res.once('close', done)
-    return { status: res.statusCode ?? 502, contentType: String(res.headers['content-type'] ?? 'application/json'), node: c.name, body: stream(), readable: res }
+    return { status: res.statusCode ?? 502, contentType: String(res.headers['content-type'] ?? 'application/json'), node: c.name, body: res as AsyncIterable<Buffer>, readable: res }
   }
 }

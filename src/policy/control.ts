@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { IntentBody, IntentStore, Member } from '../cluster/index.js'
 import { MAX_REPLICAS } from '../cluster/index.js'
 import { OllamadError } from '../errors.js'
-import { fullName, nameKey, parseModelName } from '../store/index.js'
+import { fullName, modelKey, parseModelName } from '../store/index.js'
 import { plan, roomOf } from './plan.js'
 import { clusterModels, planInput, planNodes } from './view.js'
 import { JOB_TTL_MS, type JobState } from './jobs.js'
@@ -31,10 +31,16 @@ export function resolveNode (members: Member[], ref: string): Member {
   throw new OllamadError('NODE_NOT_FOUND', `no node named ${JSON.stringify(ref.slice(0, 100))} in the cluster`)
 }
 
+/** A model's canonical key, or INVALID_NAME. */
+function keyOrRefuse (raw: string): string {
+  const key = modelKey(raw)
+  if (key === undefined) throw new OllamadError('INVALID_NAME', `invalid model name ${JSON.stringify(raw.slice(0, 200))}`)
+  return key
+}
+
 /** The canonical key of a model held somewhere in the cluster. */
 export function clusterModel (members: Member[], raw: string): { key: string, digest: string, size: number, name: string } {
-  let key: string
-  try { key = nameKey(parseModelName(raw)) } catch { throw new OllamadError('INVALID_NAME', `invalid model name ${JSON.stringify(raw.slice(0, 200))}`) }
+  const key = keyOrRefuse(raw)
   const m = clusterModels(members).get(key)
   if (m === undefined) throw new OllamadError('MODEL_NOT_FOUND', `model '${raw}' is not held by any node in the cluster`)
   return { key, digest: m.digest, size: m.size, name: m.name }
@@ -84,13 +90,14 @@ export interface Move { model: string, from?: string, to?: string, bytes: number
 /** The ideal spread (no stickiness) against where models are now: moves, and the placements that reach it. */
 export function rebalance (v: ControlView): { moves: Move[], writes: IntentWrite[] } {
   const names = new Map(v.members.map(m => [m.peerId, m.record.name]))
-  const ideal = plan(planInput(v.members, v.intents, v.now, v.graceMs, false))
+  const input = planInput(v.members, v.intents, v.now, v.graceMs, false)
+  const ideal = plan(input)
   const models = clusterModels(v.members)
   const moves: Move[] = []
   const writes: IntentWrite[] = []
   for (const p of ideal) {
     if (p.replicas === 0) continue
-    const holders = v.members.filter(m => m.liveness !== 'gone' && m.record.models.some(h => nameKey(parseModelName(h.name)) === p.model && `sha256:${Buffer.from(h.manifestDigest).toString('hex')}` === p.digest)).map(m => m.peerId)
+    const holders = input.nodes.filter(n => n.liveness !== 'gone' && n.models.get(p.model)?.digest === p.digest).map(n => n.id)
     const out = holders.filter(h => !p.targets.includes(h))
     const into = p.targets.filter(t => !holders.includes(t))
     if (out.length === 0 && into.length === 0) continue
@@ -132,8 +139,7 @@ export function listJobs (v: ControlView): JobView[] {
 
 /** A pull to named nodes or to all live nodes; the same model and targets while one runs answers that job. */
 export function createJob (v: ControlView, model: string, nodes: unknown, insecure: boolean): { id: string, writes: IntentWrite[], existing: boolean } {
-  let key: string
-  try { key = nameKey(parseModelName(model)) } catch { throw new OllamadError('INVALID_NAME', `invalid model name ${JSON.stringify(model.slice(0, 200))}`) }
+  const key = keyOrRefuse(model)
   let targets: string[]
   if (nodes === 'all' || nodes === undefined) {
     targets = v.members.filter(m => m.liveness === 'alive').map(m => m.peerId)

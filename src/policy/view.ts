@@ -1,13 +1,11 @@
 import type { IntentBody, IntentStore, Member } from '../cluster/index.js'
-import { nameKey, parseModelName } from '../store/index.js'
+import { modelKey } from '../store/index.js'
 import type { PlanInput, PlanIntents, PlanModel, PlanNode } from './plan.js'
 
 const hex = (b: Uint8Array): string => `sha256:${Buffer.from(b).toString('hex')}`
 
 /** A model's canonical key from a name in a record or a request; undefined when it does not parse. */
-export function modelKeyOf (name: string): string | undefined {
-  try { return nameKey(parseModelName(name)) } catch { return undefined }
-}
+export const modelKeyOf = modelKey
 
 /** The cluster's models with their current digest: the one most recently pulled anywhere. */
 export function clusterModels (members: readonly Member[]): Map<string, PlanModel & { name: string, pulledAt: bigint }> {

@@ -97,6 +97,11 @@ export const fullName = (n: ModelName): string => `${n.host}/${n.namespace}/${n.
 /** Names compare without case, as in Ollama. */
 export const nameKey = (n: ModelName): string => fullName(n).toLowerCase()
 
+/** The key of a name as it arrives (a record, a request); undefined when it does not parse. */
+export function modelKey (raw: string): string | undefined {
+  try { return nameKey(parseModelName(raw)) } catch { return undefined }
+}
+
 /** Path parts under manifests/, from an already validated name. */
 export const manifestPathParts = (n: ModelName): [string, string, string, string] =>
   [n.host, n.namespace, n.model, n.tag]

@@ -11,18 +11,8 @@ export function addPlacementRoutes (router: Router, c: ApiComponents): void {
     if (c.cluster === undefined) throw new OllamadError('INTERNAL', 'the cluster policy is not running')
     return c.cluster
   }
-  const view = (): control.ControlView => {
-    const k = cluster()
-    return { members: c.state.members(), intents: k.intents, selfId: k.selfId, graceMs: k.graceMs, now: Date.now() }
-  }
-  /** Writes intents (all checked already), gossips them, and lets this node act at once. */
-  const commit = async (writes: control.IntentWrite[]): Promise<void> => {
-    const k = cluster()
-    const signed = []
-    for (const w of writes) signed.push(await k.intents.write(w))
-    if (signed.length > 0) await k.publishIntents(signed)
-    k.actor.kick()
-  }
+  const view = (): control.ControlView => cluster().view()
+  const commit = async (writes: control.IntentWrite[]): Promise<void> => { await cluster().commit(writes) }
   const model = (body: Record<string, unknown>): string => {
     const m = modelField(body)
     if (m === '') throw badRequest('model is required')

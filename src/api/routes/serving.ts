@@ -3,7 +3,7 @@ import { OllamadError, errorMessage } from '../../errors.js'
 import { candidates, heldAnywhere } from '../../inference/route.js'
 import type { InferHead } from '../../inference/infer-protocol.js'
 import { resolveNode } from '../../policy/control.js'
-import { isValidModelName, nameKey, parseModelName } from '../../store/index.js'
+import { isValidModelName, modelKey } from '../../store/index.js'
 import type { Member } from '../../cluster/index.js'
 import { readJson, sendJson, modelField, optString, badRequest } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
@@ -14,7 +14,6 @@ interface AsyncJob { id: string, state: 'running' | 'completed' | 'error', model
 /** Async generate jobs kept in memory, newest last; the oldest go past this many. */
 const MAX_JOBS = 1000
 
-const keyOf = (n: string): string | undefined => { try { return nameKey(parseModelName(n)) } catch { return undefined } }
 
 /** Loads, unloads, the cluster's loaded models, and async generate jobs. */
 export function addServingRoutes (router: Router, c: ApiComponents): void {
@@ -62,10 +61,10 @@ export function addServingRoutes (router: Router, c: ApiComponents): void {
     const body = await readJson(req)
     const model = modelOf(body)
     const named = optString(body, 'node')
-    const key = keyOf(model)
+    const key = modelKey(model)
     const nodes = named !== undefined
       ? [resolveNode(c.state.members(), named)]
-      : c.state.members().filter(m => m.liveness !== 'gone' && m.record.loaded.some(l => keyOf(l.name) === key))
+      : c.state.members().filter(m => m.liveness !== 'gone' && m.record.loaded.some(l => modelKey(l.name) === key))
     const done: string[] = []
     for (const node of nodes) {
       await generateOn(node, model, { keep_alive: 0 }, signal)
