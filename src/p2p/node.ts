@@ -1,13 +1,13 @@
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
 import { boundedPreSharedKey } from './pnet.js'
+import { batchedYamux } from './yamux-window.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { MAX_GOSSIP_MESSAGE } from './constants.js'
 
@@ -33,7 +33,7 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
     transports: [tcp()],
     connectionProtector: init.swarmKey !== undefined ? boundedPreSharedKey({ psk: init.swarmKey }) : undefined,
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: 1024 * 1024, maxStreamWindowSize: 4 * 1024 * 1024 } })],
+    streamMuxers: [batchedYamux({ streamOptions: { initialStreamWindowSize: 1024 * 1024, maxStreamWindowSize: 4 * 1024 * 1024 } })],
     peerDiscovery: discovery,
     // A ping queued behind megabytes of chunk data is not a dead peer; dropping the connection
     // would fail every chunk in flight on it.

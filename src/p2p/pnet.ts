@@ -5,7 +5,7 @@
  * when one cipher grows that memory the others' views detach and each of them grows it again, so
  * a busy connection hits the 62.5 MiB limit after ~50 MB and throws (inside an event listener, so
  * the process dies). pnet also encrypts its whole send queue in one call. Here each direction has
- * its own keystream (our XSalsaStream, twice as fast as @noble/ciphers here), at most 1 MiB is encrypted per send, a decrypt failure
+ * its own keystream (XSalsaStream, libsodium's streaming XSalsa20), at most 1 MiB is encrypted per send, a decrypt failure
  * aborts only its connection, and keys are wiped on close. Upstream has a fix merged but not
  * released (js-libp2p PR #3585); drop this file once a pnet release carries it.
  */

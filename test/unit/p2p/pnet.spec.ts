@@ -27,6 +27,21 @@ describe('p2p/pnet', () => {
     }
   })
 
+  it('enciphers in place as the receiving side does, and refuses use after final()', () => {
+    const key = randomBytes(32)
+    const nonce = randomBytes(24)
+    const ours = new XSalsaStream(nonce, key)
+    const stock = stockXsalsa(nonce, key)
+    for (const size of [1, 63, 64, 65, 65_536, 7]) {
+      const data = randomBytes(size)
+      const expected = Buffer.from(stock.update(data))
+      assert.deepEqual(Buffer.from(ours.update(data, data)), expected)
+      assert.deepEqual(data, expected, 'the input buffer holds the result')
+    }
+    ours.final()
+    assert.throws(() => ours.update(new Uint8Array(1)), /after final/)
+  })
+
   describe('between real nodes', function () {
     this.timeout(20_000)
     const nodes: Libp2p[] = []
