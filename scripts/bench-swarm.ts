@@ -10,12 +10,13 @@ import '../src/polyfill.js'
 import { createCipheriv, createHash } from 'node:crypto'
 import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { newSwarmKey } from '../src/p2p/index.js'
 import { chunkCount, chunkSize } from '../src/transfer/chunks.js'
 import { startRegistry, pushModel } from '../test/fixtures/registry.js'
-import { createLan, cpuSeconds, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, waitFor, type Lan, type NsDaemon } from './netns.js'
+import { createLan, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, waitFor, type Lan, type NsDaemon } from './netns.js'
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name)
@@ -175,10 +176,15 @@ async function main (): Promise<void> {
     }
 
     const sentBefore = await egressBytes(lan.hosts)
-    const cpuBefore = daemons.map(d => cpuSeconds(d.proc.pid as number))
+    const cpuBefore = daemons.map(d => processCpu(d.proc.pid as number))
+    const machineBefore = machineCpu()
     const { done, manifestAt } = await swarmPull(hosts, model)
     const s = Math.max(...done)
-    const cpu = daemons.map((d, i) => cpuSeconds(d.proc.pid as number) - (cpuBefore[i] as number))
+    const machineAfter = machineCpu()
+    const cpuAfter = daemons.map(d => processCpu(d.proc.pid as number))
+    const user = cpuAfter.reduce((a, c, i) => a + c.user - (cpuBefore[i]?.user ?? 0), 0)
+    const system = cpuAfter.reduce((a, c, i) => a + c.system - (cpuBefore[i]?.system ?? 0), 0)
+    const cpu = cpuAfter.map((c, i) => c.user + c.system - (cpuBefore[i]?.user ?? 0) - (cpuBefore[i]?.system ?? 0))
     const sent = (await egressBytes(lan.hosts)).map((b, i) => (b - (sentBefore[i] as number)) / MiB)
     for (const h of hosts) {
       const sum = await fileSha256(join(h.modelsDir, 'blobs', blobName))
@@ -189,7 +195,9 @@ async function main (): Promise<void> {
     console.log(`  finish times (s): ${times(done)}; manifest resolved at (s): ${times(manifestAt)}`)
     console.log(`  sha256 of every host's blob checked; the holder sees ${complete} of ${daemons.length} nodes complete`)
     console.log(`  egress during the pull (MiB): holder ${sent[0]?.toFixed(0) ?? '?'}, hosts ${sent.slice(1).map(x => x.toFixed(0)).join(' ')}`)
-    console.log(`  daemon CPU during it: ${(100 * cpu.reduce((a, b) => a + b, 0) / s).toFixed(0)}% of one core in total (holder ${(100 * (cpu[0] ?? 0) / s).toFixed(0)}%)`)
+    console.log(`  daemon CPU during it: ${(100 * cpu.reduce((a, b) => a + b, 0) / s).toFixed(0)}% of one core in total (holder ${(100 * (cpu[0] ?? 0) / s).toFixed(0)}%; user ${(100 * user / s).toFixed(0)}%, system ${(100 * system / s).toFixed(0)}%)`)
+    const m = (k: 'user' | 'system' | 'softirq' | 'idle'): string => `${k} ${(100 * (machineAfter[k] - machineBefore[k]) / s).toFixed(0)}%`
+    console.log(`  whole machine during it (of ${100 * availableParallelism()}%): ${m('user')}, ${m('system')}, ${m('softirq')}, ${m('idle')}`)
     console.log(`  peak RSS (VmHWM): holder ${rssMiB(holder.proc.pid as number).peak.toFixed(0)} MiB, hosts max ${Math.max(...hosts.map(h => rssMiB(h.proc.pid as number).peak)).toFixed(0)} MiB`)
   } finally {
     if (LOG_DIR !== undefined) {

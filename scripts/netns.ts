@@ -1,6 +1,7 @@
 // Private LANs for benchmarks and tests: network namespaces joined by a bridge that lives in a
 // namespace of its own, veth pairs, tc shaping, and processes (ollamad among them) run inside a
 // namespace. No namespace gets a default route, so nothing sent inside can leave the machine.
+import { DAEMON_NODE_FLAGS } from '../src/cli/node-flags.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -192,7 +193,7 @@ export async function startNsDaemon (o: NsDaemonInit): Promise<NsDaemon> {
   const dataDir = tempDir(`${o.name}-data`)
   // BENCH_PROF=DIR: a V8 CPU profile of every daemon, written when it stops.
   const prof = process.env.BENCH_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
-  const args = [...prof, CLI, 'start', '--host', `127.0.0.1:${API_PORT}`, '--models', modelsDir, '--data', dataDir,
+  const args = [...DAEMON_NODE_FLAGS, ...prof, CLI, 'start', '--host', `127.0.0.1:${API_PORT}`, '--models', modelsDir, '--data', dataDir,
     '--listen', `/ip4/${o.addr}/tcp/${P2P_PORT}`, '--swarm-key', o.swarmKey, '--name', o.name,
     '--ollama', 'http://127.0.0.1:9', ...(o.mdns ? [] : ['--no-mdns']),
     ...(o.bootstrap ?? []).flatMap(b => ['--bootstrap', b]), ...(o.args ?? [])]
@@ -243,9 +244,22 @@ export function rssMiB (pid: number): { rss: number, peak: number } {
 
 /** CPU seconds (user + system) a process has used, from /proc/PID/stat. */
 export function cpuSeconds (pid: number): number {
+  const { user, system } = processCpu(pid)
+  return user + system
+}
+
+/** A process's user and system CPU seconds so far. */
+export function processCpu (pid: number): { user: number, system: number } {
   const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) / 100 // utime, stime in clock ticks (USER_HZ = 100)
+  return { user: Number(f[11]) / 100, system: Number(f[12]) / 100 } // clock ticks (USER_HZ = 100)
+}
+
+/** The whole machine's CPU seconds so far by kind (all cores), from /proc/stat. */
+export function machineCpu (): { user: number, system: number, softirq: number, idle: number } {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(x => Number(x) / 100)
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f
+  return { user: user + nice, system: system + irq + steal, softirq, idle: idle + iowait }
 }
 
 export const quantile = (xs: number[], q: number): number => {
@@ -255,7 +269,6 @@ export const quantile = (xs: number[], q: number): number => {
 
 /** CPU seconds the whole machine has been busy (all cores, from /proc/stat), to see other load. */
 export function machineBusySeconds (): number {
-  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] as string).trim().split(/\s+/).slice(1).map(Number)
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0)
-  return (total - (f[3] as number) - (f[4] as number)) / 100
+  const { user, system, softirq } = machineCpu()
+  return user + system + softirq
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 import '../polyfill.js'
 import { runCli } from './program.js'
 

@@ -18,6 +18,8 @@ export interface PickerPeer {
   resting?: boolean
   /** Observed throughput in bytes per ms; unknown peers count as the fastest known. */
   rate?: number
+  /** Requests in flight allowed to this peer, when not the input's perPeerLimit. */
+  limit?: number
 }
 
 export interface InflightRequest {
@@ -49,6 +51,8 @@ export interface PickerInput {
   share?: (chunk: number) => number
   /** Chunks not to ask for now (another downloader will bring them from the only holder). */
   defer?: (chunk: number) => boolean
+  /** Holders not to ask for a chunk outside endgame (a first holder, for a chunk another downloader can pass on). */
+  avoid?: (source: string, chunk: number) => boolean
 }
 
 export interface Assignment {
@@ -99,13 +103,13 @@ export function pick (input: PickerInput): Assignment[] {
   const out: Assignment[] = []
 
   /** The holder of `chunk` that would finish a new request soonest, skipping `exclude`. */
-  const bestHolder = (chunk: number, exclude?: Set<string>): PickerPeer | undefined => {
+  const bestHolder = (chunk: number, exclude: (id: string) => boolean): PickerPeer | undefined => {
     let best: PickerPeer | undefined
     let bestScore = Infinity
     let bestTie = 0
     for (const p of peers) {
       const l = load.get(p.id) as number
-      if (l >= perPeerLimit || exclude?.has(p.id) === true || !p.has(chunk)) continue
+      if (l >= (p.limit ?? perPeerLimit) || exclude(p.id) || !p.has(chunk)) continue
       const score = (l + 1) / rateOf(p)
       const tie = tieBreak(seed ^ chunk, peerSeed.get(p.id) as number)
       if (score < bestScore || (score === bestScore && tie < bestTie)) { best = p; bestScore = score; bestTie = tie }
@@ -140,7 +144,8 @@ export function pick (input: PickerInput): Assignment[] {
       if (input.registry !== undefined && registryLoad < input.registry.limit && input.registry.allowed?.(i) !== false) assign(REGISTRY, i, false, !holders.some(p => p.has(i)))
       continue
     }
-    const p = bestHolder(i)
+    const avoid = input.avoid
+    const p = bestHolder(i, avoid === undefined ? () => false : id => avoid(id, i))
     if (p !== undefined) assign(p.id, i, false)
   }
 
@@ -157,7 +162,7 @@ export function pick (input: PickerInput): Assignment[] {
     if (total >= maxInflight) break
     const sources = sourcesOf.get(i) as Set<string>
     if (sources.size >= maxDup) continue
-    const p = bestHolder(i, sources)
+    const p = bestHolder(i, id => sources.has(id))
     if (p !== undefined) assign(p.id, i, true)
   }
   return out

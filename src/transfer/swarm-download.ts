@@ -99,6 +99,8 @@ const OWNER_POLL_MS = 250
 const ENDGAME_CHUNKS = 4
 /** A downloader whose copy has not grown for this long is not waited for any more. */
 const DEFER_STALL_MS = 15_000
+/** Requests in flight to a first holder that many downloaders share. */
+const SEED_INFLIGHT = 1
 
 const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b)
 
@@ -319,10 +321,25 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
             if (owner === undefined || !usable(owner) || owner.complete() || now - (growth.get(owner.id)?.at ?? 0) > DEFER_STALL_MS) return false
             return ![...peers.values()].some(st => usable(st) && !st.complete() && st.holds(i, mapHashes === undefined))
           }
+      // A chunk that another downloader can pass on is not taken from a first holder: its uplink
+      // is the one every downloader shares, so it should send each chunk about once.
+      const passOn = new Map<number, boolean>()
+      const avoid = share === undefined
+        ? undefined
+        : (id: string, i: number): boolean => {
+            if (peers.get(id)?.seed !== true) return false
+            let p = passOn.get(i)
+            if (p === undefined) passOn.set(i, p = [...peers.values()].some(st => !st.seed && usable(st) && st.holds(i, mapHashes === undefined)))
+            return p
+          }
+      // One request at a time to a first holder while many download: its uplink is shared by all,
+      // so each chunk then arrives in a fraction of the time and can be passed on at once, rather
+      // than every downloader's whole share landing together at the end.
+      const limited = share === undefined ? pickerPeers : pickerPeers.map(p => peers.get(p.id)?.seed === true ? { ...p, limit: SEED_INFLIGHT } : p)
       const picks = pick({
         chunks,
         have: done,
-        peers: pickerPeers,
+        peers: limited,
         inflight: [...inflight],
         perPeerLimit: perPeer,
         maxInflight,
@@ -332,7 +349,8 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         endgame: (o.endgame ?? true) && partial.bitmap.missing().length <= Math.max(ENDGAME_CHUNKS, perPeer),
         seed,
         share,
-        defer
+        defer,
+        avoid
       })
       for (const p of picks) start(p.chunk, p.source, p.orphan === true)
       const orphans = partial.bitmap.missing().some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))

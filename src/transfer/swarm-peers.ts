@@ -33,10 +33,13 @@ export class PeerState {
   /** Bytes per ms, smoothed; undefined until the first chunk arrives. */
   rate?: number
   refreshing = false
+  /** Held the whole blob when this download first saw it: a first holder, whose uplink many downloaders share. */
+  readonly seed: boolean
 
   constructor (view: PeerView) {
     this.id = view.id
     this.view = view
+    this.seed = view.bitmap.full()
   }
 
   holds (i: number, needAnnounced: boolean): boolean {

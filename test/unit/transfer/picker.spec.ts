@@ -94,6 +94,24 @@ describe('piece picker', () => {
     assert.deepEqual(out.map(a => a.chunk).slice(0, 2).sort(), [1, 5], 'chunks 1 and 5 are this node\'s quarter')
   })
 
+  it('avoids a holder for a chunk when told to, except for endgame duplicates', () => {
+    const all = [0, 1, 2, 3]
+    const avoid = (id: string, i: number): boolean => id === 'seed' && i < 2
+    const out = pick(base({ chunks: 4, endgame: false, peers: [peer('seed', all), peer('other', [0, 1])], avoid }))
+    assert.deepEqual(out.filter(a => a.source === 'seed').map(a => a.chunk).sort(), [2, 3])
+    assert.deepEqual(out.filter(a => a.source === 'other').map(a => a.chunk).sort(), [0, 1])
+    const busy = [{ chunk: 0, source: 'other', started: 0 }, { chunk: 1, source: 'other', started: 1 }]
+    const dup = pick(base({ chunks: 2, perPeerLimit: 2, peers: [peer('seed', all), peer('other', [0, 1], { inflight: 2 })], inflight: busy, avoid }))
+    assert.deepEqual(dup.map(a => [a.source, a.chunk, a.duplicate]), [['seed', 0, true], ['seed', 1, true]], 'endgame may still race the seed')
+  })
+
+  it('a peer\'s own limit overrides the per-peer limit', () => {
+    const all = [0, 1, 2, 3, 4, 5]
+    const out = pick(base({ chunks: 6, perPeerLimit: 4, peers: [peer('seed', all, { limit: 1 }), peer('other', all)] }))
+    assert.equal(out.filter(a => a.source === 'seed').length, 1)
+    assert.equal(out.filter(a => a.source === 'other').length, 4)
+  })
+
   it('gives more work to faster peers', () => {
     const out = pick(base({ chunks: 8, perPeerLimit: 4, peers: [peer('slow', [...Array(8).keys()], { rate: 1 }), peer('fast', [...Array(8).keys()], { rate: 10 })] }))
     assert.equal(out.filter(a => a.source === 'fast').length, 4)

@@ -95,6 +95,15 @@ describe('swarm download', function () {
     assert.ok([...res.from.values()].every(s => s.checked === 'map'))
   })
 
+  it('while many download, a first holder sends only what no other downloader can pass on', async () => {
+    holders({ seed: ALL, 'a-other': [0, 1, 2] })
+    // Downloaders in id order are a-other and b-me: chunks 1 and 3 are b-me's share.
+    await run({ selfId: 'b-me', endgame: false, inflightPerPeer: 1 })
+    await assertIntact()
+    assert.deepEqual(servedBy('seed'), [3], 'the seed sends the one chunk nobody else has')
+    assert.deepEqual(servedBy('a-other'), [0, 1, 2])
+  })
+
   it('rarest chunk first', async () => {
     holders({ a: ALL, b: [0, 1, 2] })
     await run({ inflightPerPeer: 1 })
