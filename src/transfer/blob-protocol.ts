@@ -4,6 +4,7 @@ import { byteStream } from '@libp2p/utils'
 import { BlobRequest, BlobResponse } from '../../proto/blob.js'
 import { OllamadError, errorMessage } from '../errors.js'
 import type { Clock } from '../util/clock.js'
+import { createSlots } from '../util/slots.js'
 import type { Logger } from '../util/logger.js'
 import type { RateLimiter } from '../util/rate-limit.js'
 import type { Digest } from '../store/index.js'
@@ -32,11 +33,21 @@ export interface BlobServerInit {
   requestTimeoutMs?: number
   /** Longest wait for a slow reader to take more bytes before the stream is dropped. @default 30000 */
   stallTimeoutMs?: number
+  /**
+   * Chunks sent at once; later requests wait their turn. A few at full speed rather than many
+   * slowly: a chunk can be passed on only once it is whole, so with many downloaders the sooner
+   * each one lands the sooner others can take it from there. @default 4
+   */
+  uploadSlots?: number
+  /** Longest wait for an upload slot before the request is answered BUSY (below the clients' stall time). @default 10000 */
+  slotWaitMs?: number
 }
 
 export const DEFAULT_MAX_CONCURRENT = 32
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SERVE_STALL_MS = 30_000
+export const DEFAULT_UPLOAD_SLOTS = 4
+export const DEFAULT_SLOT_WAIT_MS = 10_000
 
 /** A libp2p stream handler for BLOB_PROTOCOL; `active` counts the streams being served. */
 export interface BlobProtocolHandler {
@@ -57,6 +68,8 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   const maxConcurrent = init.maxConcurrent ?? DEFAULT_MAX_CONCURRENT
   const requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const stallMs = init.stallTimeoutMs ?? DEFAULT_SERVE_STALL_MS
+  const slots = createSlots(init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS, c.clock)
+  const slotWaitMs = init.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS
   let active = 0
 
   const lookup = async (req: BlobRequest, d: Digest): Promise<Answer> => {
@@ -107,6 +120,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     let dog = watchdog(c.clock, requestTimeoutMs, () => { ac.abort(new OllamadError('STALLED', `no request from ${peer} in ${requestTimeoutMs} ms`)) })
     const serving = active < maxConcurrent
     if (serving) active++
+    let release: (() => void) | undefined
     try {
       if (!serving) { await reply(stream, answer(Status.BUSY, 'too many streams'), ac.signal, dog.kick); return }
       // A peer that keeps sending after its request overflows this small buffer and is cut off.
@@ -120,6 +134,10 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         req = undefined
       }
       dog.stop()
+      if (req?.kind === BlobRequest.Kind.CHUNK) {
+        release = await slots.acquire(slotWaitMs, ac.signal)
+        if (release === undefined) { await reply(stream, answer(Status.BUSY, 'every upload slot is taken'), ac.signal, () => {}); return }
+      }
       dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
       let a: Answer
       if (req === undefined) {
@@ -138,6 +156,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       stream.abort(e instanceof Error ? e : new Error(String(e)))
     } finally {
       dog.stop()
+      release?.()
       stream.removeEventListener('close', onClose)
       if (serving) active--
     }

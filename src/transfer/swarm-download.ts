@@ -10,6 +10,7 @@ import type { BlobClient } from './blob-client.js'
 import { linkedController } from './blob-wire.js'
 import { pick, REGISTRY, type InflightRequest } from './picker.js'
 import { PeerState, type PeerView } from './swarm-peers.js'
+import { crowdRules } from './crowd.js'
 
 export { REGISTRY } from './picker.js'
 export type { PeerView } from './swarm-peers.js'
@@ -97,10 +98,6 @@ const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
 const OWNER_POLL_MS = 250
 /** Endgame duplicates start when at most this many chunks are missing. */
 const ENDGAME_CHUNKS = 4
-/** A downloader whose copy has not grown for this long is not waited for any more. */
-const DEFER_STALL_MS = 15_000
-/** Requests in flight to a first holder that many downloaders share. */
-const SEED_INFLIGHT = 1
 
 const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b)
 
@@ -306,36 +303,16 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       lookForMap(now)
       const pickerPeers = [...peers.values()].map(st => st.asPicker(now, bans.get(st.id), mapHashes === undefined, present.has(st.id)))
       const registryOk = sources.registryFetch !== undefined && registryRestUntil <= now
-      // Downloaders of this blob (partial holders and us), in id order: chunk i is first the (i mod n)-th one's.
-      const downloaders = o.selfId === undefined ? [] : [o.selfId, ...[...peers.values()].filter(st => present.has(st.id) && !st.complete()).map(st => st.id)].sort()
-      const mine = downloaders.indexOf(o.selfId ?? '')
-      const share = downloaders.length > 1 ? (i: number): number => i % downloaders.length === mine ? 0 : 1 : undefined
-      // A chunk outside our share that only complete holders have waits for the downloader whose
-      // share it is: the first holder then sends each chunk about once, and the downloaders trade.
       const usable = (st: PeerState): boolean => present.has(st.id) && (bans.get(st.id) ?? 0) <= now && st.restUntil <= now
-      const defer = share === undefined
+      const crowd = o.selfId === undefined
         ? undefined
-        : (i: number): boolean => {
-            if (share(i) === 0) return false
-            const owner = peers.get(downloaders[i % downloaders.length] as string)
-            if (owner === undefined || !usable(owner) || owner.complete() || now - (growth.get(owner.id)?.at ?? 0) > DEFER_STALL_MS) return false
-            return ![...peers.values()].some(st => usable(st) && !st.complete() && st.holds(i, mapHashes === undefined))
-          }
-      // A chunk that another downloader can pass on is not taken from a first holder: its uplink
-      // is the one every downloader shares, so it should send each chunk about once.
-      const passOn = new Map<number, boolean>()
-      const avoid = share === undefined
-        ? undefined
-        : (id: string, i: number): boolean => {
-            if (peers.get(id)?.seed !== true) return false
-            let p = passOn.get(i)
-            if (p === undefined) passOn.set(i, p = [...peers.values()].some(st => !st.seed && usable(st) && st.holds(i, mapHashes === undefined)))
-            return p
-          }
-      // One request at a time to a first holder while many download: its uplink is shared by all,
-      // so each chunk then arrives in a fraction of the time and can be passed on at once, rather
-      // than every downloader's whole share landing together at the end.
-      const limited = share === undefined ? pickerPeers : pickerPeers.map(p => peers.get(p.id)?.seed === true ? { ...p, limit: SEED_INFLIGHT } : p)
+        : crowdRules({ selfId: o.selfId, peers, present: id => present.has(id), usable, grewAt: id => growth.get(id)?.at, needAnnounced: mapHashes === undefined, now })
+      // Requests a first holder got before the crowd was in view (each downloader sent several
+      // at once) give way, so its uplink is not split over copies of the same chunks.
+      if (crowd !== undefined) {
+        for (const r of crowd.excess([...inflight])) (r as Request).ac.abort(new OllamadError('ABORTED', 'a first holder shared by many downloaders'))
+      }
+      const limited = crowd === undefined ? pickerPeers : pickerPeers.map(p => ({ ...p, limit: crowd.limit(p.id) }))
       const picks = pick({
         chunks,
         have: done,
@@ -348,9 +325,9 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         // requested" comes almost at once, and early duplicates all land on the first holder.
         endgame: (o.endgame ?? true) && partial.bitmap.missing().length <= Math.max(ENDGAME_CHUNKS, perPeer),
         seed,
-        share,
-        defer,
-        avoid
+        share: crowd?.share,
+        defer: crowd?.defer,
+        avoid: crowd?.avoid
       })
       for (const p of picks) start(p.chunk, p.source, p.orphan === true)
       const orphans = partial.bitmap.missing().some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))
@@ -362,7 +339,9 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       const rests = [...peers.values()].map(st => Math.max(st.restUntil, bans.get(st.id) ?? 0)).filter(t => t > now)
       const deadline = inflight.size === 0 ? lastProgress + stuckMs : Infinity
       // Chunks owned upstream by another node show up in its record as it gets them: look often.
-      const owned = (sources.registryAllowed !== undefined && orphans) || defer !== undefined ? now + OWNER_POLL_MS : Infinity
+      // So do other downloaders of the blob, whose arrival changes what we ask a first holder for.
+      const watch = (sources.registryAllowed !== undefined && orphans) || crowd !== undefined || [...inflight].some(r => peers.get(r.source)?.seed === true)
+      const owned = watch ? now + OWNER_POLL_MS : Infinity
       const next = Math.min(orphans ? now + refreshMs : Infinity, owned, deadline, registryRestUntil > now ? registryRestUntil : Infinity, ...rests)
       await sleep(next - now)
     }

@@ -152,6 +152,25 @@ describe('/ollamad/blob/1.0.0', function () {
     assert.ok((await client.have('slow', blob.digest))?.complete)
   })
 
+  it('sends chunks through a few upload slots in arrival order, and answers BUSY after the slot wait', async () => {
+    let release = (): void => {}
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const slotted = swarm.add('slotted', { server: { uploadSlots: 1, slotWaitMs: 300 } })
+    slotted.local.add(blob)
+    slotted.local.beforeRead = async () => { await gate }
+    const client = swarm.client()
+    const first = client.chunk('slotted', blob.digest, 0, chunkSize(blob.size))
+    await waitFor(() => slotted.local.reads.length === 1, 'the first read')
+    const second = client.chunk('slotted', blob.digest, 1, blob.size - chunkSize(blob.size))
+    assert.ok((await client.have('slotted', blob.digest))?.complete, 'bitmaps need no slot')
+    await assert.rejects(second, failsWith('PEER_BUSY'))
+    assert.equal(slotted.local.reads.length, 1, 'the waiting chunk was never read')
+    const third = client.chunk('slotted', blob.digest, 1, blob.size - chunkSize(blob.size))
+    release()
+    assert.equal((await first).byteLength, chunkSize(blob.size))
+    assert.deepEqual(Buffer.from(await third), Buffer.from(blob.data.subarray(chunkSize(blob.size))), 'the next in line gets the freed slot')
+  })
+
   it('stops a request that the caller aborts', async () => {
     const slow = swarm.add('stalled')
     slow.local.add(blob)

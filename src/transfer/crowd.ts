@@ -1,0 +1,78 @@
+/**
+ * Rules for when many nodes download one blob at once and few (often one) hold it whole: the
+ * first holders' uplinks are what everyone shares, so they should send each chunk about once
+ * and the downloaders trade the rest. Each downloader works these out alone from the cluster
+ * view, so no one coordinates; views that differ for a moment cost a duplicate chunk at most.
+ */
+import type { InflightRequest } from './picker.js'
+import type { PeerState } from './swarm-peers.js'
+
+/** A downloader whose copy has not grown for this long is not waited for any more. */
+export const DEFER_STALL_MS = 15_000
+/** Requests in flight to a first holder that many downloaders share. */
+export const SEED_INFLIGHT = 1
+
+export interface CrowdInput {
+  selfId: string
+  peers: Map<string, PeerState>
+  /** Peers in the cluster view now (a resting one still counts as a downloader, so shares stay put). */
+  present: (id: string) => boolean
+  /** Peers usable now (present, not banned, not resting). */
+  usable: (st: PeerState) => boolean
+  /** When each peer's copy last grew. */
+  grewAt: (id: string) => number | undefined
+  /** Chunks are taken from partial holders only against announced hashes (no chunk map yet). */
+  needAnnounced: boolean
+  now: number
+}
+
+export interface CrowdRules {
+  /** 0 for this node's share of the chunks (asked of a first holder first), 1 for the rest. */
+  share: (chunk: number) => number
+  /** A chunk outside our share that only first holders have: wait for the downloader whose share it is. */
+  defer: (chunk: number) => boolean
+  /** Not from this holder: a first holder, for a chunk another downloader can pass on. */
+  avoid: (source: string, chunk: number) => boolean
+  /** Requests in flight allowed to this peer, if limited. */
+  limit: (id: string) => number | undefined
+  /** Requests in flight to first holders past their limit, ours last: to be dropped. */
+  excess: (inflight: InflightRequest[]) => InflightRequest[]
+}
+
+/** The rules, or undefined while this node is the only downloader in view. */
+export function crowdRules (c: CrowdInput): CrowdRules | undefined {
+  const partials = [...c.peers.values()].filter(st => c.usable(st) && !st.complete())
+  // Downloaders of this blob (partial holders and us), in id order: chunk i is first the (i mod n)-th one's.
+  const downloaders = [c.selfId, ...[...c.peers.values()].filter(st => st.id !== c.selfId && c.present(st.id) && !st.complete()).map(st => st.id)].sort()
+  if (downloaders.length < 2) return undefined
+  const mine = downloaders.indexOf(c.selfId)
+  const share = (i: number): number => i % downloaders.length === mine ? 0 : 1
+  const passOn = new Map<number, boolean>()
+  const canPassOn = (i: number): boolean => {
+    let p = passOn.get(i)
+    if (p === undefined) passOn.set(i, p = partials.some(st => !st.seed && st.holds(i, c.needAnnounced)))
+    return p
+  }
+  const isSeed = (id: string): boolean => c.peers.get(id)?.seed === true
+  return {
+    share,
+    defer: (i) => {
+      if (share(i) === 0) return false
+      const owner = c.peers.get(downloaders[i % downloaders.length] as string)
+      if (owner === undefined || !c.usable(owner) || owner.complete() || c.now - (c.grewAt(owner.id) ?? 0) > DEFER_STALL_MS) return false
+      return !partials.some(st => st.holds(i, c.needAnnounced))
+    },
+    avoid: (id, i) => isSeed(id) && canPassOn(i),
+    limit: (id) => isSeed(id) ? SEED_INFLIGHT : undefined,
+    excess: (inflight) => {
+      const out: InflightRequest[] = []
+      const bySeed = new Map<string, InflightRequest[]>()
+      for (const r of inflight) if (isSeed(r.source)) bySeed.set(r.source, [...(bySeed.get(r.source) ?? []), r])
+      for (const rs of bySeed.values()) {
+        rs.sort((a, b) => share(a.chunk) - share(b.chunk) || a.started - b.started)
+        out.push(...rs.slice(SEED_INFLIGHT))
+      }
+      return out
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { Bitmap } from '../../../src/util/bitmap.js'
+import { crowdRules, DEFER_STALL_MS, type CrowdInput } from '../../../src/transfer/crowd.js'
+import { PeerState } from '../../../src/transfer/swarm-peers.js'
+
+const CHUNKS = 8
+const state = (id: string, holds: number[]): PeerState => {
+  const bitmap = new Bitmap(CHUNKS)
+  for (const i of holds) bitmap.set(i)
+  return new PeerState({ id, bitmap })
+}
+const ALL = [...Array(CHUNKS).keys()]
+
+/** A first holder and two other downloaders (a and c) around us (b). */
+const input = (o: Partial<CrowdInput> = {}, holds: Record<string, number[]> = { a: [0], c: [] }): CrowdInput => {
+  const peers = new Map([['seed', state('seed', ALL)], ...Object.entries(holds).map(([id, h]) => [id, state(id, h)] as const)])
+  return { selfId: 'b', peers, present: () => true, usable: () => true, grewAt: () => 0, needAnnounced: false, now: 0, ...o }
+}
+
+describe('transfer/crowd', () => {
+  it('has no rules while we are the only downloader in view', () => {
+    assert.equal(crowdRules(input({}, {})), undefined)
+    assert.equal(crowdRules(input({}, { a: ALL })), undefined, 'a peer that holds it all is no downloader')
+  })
+
+  it('splits the chunks among the downloaders in id order', () => {
+    const r = crowdRules(input())
+    assert.ok(r !== undefined)
+    assert.deepEqual(ALL.filter(i => r.share(i) === 0), [1, 4, 7], 'b is second of a, b, c')
+  })
+
+  it('waits for the owner of a chunk outside our share while it grows, not after it stalls', () => {
+    const r = crowdRules(input())
+    assert.equal(r?.defer(2), true, 'chunk 2 is c\'s to bring from the seed')
+    assert.equal(r?.defer(0), false, 'a already holds chunk 0')
+    assert.equal(r?.defer(1), false, 'chunk 1 is ours')
+    assert.equal(crowdRules(input({ now: DEFER_STALL_MS + 1 }))?.defer(2), false, 'c has not grown for too long')
+    assert.equal(crowdRules(input({ usable: st => st.id !== 'c' }))?.defer(2), false, 'c rests')
+  })
+
+  it('avoids a first holder for chunks another downloader can pass on, and limits it to one request', () => {
+    const r = crowdRules(input())
+    assert.equal(r?.avoid('seed', 0), true)
+    assert.equal(r?.avoid('seed', 3), false, 'nobody else has chunk 3')
+    assert.equal(r?.avoid('a', 0), false)
+    assert.equal(crowdRules(input({ usable: st => st.id !== 'a' }))?.avoid('seed', 0), false, 'a rests: the seed may send it')
+    assert.equal(r?.limit('seed'), 1)
+    assert.equal(r?.limit('a'), undefined)
+  })
+
+  it('drops the requests a first holder got past its limit, keeping our share and the oldest', () => {
+    const r = crowdRules(input())
+    const inflight = [
+      { chunk: 2, source: 'seed', started: 1 },
+      { chunk: 4, source: 'seed', started: 3 },
+      { chunk: 1, source: 'seed', started: 2 },
+      { chunk: 6, source: 'a', started: 0 }
+    ]
+    assert.deepEqual(r?.excess(inflight).map(q => q.chunk).sort(), [2, 4], 'chunk 1 is ours and older than 4')
+  })
+})
