@@ -36,8 +36,10 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
     streamMuxers: [batchedYamux({ streamOptions: { initialStreamWindowSize: 1024 * 1024, maxStreamWindowSize: 4 * 1024 * 1024 } })],
     peerDiscovery: discovery,
     // A ping queued behind megabytes of chunk data is not a dead peer; dropping the connection
-    // would fail every chunk in flight on it.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // would fail every chunk in flight on it. The pings then only measure round trips, so one a
+    // minute will do: at the default 10 s, a node in a 16-node cluster spent a tenth of its idle
+    // CPU on them (a new stream each).
+    connectionMonitor: { abortConnectionOnPingFailure: false, pingInterval: 60_000 },
     services: {
       identify: identify(),
       ping: ping(),
@@ -54,11 +56,12 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
         // was the largest share of an idle node's CPU. Message ids are then sha256 of the data.
         globalSignaturePolicy: 'StrictNoSign',
         // Publishes flood to every connected peer (the keeper connects every member), so the mesh
-        // only repairs gaps: keep it small, since each mesh link re-sends every message as a
-        // duplicate, and send no IDONTWANT notices (one per record per mesh peer).
-        D: 2,
+        // only repairs gaps: keep it as small as it goes, since each mesh link re-sends every
+        // message as a duplicate (D=1 instead of 2 cut idle CPU by a sixth at 16 nodes), and send
+        // no IDONTWANT notices (one per record per mesh peer).
+        D: 1,
         Dlo: 1,
-        Dhi: 4,
+        Dhi: 2,
         Dout: 0,
         Dlazy: 2,
         idontwantMinDataSize: MAX_GOSSIP_MESSAGE + 1
