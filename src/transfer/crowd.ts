@@ -35,8 +35,11 @@ export interface CrowdRules {
   avoid: (source: string, chunk: number) => boolean
   /** Requests in flight allowed to this peer, if limited. */
   limit: (id: string) => number | undefined
-  /** Requests in flight to first holders past their limit, ours last: to be dropped. */
-  excess: (inflight: InflightRequest[]) => InflightRequest[]
+  /**
+   * Requests in flight to first holders to drop: those sent before the crowd came into view
+   * (`since`) for chunks outside our share, and any past the limit, ours and the oldest kept.
+   */
+  excess: (inflight: InflightRequest[], since: number) => InflightRequest[]
 }
 
 /** The rules, or undefined while this node is the only downloader in view. */
@@ -64,10 +67,15 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
     },
     avoid: (id, i) => isSeed(id) && canPassOn(i),
     limit: (id) => isSeed(id) ? SEED_INFLIGHT : undefined,
-    excess: (inflight) => {
+    excess: (inflight, since) => {
       const out: InflightRequest[] = []
       const bySeed = new Map<string, InflightRequest[]>()
-      for (const r of inflight) if (isSeed(r.source)) bySeed.set(r.source, [...(bySeed.get(r.source) ?? []), r])
+      for (const r of inflight) {
+        if (!isSeed(r.source)) continue
+        // Sent blind, before we knew who else downloads: another downloader brings that chunk.
+        if (r.started < since && share(r.chunk) !== 0) { out.push(r); continue }
+        bySeed.set(r.source, [...(bySeed.get(r.source) ?? []), r])
+      }
       for (const rs of bySeed.values()) {
         rs.sort((a, b) => share(a.chunk) - share(b.chunk) || a.started - b.started)
         out.push(...rs.slice(SEED_INFLIGHT))

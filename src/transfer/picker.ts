@@ -51,7 +51,7 @@ export interface PickerInput {
   share?: (chunk: number) => number
   /** Chunks not to ask for now (another downloader will bring them from the only holder). */
   defer?: (chunk: number) => boolean
-  /** Holders not to ask for a chunk outside endgame (a first holder, for a chunk another downloader can pass on). */
+  /** Holders not to ask for a chunk, endgame duplicates included (a first holder, for a chunk another downloader can pass on). */
   avoid?: (source: string, chunk: number) => boolean
 }
 
@@ -136,6 +136,7 @@ export function pick (input: PickerInput): Assignment[] {
   }
   const fresh = missing.filter(i => !sourcesOf.has(i))
   const share = input.share ?? (() => 0)
+  const avoid = input.avoid
   fresh.sort((a, b) => share(a) - share(b) || (availability.get(a) as number) - (availability.get(b) as number) || tieBreak(seed, a) - tieBreak(seed, b) || a - b)
   for (const i of fresh) {
     if (total >= maxInflight) return out
@@ -144,7 +145,6 @@ export function pick (input: PickerInput): Assignment[] {
       if (input.registry !== undefined && registryLoad < input.registry.limit && input.registry.allowed?.(i) !== false) assign(REGISTRY, i, false, !holders.some(p => p.has(i)))
       continue
     }
-    const avoid = input.avoid
     const p = bestHolder(i, avoid === undefined ? () => false : id => avoid(id, i))
     if (p !== undefined) assign(p.id, i, false)
   }
@@ -162,7 +162,7 @@ export function pick (input: PickerInput): Assignment[] {
     if (total >= maxInflight) break
     const sources = sourcesOf.get(i) as Set<string>
     if (sources.size >= maxDup) continue
-    const p = bestHolder(i, id => sources.has(id))
+    const p = bestHolder(i, id => sources.has(id) || (avoid?.(id, i) ?? false))
     if (p !== undefined) assign(p.id, i, true)
   }
   return out

@@ -142,6 +142,8 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
 
   /** When each peer's copy last grew: a downloader that stops growing is not waited for. */
   const growth = new Map<string, { count: number, at: number }>()
+  /** Since when other downloaders of the blob are in view. */
+  let crowdSince: number | undefined
   const syncPeers = (): void => {
     const views = typeof sources.peers === 'function' ? sources.peers() : sources.peers
     present = new Set()
@@ -309,8 +311,10 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         : crowdRules({ selfId: o.selfId, peers, present: id => present.has(id), usable, grewAt: id => growth.get(id)?.at, needAnnounced: mapHashes === undefined, now })
       // Requests a first holder got before the crowd was in view (each downloader sent several
       // at once) give way, so its uplink is not split over copies of the same chunks.
-      if (crowd !== undefined) {
-        for (const r of crowd.excess([...inflight])) (r as Request).ac.abort(new OllamadError('ABORTED', 'a first holder shared by many downloaders'))
+      if (crowd === undefined) crowdSince = undefined
+      else {
+        crowdSince ??= now
+        for (const r of crowd.excess([...inflight], crowdSince)) (r as Request).ac.abort(new OllamadError('ABORTED', 'a first holder shared by many downloaders'))
       }
       const limited = crowd === undefined ? pickerPeers : pickerPeers.map(p => ({ ...p, limit: crowd.limit(p.id) }))
       const picks = pick({

@@ -56,6 +56,13 @@ describe('transfer/crowd', () => {
       { chunk: 1, source: 'seed', started: 2 },
       { chunk: 6, source: 'a', started: 0 }
     ]
-    assert.deepEqual(r?.excess(inflight).map(q => q.chunk).sort(), [2, 4], 'chunk 1 is ours and older than 4')
+    assert.deepEqual(r?.excess(inflight, 0).map(q => q.chunk).sort(), [2, 4], 'chunk 1 is ours and older than 4')
+  })
+
+  it('drops a request sent before the crowd was in view for a chunk another downloader brings', () => {
+    const r = crowdRules(input())
+    assert.deepEqual(r?.excess([{ chunk: 2, source: 'seed', started: 5 }], 10).map(q => q.chunk), [2], 'sent blind')
+    assert.deepEqual(r?.excess([{ chunk: 2, source: 'seed', started: 15 }], 10), [], 'asked knowingly (its owner stalled, say)')
+    assert.deepEqual(r?.excess([{ chunk: 4, source: 'seed', started: 5 }], 10), [], 'ours')
   })
 })

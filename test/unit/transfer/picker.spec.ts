@@ -94,15 +94,15 @@ describe('piece picker', () => {
     assert.deepEqual(out.map(a => a.chunk).slice(0, 2).sort(), [1, 5], 'chunks 1 and 5 are this node\'s quarter')
   })
 
-  it('avoids a holder for a chunk when told to, except for endgame duplicates', () => {
+  it('avoids a holder for a chunk when told to, for endgame duplicates too', () => {
     const all = [0, 1, 2, 3]
     const avoid = (id: string, i: number): boolean => id === 'seed' && i < 2
     const out = pick(base({ chunks: 4, endgame: false, peers: [peer('seed', all), peer('other', [0, 1])], avoid }))
     assert.deepEqual(out.filter(a => a.source === 'seed').map(a => a.chunk).sort(), [2, 3])
     assert.deepEqual(out.filter(a => a.source === 'other').map(a => a.chunk).sort(), [0, 1])
-    const busy = [{ chunk: 0, source: 'other', started: 0 }, { chunk: 1, source: 'other', started: 1 }]
-    const dup = pick(base({ chunks: 2, perPeerLimit: 2, peers: [peer('seed', all), peer('other', [0, 1], { inflight: 2 })], inflight: busy, avoid }))
-    assert.deepEqual(dup.map(a => [a.source, a.chunk, a.duplicate]), [['seed', 0, true], ['seed', 1, true]], 'endgame may still race the seed')
+    const busy = [{ chunk: 0, source: 'other', started: 0 }, { chunk: 2, source: 'other', started: 1 }]
+    const dup = pick(base({ chunks: 3, perPeerLimit: 2, have: i => i === 1, peers: [peer('seed', all), peer('other', [0, 2], { inflight: 2 })], inflight: busy, avoid }))
+    assert.deepEqual(dup.map(a => [a.source, a.chunk, a.duplicate]), [['seed', 2, true]], 'chunk 0 is not raced on the seed; chunk 2 may be')
   })
 
   it('a peer\'s own limit overrides the per-peer limit', () => {
