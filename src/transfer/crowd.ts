@@ -50,10 +50,12 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
   if (downloaders.length < 2) return undefined
   const mine = downloaders.indexOf(c.selfId)
   const share = (i: number): number => i % downloaders.length === mine ? 0 : 1
+  // Any usable peer that was not a first holder can pass a chunk on, a downloader that has finished too.
+  const passers = [...c.peers.values()].filter(st => !st.seed && c.usable(st))
   const passOn = new Map<number, boolean>()
   const canPassOn = (i: number): boolean => {
     let p = passOn.get(i)
-    if (p === undefined) passOn.set(i, p = partials.some(st => !st.seed && st.holds(i, c.needAnnounced)))
+    if (p === undefined) passOn.set(i, p = passers.some(st => st.holds(i, c.needAnnounced)))
     return p
   }
   const isSeed = (id: string): boolean => c.peers.get(id)?.seed === true

@@ -44,6 +44,10 @@ describe('transfer/crowd', () => {
     assert.equal(r?.avoid('seed', 3), false, 'nobody else has chunk 3')
     assert.equal(r?.avoid('a', 0), false)
     assert.equal(crowdRules(input({ usable: st => st.id !== 'a' }))?.avoid('seed', 0), false, 'a rests: the seed may send it')
+    const finished = input({}, { a: [], c: [], d: [] })
+    const d = finished.peers.get('d') as PeerState
+    d.view = { ...d.view, bitmap: state('x', ALL).view.bitmap } // d finished after the download began
+    assert.equal(crowdRules(finished)?.avoid('seed', 5), true, 'a downloader that has finished passes chunks on too')
     assert.equal(r?.limit('seed'), 1)
     assert.equal(r?.limit('a'), undefined)
   })
