@@ -96,7 +96,7 @@ class BoundedBoxConnection extends AbstractMultiaddrConnection {
     // data is at most MAX_SEND bytes (maxMessageSize). Encrypt each piece straight into
     // one output buffer: no intermediate concatenation, and one socket write per batch
     // rather than one per 12-byte yamux header.
-    const out = new Uint8Array(data.byteLength)
+    const out = Buffer.allocUnsafe(data.byteLength) // every byte is written below: no zero fill
     let off = 0
     for (const buf of data) {
       this.outbound.update(buf, out.subarray(off, off + buf.byteLength))

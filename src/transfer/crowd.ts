@@ -76,7 +76,9 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
         if (!isSeed(r.source)) continue
         // Sent blind, before we knew who else downloads: another downloader brings that chunk.
         if (r.started < since && share(r.chunk) !== 0) { out.push(r); continue }
-        bySeed.set(r.source, [...(bySeed.get(r.source) ?? []), r])
+        const rs = bySeed.get(r.source)
+        if (rs === undefined) bySeed.set(r.source, [r])
+        else rs.push(r)
       }
       for (const rs of bySeed.values()) {
         rs.sort((a, b) => share(a.chunk) - share(b.chunk) || a.started - b.started)

@@ -66,8 +66,11 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
   })
   afterEach(async () => { await actor.stop() })
 
+  /** This node's actor: 5 s grace, a step every second. */
+  const start = (): Actor => startActor({ selfId: ids[0] as string, state, intents, store, puller, clock, log: silentLogger, publishSoon: () => {} }, { graceMs: 5_000, intervalMs: 1_000 })
+
   it('withdraws its claim, waits the grace, and drops only once another live node claims the model', async () => {
-    actor = startActor({ selfId: ids[0] as string, state, intents, store, puller, clock, log: silentLogger, publishSoon: () => {} }, { graceMs: 5_000, intervalMs: 1_000 })
+    actor = start()
     await self()
     await hear(1, { holds: false })
     // One replica wanted; the rendezvous may pick either node, so pin the other one.
@@ -88,7 +91,7 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
   })
 
   it('a claim in a record older than the wait does not count', async () => {
-    actor = startActor({ selfId: ids[0] as string, state, intents, store, puller, clock, log: silentLogger, publishSoon: () => {} }, { graceMs: 5_000, intervalMs: 1_000 })
+    actor = start()
     await self()
     await hear(1, { holds: true, keeps: true })
     await intents.write({ kind: 'pin', model: KEY, node: ids[1] as string })
@@ -104,7 +107,7 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
 
   it('fetches a model the plan assigns it', async () => {
     held = false
-    actor = startActor({ selfId: ids[0] as string, state, intents, store, puller, clock, log: silentLogger, publishSoon: () => {} }, { graceMs: 5_000, intervalMs: 1_000 })
+    actor = start()
     await self()
     await hear(1, { holds: true, keeps: true })
     await intents.write({ kind: 'replicas', model: KEY, replicas: 2 })
