@@ -1,4 +1,4 @@
-// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --logs DIR] — one holder and 8 hosts, each in a
+// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --logs DIR --timeline] — one holder and 8 hosts, each in a
 // network namespace on a private bridge (10.77.0.0/24, no route out), each host's egress shaped
 // to 100 Mbit/s with tc. The holder pulls a model (128 MiB of random bytes) from a docker-registry
 // that runs inside the holder's namespace, on its loopback; then, in one run:
@@ -30,6 +30,8 @@ const TARGET = 1.3
 const CENTRAL = !process.argv.includes('--no-central')
 /** Where to write every daemon's log at the end (e.g. with OLLAMAD_DEBUG=ollamad), for a failed run. */
 const LOG_DIR = process.argv.includes('--logs') ? process.argv[process.argv.indexOf('--logs') + 1] : undefined
+/** Print every uplink's use, second by second, during the swarm pull (where the time goes). */
+const TIMELINE = process.argv.includes('--timeline')
 const HTTP_PORT = 8080
 const BLOB_MEDIA = 'application/vnd.ollama.image.model'
 
@@ -71,6 +73,27 @@ async function egressBytes (namespaces: string[]): Promise<number[]> {
     out.push(Number(m[1]))
   }
   return out
+}
+
+/** Each uplink's use every second, as % of its rate (holder first), printed as it goes. */
+function sampleUplinks (namespaces: string[]): { stop: () => void } {
+  let stopped = false
+  void (async () => {
+    const t0 = performance.now()
+    let prev = await egressBytes(namespaces)
+    let t = t0
+    for (let second = 1; !stopped; second++) {
+      // Reading the counters takes a while (a tc per namespace): keep to the wall clock's seconds.
+      await new Promise(resolve => setTimeout(resolve, Math.max(0, t0 + second * 1000 - performance.now())))
+      const now = await egressBytes(namespaces)
+      const dt = (performance.now() - t) / 1000
+      t = performance.now()
+      const pct = now.map((b, i) => Math.round(100 * (b - (prev[i] as number)) * 8 / (RATE_MBIT * 1e6 * dt)))
+      prev = now
+      console.log(`  t=${String(second).padStart(3)} s  uplink use %: holder ${String(pct[0]).padStart(3)} | ${pct.slice(1).map(x => String(x).padStart(3)).join(' ')}`)
+    }
+  })()
+  return { stop: () => { stopped = true } }
 }
 
 /** Runs `fn(i)` for every host at once; each one's finish time in seconds from the common start. */
@@ -178,7 +201,8 @@ async function main (): Promise<void> {
     const sentBefore = await egressBytes(lan.hosts)
     const cpuBefore = daemons.map(d => processCpu(d.proc.pid as number))
     const machineBefore = machineCpu()
-    const { done, manifestAt } = await swarmPull(hosts, model)
+    const timeline = TIMELINE ? sampleUplinks(lan.hosts) : undefined
+    const { done, manifestAt } = await swarmPull(hosts, model).finally(() => timeline?.stop())
     const s = Math.max(...done)
     const machineAfter = machineCpu()
     const cpuAfter = daemons.map(d => processCpu(d.proc.pid as number))

@@ -40,6 +40,8 @@ export interface ChunkOptions extends RequestOptions {
   stallMs?: number
   /** Where to put the body (at least the expected length): a download reuses its chunk buffers. */
   into?: Uint8Array
+  /** The peer has begun to serve it (its header came, so it no longer waits for an upload slot). */
+  onStart?: () => void
 }
 
 export interface ChunkMapOptions extends RequestOptions {
@@ -97,6 +99,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       if (header.length > BigInt(maxBody) || (exact && header.length !== BigInt(maxBody))) {
         throw new OllamadError('PEER_PROTOCOL', `${peer} announced ${header.length} bytes where ${exact ? '' : 'at most '}${maxBody} were expected`)
       }
+      o.onStart?.()
       const len = Number(header.length)
       const body = o.into !== undefined && o.into.byteLength >= len ? o.into.subarray(0, len) : new Uint8Array(len)
       for (let got = 0; got < body.byteLength;) {

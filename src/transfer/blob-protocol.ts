@@ -34,20 +34,22 @@ export interface BlobServerInit {
   /** Longest wait for a slow reader to take more bytes before the stream is dropped. @default 30000 */
   stallTimeoutMs?: number
   /**
-   * Chunks sent at once; later requests wait their turn. A few at full speed rather than many
+   * Chunks sent at once; later requests wait their turn. Few at full speed rather than many
    * slowly: a chunk can be passed on only once it is whole, so with many downloaders the sooner
-   * each one lands the sooner others can take it from there. @default 4
+   * each one lands the sooner others can take it from there (and a downloader races a queued
+   * request on any holder that gets the chunk meanwhile). Two, so one slow reader cannot hold
+   * the uplink alone. @default 2
    */
   uploadSlots?: number
-  /** Longest wait for an upload slot before the request is answered BUSY (below the clients' stall time). @default 10000 */
+  /** Longest wait for an upload slot before the request is answered BUSY (below the clients' 30 s stall time). @default 25000 */
   slotWaitMs?: number
 }
 
 export const DEFAULT_MAX_CONCURRENT = 32
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SERVE_STALL_MS = 30_000
-export const DEFAULT_UPLOAD_SLOTS = 4
-export const DEFAULT_SLOT_WAIT_MS = 10_000
+export const DEFAULT_UPLOAD_SLOTS = 2
+export const DEFAULT_SLOT_WAIT_MS = 25_000
 
 /** A libp2p stream handler for BLOB_PROTOCOL; `active` counts the streams being served. */
 export interface BlobProtocolHandler {

@@ -27,6 +27,8 @@ export interface InflightRequest {
   source: string
   /** When it was sent (any monotonic unit); older requests are duplicated first in endgame. */
   started: number
+  /** Still waiting at its peer for an upload slot (long enough that it is not just a round trip). */
+  queued?: boolean
 }
 
 export interface PickerInput {
@@ -53,13 +55,21 @@ export interface PickerInput {
   defer?: (chunk: number) => boolean
   /** Holders not to ask for a chunk, endgame duplicates included (a first holder, for a chunk another downloader can pass on). */
   avoid?: (source: string, chunk: number) => boolean
+  /**
+   * Ask a second holder for a chunk whose every request still waits in its peer's queue: whichever
+   * starts first serves it and the other is withdrawn unsent, so a copy made a moment ago takes
+   * over from a crowded holder (a chunk then spreads as a tree, not a star).
+   */
+  raceQueued?: boolean
 }
 
 export interface Assignment {
   source: string
   chunk: number
-  /** True for an endgame duplicate of a chunk already in flight elsewhere. */
+  /** True for a second request of a chunk already in flight elsewhere (endgame, or a race of queued ones). */
   duplicate: boolean
+  /** A duplicate of requests that all still wait in their peers' queues. */
+  race?: boolean
   /** A registry request for a chunk that no peer holds at all, not even a resting one. */
   orphan?: boolean
 }
@@ -116,8 +126,8 @@ export function pick (input: PickerInput): Assignment[] {
     }
     return best
   }
-  const assign = (source: string, chunk: number, duplicate: boolean, orphan?: boolean): void => {
-    out.push(orphan === undefined ? { source, chunk, duplicate } : { source, chunk, duplicate, orphan })
+  const assign = (source: string, chunk: number, duplicate: boolean, orphan?: boolean, race?: boolean): void => {
+    out.push(orphan !== undefined ? { source, chunk, duplicate, orphan } : race === true ? { source, chunk, duplicate, race } : { source, chunk, duplicate })
     total++
     if (source === REGISTRY) registryLoad++
     else load.set(source, (load.get(source) as number) + 1)
@@ -149,21 +159,31 @@ export function pick (input: PickerInput): Assignment[] {
     if (p !== undefined) assign(p.id, i, false)
   }
 
+  const maxDup = input.maxDuplicates ?? DEFAULT_DUPLICATES
+  const oldest = new Map<number, number>()
+  const waiting = new Map<number, boolean>()
+  for (const r of input.inflight) {
+    oldest.set(r.chunk, Math.min(oldest.get(r.chunk) ?? Infinity, r.started))
+    waiting.set(r.chunk, (waiting.get(r.chunk) ?? true) && r.queued === true)
+  }
+  const slowestFirst = missing.filter(i => oldest.has(i))
+    .sort((a, b) => (oldest.get(a) as number) - (oldest.get(b) as number) || a - b)
+  /** A second source for each chunk that passes `ok`, oldest request first, on peers with room. */
+  const duplicate = (ok: (i: number) => boolean, race: boolean): void => {
+    for (const i of slowestFirst) {
+      if (total >= maxInflight) break
+      const sources = sourcesOf.get(i) as Set<string>
+      if (sources.size >= maxDup || !ok(i)) continue
+      const p = bestHolder(i, id => sources.has(id) || (avoid?.(id, i) ?? false))
+      if (p !== undefined) assign(p.id, i, true, undefined, race)
+    }
+  }
+  if (input.raceQueued === true) duplicate(i => waiting.get(i) === true, true)
+
   // Endgame only once every chunk that some source could serve is requested: then idle peers race
   // the slowest requests.
   const servable = (i: number): boolean => (availability.get(i) as number) > 0 || (input.registry !== undefined && input.registry.allowed?.(i) !== false)
   if (!input.endgame || missing.some(i => !sourcesOf.has(i) && servable(i))) return out
-  const maxDup = input.maxDuplicates ?? DEFAULT_DUPLICATES
-  const oldest = new Map<number, number>()
-  for (const r of input.inflight) oldest.set(r.chunk, Math.min(oldest.get(r.chunk) ?? Infinity, r.started))
-  const slowestFirst = missing.filter(i => oldest.has(i))
-    .sort((a, b) => (oldest.get(a) as number) - (oldest.get(b) as number) || a - b)
-  for (const i of slowestFirst) {
-    if (total >= maxInflight) break
-    const sources = sourcesOf.get(i) as Set<string>
-    if (sources.size >= maxDup) continue
-    const p = bestHolder(i, id => sources.has(id) || (avoid?.(id, i) ?? false))
-    if (p !== undefined) assign(p.id, i, true)
-  }
+  duplicate(() => true, false)
   return out
 }

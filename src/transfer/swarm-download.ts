@@ -58,6 +58,8 @@ export interface SwarmDownloadOptions {
   registryRetries?: number
   /** Duplicate the slowest requests on idle peers at the end. @default true */
   endgame?: boolean
+  /** Ask a second holder for a chunk whose request waits in its peer's upload queue (see PickerInput.raceQueued). @default true */
+  raceQueued?: boolean
   /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
   seed?: number
   /** This node's peer id: with the other downloaders of the blob (peers that hold part of it) it fixes this node's share. */
@@ -92,12 +94,18 @@ interface Request extends InflightRequest {
   ac: AbortController
   /** A registry request for a chunk no peer holds: its failures count toward giving up. */
   orphan: boolean
+  /** An endgame duplicate: it may run alongside another request that is already being served. */
+  endgame: boolean
+  /** When its peer began to serve it; unset while it waits for an upload slot there. */
+  servedAt?: number
 }
 
 const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
 const OWNER_POLL_MS = 250
 /** Endgame duplicates start when at most this many chunks are missing. */
 const ENDGAME_CHUNKS = 4
+/** A peer request with no answer for this long waits in the peer's queue (an idle peer answers in a round trip). */
+const QUEUED_AFTER_MS = 500
 
 const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b)
 
@@ -233,9 +241,21 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
   const takeBuffer = (n: number): Uint8Array => { const b = spare.pop(); return b !== undefined && b.byteLength >= n ? b : new Uint8Array(chunkSize(partial.size)) }
   const giveBack = (b: Uint8Array): void => { if (spare.length < maxInflight) spare.push(b) }
 
-  const start = (chunk: number, source: string, orphan = false): void => {
+  /** The first request of a chunk to be served wins; the others still queued are withdrawn. */
+  const served = (r: Request): void => {
+    if (r.ac.signal.aborted) return // it lost the race as its answer came
+    r.servedAt = clock.now()
+    for (const other of inflight) {
+      if (other === r || other.chunk !== r.chunk) continue
+      if (other.servedAt === undefined) other.ac.abort(new OllamadError('ABORTED', 'served by another peer'))
+      else if (!r.endgame) r.ac.abort(new OllamadError('ABORTED', 'already coming from another peer'))
+    }
+    wake()
+  }
+
+  const start = (chunk: number, source: string, orphan = false, endgame = false): void => {
     const { ac, release: unlink } = linkedController(run.signal)
-    const r: Request = { chunk, source, started: clock.now(), ac, orphan }
+    const r: Request = { chunk, source, started: clock.now(), ac, orphan, endgame }
     const st = peers.get(source)
     if (st !== undefined) st.inflight++
     inflight.add(r)
@@ -252,7 +272,8 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         limiter: o.limiter,
         onBytes: o.onBytes,
         stallMs: timeoutMs,
-        into: buffer
+        into: buffer,
+        onStart: () => { served(r) }
       })
     const settled = fetch.then(async data => { await land(r, data) }, e => { failed(r, ac.signal.aborted ? ac.signal.reason : e) })
       .catch(stop)
@@ -317,11 +338,13 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         for (const r of crowd.excess([...inflight], crowdSince)) (r as Request).ac.abort(new OllamadError('ABORTED', 'a first holder shared by many downloaders'))
       }
       const limited = crowd === undefined ? pickerPeers : pickerPeers.map(p => ({ ...p, limit: crowd.limit(p.id) }))
+      const race = o.raceQueued ?? true
+      const waitsAtPeer = (r: Request): boolean => race && r.source !== REGISTRY && r.servedAt === undefined
       const picks = pick({
         chunks,
         have: done,
         peers: limited,
-        inflight: [...inflight],
+        inflight: [...inflight].map(r => ({ chunk: r.chunk, source: r.source, started: r.started, queued: waitsAtPeer(r) && now - r.started >= QUEUED_AFTER_MS })),
         perPeerLimit: perPeer,
         maxInflight,
         registry: registryOk ? { limit: o.registryConcurrency ?? 4, allowed: sources.registryAllowed } : undefined,
@@ -331,9 +354,10 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         seed,
         share: crowd?.share,
         defer: crowd?.defer,
-        avoid: crowd?.avoid
+        avoid: crowd?.avoid,
+        raceQueued: race
       })
-      for (const p of picks) start(p.chunk, p.source, p.orphan === true)
+      for (const p of picks) start(p.chunk, p.source, p.orphan === true, p.duplicate && p.race !== true)
       const orphans = partial.bitmap.missing().some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))
       if (orphans) refresh(now)
       if (inflight.size === 0 && (now - lastProgress >= stuckMs || !mayChange(now))) {
@@ -346,7 +370,9 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       // So do other downloaders of the blob, whose arrival changes what we ask a first holder for.
       const watch = (sources.registryAllowed !== undefined && orphans) || crowd !== undefined || [...inflight].some(r => peers.get(r.source)?.seed === true)
       const owned = watch ? now + OWNER_POLL_MS : Infinity
-      const next = Math.min(orphans ? now + refreshMs : Infinity, owned, deadline, registryRestUntil > now ? registryRestUntil : Infinity, ...rests)
+      // A request that has waited long enough in its peer's queue may be raced elsewhere.
+      const queued = [...inflight].filter(r => waitsAtPeer(r) && r.started + QUEUED_AFTER_MS > now).map(r => r.started + QUEUED_AFTER_MS)
+      const next = Math.min(orphans ? now + refreshMs : Infinity, owned, deadline, registryRestUntil > now ? registryRestUntil : Infinity, ...rests, ...queued)
       await sleep(next - now)
     }
   } catch (e) {

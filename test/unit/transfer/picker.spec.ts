@@ -14,11 +14,12 @@ const inputs = fc.record({
   chunks: fc.integer({ min: 1, max: 40 }),
   peers: fc.array(fc.record({ holds: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), banned: fc.boolean(), rate: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }) }), { maxLength: 6 }),
   have: fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
-  inflight: fc.array(fc.record({ chunk: fc.nat(39), source: fc.nat(6), started: fc.nat(1000) }), { maxLength: 12 }),
+  inflight: fc.array(fc.record({ chunk: fc.nat(39), source: fc.nat(6), started: fc.nat(1000), queued: fc.boolean() }), { maxLength: 12 }),
   perPeerLimit: fc.integer({ min: 1, max: 4 }),
   registry: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
   maxInflight: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
   endgame: fc.boolean(),
+  raceQueued: fc.boolean(),
   seed: fc.nat()
 }).map(r => {
   const ids = r.peers.map((_, i) => `peer${i}`)
@@ -26,7 +27,7 @@ const inputs = fc.record({
   const seen = new Set<string>()
   const inflight = r.inflight
     .filter(q => q.chunk < r.chunks && r.have[q.chunk] !== true && (sourceId(q.source) !== REGISTRY || r.registry !== undefined))
-    .map(q => ({ chunk: q.chunk, source: sourceId(q.source), started: q.started }))
+    .map(q => ({ chunk: q.chunk, source: sourceId(q.source), started: q.started, queued: q.queued && sourceId(q.source) !== REGISTRY }))
     .filter(q => { const k = `${q.source}/${q.chunk}`; if (seen.has(k)) return false; seen.add(k); return true })
   const input: PickerInput = {
     chunks: r.chunks,
@@ -43,6 +44,7 @@ const inputs = fc.record({
     maxInflight: r.maxInflight,
     registry: r.registry === undefined ? undefined : { limit: r.registry },
     endgame: r.endgame,
+    raceQueued: r.raceQueued,
     seed: r.seed
   }
   return input
@@ -137,6 +139,23 @@ describe('piece picker', () => {
     assert.deepEqual(pick({ ...input, maxDuplicates: 1 }), [])
   })
 
+  it('races a request that waits in a queue on another holder with room, after the fresh chunks', () => {
+    const all = [0, 1]
+    const input = base({
+      chunks: 2,
+      endgame: false,
+      raceQueued: true,
+      perPeerLimit: 1,
+      peers: [peer('crowded', all, { inflight: 1 }), peer('other', all)],
+      inflight: [{ chunk: 0, source: 'crowded', started: 0, queued: true }]
+    })
+    assert.deepEqual(pick(input), [{ source: 'other', chunk: 1, duplicate: false }], 'a fresh chunk comes first')
+    const one = { ...input, chunks: 1 }
+    assert.deepEqual(pick(one), [{ source: 'other', chunk: 0, duplicate: true, race: true }])
+    assert.deepEqual(pick({ ...one, inflight: [{ chunk: 0, source: 'crowded', started: 0 }] }), [], 'being served: no race')
+    assert.deepEqual(pick({ ...one, raceQueued: false }), [], 'not asked to race')
+  })
+
   it('spreads equally rare chunks differently for different seeds', () => {
     const holders = [peer('a', [...Array(32).keys()])]
     const first = (seed: number): number => (pick(base({ chunks: 32, perPeerLimit: 1, peers: holders, seed }))[0] as Assignment).chunk
@@ -182,7 +201,13 @@ describe('piece picker', () => {
           if (p.banned !== true && p.has(b)) assert.ok(loadAfter(input, out, p.id) >= input.perPeerLimit, `chunk ${b} left idle while ${p.id} had room`)
         }
       }
-      const dups = out.filter(a => a.duplicate)
+      for (const a of out.filter(a => a.race === true)) {
+        assert.ok(input.raceQueued === true && a.duplicate, 'races only when asked for')
+        const others = input.inflight.filter(q => q.chunk === a.chunk)
+        assert.ok(others.length > 0 && others.every(q => q.queued === true), 'a race only of requests that all wait in a queue')
+      }
+      for (let b = 0; b < input.chunks; b++) assert.ok([...input.inflight, ...out].filter(q => q.chunk === b).length <= Math.max(2, input.inflight.filter(q => q.chunk === b).length), 'at most two requests per chunk')
+      const dups = out.filter(a => a.duplicate && a.race !== true)
       if (dups.length > 0) {
         assert.ok(input.endgame, 'duplicates only in endgame')
         for (let b = 0; b < input.chunks; b++) {

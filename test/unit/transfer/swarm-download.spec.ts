@@ -170,6 +170,26 @@ describe('swarm download', function () {
     assert.ok([...res.from.values()].every(s => s.source === 'quick'))
   })
 
+  it('asks a second holder for a chunk that waits in a full upload queue, and withdraws the queued request', async () => {
+    const busy = swarm.add('busy', { server: { uploadSlots: 1, slotWaitMs: 60_000 } })
+    busy.local.add(blob, { chunks: ALL })
+    holders({ free: ALL })
+    let first = true
+    busy.local.beforeRead = async () => { if (first) { first = false; await stalled } }
+    // Someone else's request holds busy's only upload slot for the whole test.
+    const ac = new AbortController()
+    const blocker = swarm.client().chunk('busy', blob.digest, 3, blob.size - 3 * CHUNK, { signal: ac.signal }).catch(() => {})
+    await waitFor(() => busy.local.reads.length === 1, 'the blocker to take the only slot')
+    const res = await run({ endgame: false, inflightPerPeer: 2 })
+    await assertIntact()
+    assert.ok(busy.dials > 1, 'busy was asked for chunks too')
+    assert.ok([...res.from.values()].every(s => s.source === 'free'))
+    assert.deepEqual(servedBy('busy'), [3], 'busy sent nothing but the blocker\'s chunk')
+    await waitFor(() => busy.handler.active() === 1, 'the queued requests to be withdrawn')
+    ac.abort()
+    await blocker
+  })
+
   it('a peer that times out is rested and its chunks go to another', async () => {
     const clock = createFakeClock()
     holders({ stuck: ALL, quick: ALL })
