@@ -7,15 +7,15 @@
 // Prints each time divided by F/u (model size over one uplink's rate, the swarm's lower bound).
 // Targets: swarm <= 1.3x F/u; central needs about N x F/u. Needs root; namespaces go at exit.
 import '../src/polyfill.js'
-import { createCipheriv, createHash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { open } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { newSwarmKey } from '../src/p2p/index.js'
 import { chunkCount, chunkSize } from '../src/transfer/chunks.js'
-import { startRegistry, pushModel } from '../test/fixtures/registry.js'
+import { startRegistry } from '../test/fixtures/registry.js'
+import { pushRandomModel } from './bench-util.js'
 import { createLan, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, waitFor, type Lan, type NsDaemon } from './netns.js'
 
 const arg = (name: string, def: number): number => {
@@ -33,22 +33,6 @@ const LOG_DIR = process.argv.includes('--logs') ? process.argv[process.argv.inde
 /** Print every uplink's use, second by second, during the swarm pull (where the time goes). */
 const TIMELINE = process.argv.includes('--timeline')
 const HTTP_PORT = 8080
-const BLOB_MEDIA = 'application/vnd.ollama.image.model'
-
-/** Random bytes (AES-CTR keystream) to a file; returns the sha256 digest. */
-async function writeRandomFile (path: string, size: number): Promise<string> {
-  const fh = await open(path, 'w')
-  const hash = createHash('sha256')
-  const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(`swarm-${size}`).digest(), Buffer.alloc(16))
-  const zero = Buffer.alloc(8 * MiB)
-  for (let done = 0; done < size; done += zero.byteLength) {
-    const chunk = cipher.update(zero.subarray(0, Math.min(zero.byteLength, size - done)))
-    hash.update(chunk)
-    await fh.write(chunk)
-  }
-  await fh.close()
-  return `sha256:${hash.digest('hex')}`
-}
 
 const fileSha256 = async (path: string): Promise<string> => await new Promise((resolve, reject) => {
   const h = createHash('sha256')
@@ -148,11 +132,9 @@ async function main (): Promise<void> {
 
   const work = tempDir('bench-swarm')
   const blobPath = join(work, 'model.bin')
-  const digest = await writeRandomFile(blobPath, SIZE)
   // Seed the registry on loopback here, then serve the same storage from the holder's namespace only.
   const registry = await startRegistry()
-  const config = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
-  const pushed = await pushModel(registry.url, 'library/bench', 'latest', { config, layers: [{ mediaType: BLOB_MEDIA, data: { path: blobPath, size: SIZE, digest } }] })
+  const { digest, manifestDigest } = await pushRandomModel(registry.url, 'library/bench', blobPath, SIZE)
   await registry.stop()
   const model = `${registry.host}/library/bench:latest`
 
@@ -180,7 +162,7 @@ async function main (): Promise<void> {
     if (first.status !== 'success') throw new Error(`the holder's pull failed: ${JSON.stringify(first)}`)
     console.log(`holder pulled ${model} from the registry in its namespace in ${((performance.now() - t) / 1000).toFixed(1)} s`)
     const coverage = async (d: NsDaemon): Promise<Array<{ name: string, coverage: string, liveness: string }>> =>
-      (await nsJson(d.ns, `${d.url}/api/cluster/models`)).models.find((m: { digest: string }) => `sha256:${m.digest}` === pushed.digest)?.nodes ?? []
+      (await nsJson(d.ns, `${d.url}/api/cluster/models`)).models.find((m: { digest: string }) => `sha256:${m.digest}` === manifestDigest)?.nodes ?? []
     const holderSeen = async (): Promise<void> => {
       for (const h of hosts) {
         await waitFor(async () => (await coverage(h)).some(n => n.name === 'holder' && n.coverage === 'complete' && n.liveness === 'alive'), 60_000, `${h.name} to see the holder alive with its copy`)

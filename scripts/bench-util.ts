@@ -21,9 +21,12 @@ export async function writeRandomFile (path: string, size: number, seed = 7): Pr
 
 const CONFIG = Buffer.from('{"model_format":"gguf","model_family":"llama","architecture":"amd64","os":"linux"}\n')
 
-/** Pushes a model of one random `size`-byte blob (written to `path`) to a registry; returns the blob's digest and the model's total size. */
-export async function pushRandomModel (registryUrl: string, repo: string, path: string, size: number): Promise<{ digest: string, total: number }> {
+/**
+ * Pushes a model of one random `size`-byte blob (written to `path`) to a registry; returns the
+ * blob's digest, the manifest's digest and the model's total size.
+ */
+export async function pushRandomModel (registryUrl: string, repo: string, path: string, size: number): Promise<{ digest: string, manifestDigest: string, total: number }> {
   const digest = await writeRandomFile(path, size)
-  await pushModel(registryUrl, repo, 'latest', { config: CONFIG, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path, size, digest } }] })
-  return { digest, total: size + CONFIG.byteLength }
+  const pushed = await pushModel(registryUrl, repo, 'latest', { config: CONFIG, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path, size, digest } }] })
+  return { digest, manifestDigest: pushed.digest, total: size + CONFIG.byteLength }
 }

@@ -65,9 +65,7 @@ export function createSwarmAccess (state: ClusterState, client: BlobClient, maps
     manifestFor: async (name: ModelName, signal) => {
       // The digest most recently pulled for this name anywhere in the cluster.
       const key = nameKey(name)
-      const copies = others().flatMap(m => m.record.models.filter(h => {
-        return modelKey(h.name) === key
-      }).map(h => ({ m, h })))
+      const copies = others().flatMap(m => m.record.models.filter(h => modelKey(h.name) === key).map(h => ({ m, h })))
       copies.sort((a, b) => Number(b.h.pulledAt - a.h.pulledAt) || (hex(b.h.manifestDigest) < hex(a.h.manifestDigest) ? -1 : 1))
       const best = copies[0]
       if (best === undefined) return undefined

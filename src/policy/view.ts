@@ -4,15 +4,12 @@ import type { PlanInput, PlanIntents, PlanModel, PlanNode } from './plan.js'
 
 const hex = (b: Uint8Array): string => `sha256:${Buffer.from(b).toString('hex')}`
 
-/** A model's canonical key from a name in a record or a request; undefined when it does not parse. */
-export const modelKeyOf = modelKey
-
 /** The cluster's models with their current digest: the one most recently pulled anywhere. */
 export function clusterModels (members: readonly Member[]): Map<string, PlanModel & { name: string, pulledAt: bigint }> {
   const out = new Map<string, PlanModel & { name: string, pulledAt: bigint }>()
   for (const m of members) {
     for (const h of m.record.models) {
-      const key = modelKeyOf(h.name)
+      const key = modelKey(h.name)
       if (key === undefined) continue
       const cur = out.get(key)
       if (cur === undefined || h.pulledAt > cur.pulledAt || (h.pulledAt === cur.pulledAt && hex(h.manifestDigest) > cur.digest)) {
@@ -44,7 +41,7 @@ export function planNodes (members: readonly Member[], now: number, graceMs: num
   return members.map(m => {
     const models = new Map<string, { digest: string, size: number }>()
     for (const h of m.record.models) {
-      const key = modelKeyOf(h.name)
+      const key = modelKey(h.name)
       if (key !== undefined) models.set(key, { digest: hex(h.manifestDigest), size: Number(h.size) })
     }
     return {
@@ -66,4 +63,4 @@ export function planInput (members: readonly Member[], intents: IntentStore, now
 
 /** Whether a member's record claims to keep this model at this digest. */
 export const claimsKeep = (m: Member, model: string, digest: string): boolean =>
-  m.record.keep.some(k => modelKeyOf(k.name) === model && hex(k.manifestDigest) === digest)
+  m.record.keep.some(k => modelKey(k.name) === model && hex(k.manifestDigest) === digest)

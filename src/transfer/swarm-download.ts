@@ -142,6 +142,9 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
   let lastProgress = clock.now()
   let lastRefresh = -Infinity
 
+  const race = o.raceQueued ?? true
+  /** A peer request whose peer has not begun to serve it (so it may be raced, once it has waited a while). */
+  const waitsAtPeer = (r: Request): boolean => race && r.source !== REGISTRY && r.servedAt === undefined
   const { ac: run, release } = linkedController(o.signal)
   let wakeUp: (() => void) | undefined
   const wake = (): void => { const w = wakeUp; wakeUp = undefined; w?.() }
@@ -338,8 +341,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         for (const r of crowd.excess([...inflight], crowdSince)) (r as Request).ac.abort(new OllamadError('ABORTED', 'a first holder shared by many downloaders'))
       }
       const limited = crowd === undefined ? pickerPeers : pickerPeers.map(p => ({ ...p, limit: crowd.limit(p.id) }))
-      const race = o.raceQueued ?? true
-      const waitsAtPeer = (r: Request): boolean => race && r.source !== REGISTRY && r.servedAt === undefined
+      const missing = partial.bitmap.missing()
       const picks = pick({
         chunks,
         have: done,
@@ -350,7 +352,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         registry: registryOk ? { limit: o.registryConcurrency ?? 4, allowed: sources.registryAllowed } : undefined,
         // Endgame only for the last few chunks: with few chunks and many peers, "every chunk is
         // requested" comes almost at once, and early duplicates all land on the first holder.
-        endgame: (o.endgame ?? true) && partial.bitmap.missing().length <= Math.max(ENDGAME_CHUNKS, perPeer),
+        endgame: (o.endgame ?? true) && missing.length <= Math.max(ENDGAME_CHUNKS, perPeer),
         seed,
         share: crowd?.share,
         defer: crowd?.defer,
@@ -358,7 +360,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         raceQueued: race
       })
       for (const p of picks) start(p.chunk, p.source, p.orphan === true, p.duplicate && p.race !== true)
-      const orphans = partial.bitmap.missing().some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))
+      const orphans = missing.some(i => !done(i) && !pickerPeers.some(p => p.banned !== true && p.has(i)))
       if (orphans) refresh(now)
       if (inflight.size === 0 && (now - lastProgress >= stuckMs || !mayChange(now))) {
         throw new OllamadError('BLOB_NOT_FOUND', `no peer${sources.registryFetch !== undefined ? ' nor the registry' : ''} can serve the rest of ${partial.digest} (${partial.bitmap.missing().length} chunks)`)
