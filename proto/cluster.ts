@@ -23,6 +23,7 @@ export interface NodeRecord {
   jobs: JobProgress[]
   maxCache: bigint
   minFreeDisk: bigint
+  intentsDigest: Uint8Array<ArrayBuffer>
 }
 
 export namespace NodeRecord {
@@ -144,6 +145,11 @@ export namespace NodeRecord {
           w.uint64(obj.minFreeDisk)
         }
 
+        if ((obj.intentsDigest != null && obj.intentsDigest.byteLength > 0)) {
+          w.uint32(162)
+          w.bytes(obj.intentsDigest)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -167,7 +173,8 @@ export namespace NodeRecord {
           keep: [],
           jobs: [],
           maxCache: 0n,
-          minFreeDisk: 0n
+          minFreeDisk: 0n,
+          intentsDigest: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -290,6 +297,10 @@ export namespace NodeRecord {
             }
             case 19: {
               obj.minFreeDisk = reader.uint64()
+              break
+            }
+            case 20: {
+              obj.intentsDigest = reader.bytes()
               break
             }
             default: {
@@ -521,6 +532,13 @@ export namespace NodeRecord {
               yield {
                 field: `${prefix}.minFreeDisk`,
                 value: reader.uint64()
+              }
+              break
+            }
+            case 20: {
+              yield {
+                field: `${prefix}.intentsDigest`,
+                value: reader.bytes()
               }
               break
             }
@@ -788,6 +806,11 @@ export namespace NodeRecord {
     value: bigint
   }
 
+  export interface NodeRecordIntentsDigestFieldEvent {
+    field: '$.intentsDigest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRecord.codec())
   }
@@ -796,7 +819,7 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
   }
 }
@@ -2640,6 +2663,7 @@ export namespace ClusterMessage {
 
 export interface SyncRequest {
   have: Version[]
+  intentsDigest: Uint8Array<ArrayBuffer>
 }
 
 export namespace SyncRequest {
@@ -2659,12 +2683,18 @@ export namespace SyncRequest {
           }
         }
 
+        if ((obj.intentsDigest != null && obj.intentsDigest.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.intentsDigest)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          have: []
+          have: [],
+          intentsDigest: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2681,6 +2711,10 @@ export namespace SyncRequest {
               obj.have.push(Version.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.have$
               }))
+              break
+            }
+            case 2: {
+              obj.intentsDigest = reader.bytes()
               break
             }
             default: {
@@ -2720,6 +2754,13 @@ export namespace SyncRequest {
 
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.intentsDigest`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2750,6 +2791,11 @@ export namespace SyncRequest {
     index: number
   }
 
+  export interface SyncRequestIntentsDigestFieldEvent {
+    field: '$.intentsDigest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<SyncRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, SyncRequest.codec())
   }
@@ -2758,7 +2804,7 @@ export namespace SyncRequest {
     return decodeMessage(buf, SyncRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRequest>): Generator<SyncRequestHavePeerIdFieldEvent | SyncRequestHaveIncarnationFieldEvent | SyncRequestHaveSequenceFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SyncRequest>): Generator<SyncRequestHavePeerIdFieldEvent | SyncRequestHaveIncarnationFieldEvent | SyncRequestHaveSequenceFieldEvent | SyncRequestIntentsDigestFieldEvent> {
     return streamMessage(buf, SyncRequest.codec(), opts)
   }
 }

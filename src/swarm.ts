@@ -66,6 +66,7 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
     bootstrap: cfg.bootstrap,
     known: () => state.members().filter(m => !m.self && m.liveness !== 'gone').map(m => ({ peerId: m.peerId, addrs: m.record.addrs }))
   })
+  const offMembers = state.onChange(m => { if (!m.self && node.getConnections(peerIdFromString(m.peerId)).length === 0) keeper.kick() })
   return {
     node,
     state,
@@ -77,6 +78,7 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
     setPolicyFacts: (f) => { factsComponents.policy = f },
     refreshFacts: () => { facts.invalidate(); service.publishSoon() },
     stop: async () => {
+      offMembers()
       keeper.stop()
       await service.stop()
       await node.stop()

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { PrivateKey } from '@libp2p/interface'
 import { OllamadError } from '../errors.js'
 import type { StateDb } from '../store/index.js'
@@ -24,6 +25,8 @@ export interface IntentStore {
   /** Live (non-tombstone) intents, optionally of one kind. */
   bodies: <K extends IntentBody['kind']>(kind?: K) => Array<Extract<IntentBody, { kind: K }>>
   entries: () => IntentEntry[]
+  /** sha256 over every (key, hlc, writer) held, in key order: equal sets give equal digests. */
+  digest: () => Uint8Array
   onChange: (l: (e: IntentEntry) => void) => () => void
   /** Reads the intents kept in the database (verified again). */
   load: () => Promise<void>
@@ -46,6 +49,7 @@ export const newerThan = (a: { hlc: bigint, writer: string }, b: { hlc: bigint, 
 export function createIntentStore (c: IntentStoreComponents): IntentStore {
   const entries = new Map<string, IntentEntry>()
   const listeners = new Set<(e: IntentEntry) => void>()
+  let digest: Uint8Array | undefined
 
   const merge = (signed: SignedIntent, intent: Intent, persist = true): boolean => {
     const old = entries.get(intent.key)
@@ -54,6 +58,7 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
     c.hlc.observe(intent.hlc)
     const e: IntentEntry = { key: intent.key, body: parseIntent(intent.key, intent.value), hlc: intent.hlc, writer: intent.writer, signed }
     entries.set(intent.key, e)
+    digest = undefined
     if (persist && c.db !== undefined) {
       const raw = SignedIntent.encode(signed)
       void c.db.put(DB_PREFIX + intent.key, Buffer.from(raw).toString('base64')).catch((err: Error) => { c.log?.error(`cannot keep intent ${intent.key}: ${err.message}`) })
@@ -78,6 +83,17 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
       .map(e => e.body)
       .filter((b): b is Extract<IntentBody, { kind: K }> => b !== undefined && (kind === undefined || b.kind === kind)),
     entries: () => [...entries.values()],
+    digest: () => {
+      if (digest === undefined) {
+        const h = createHash('sha256')
+        for (const k of [...entries.keys()].sort()) {
+          const e = entries.get(k) as IntentEntry
+          h.update(`${k}\0${e.hlc}\0${e.writer}\n`)
+        }
+        digest = new Uint8Array(h.digest())
+      }
+      return digest
+    },
     onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
     load: async () => {
       if (c.db === undefined) return

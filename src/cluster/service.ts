@@ -1,17 +1,19 @@
 import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { P2pNode } from '../p2p/index.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Logger } from '../util/logger.js'
 import { ClusterMessage, decodeClusterMessage, signRecord, type NodeRecord } from './record.js'
 import { createSyncHandler, syncWith } from './sync.js'
+import { startIntentRepair } from './intent-repair.js'
 import type { ClusterState } from './state.js'
 import type { IntentStore } from './intents.js'
 import type { SignedIntent } from './intent-codec.js'
 import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
 
 /** Everything in a node record but its identity and version, gathered fresh for each publish. */
-export type NodeFacts = Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence' | 'writtenAt'>
+export type NodeFacts = Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence' | 'writtenAt' | 'intentsDigest'>
 
 export interface ClusterServiceComponents {
   node: P2pNode
@@ -26,6 +28,10 @@ export interface ClusterServiceComponents {
 export interface ClusterServiceInit {
   /** @default 3000 */
   heartbeatMs?: number
+  /** A full sync with one random live peer this often, to mend what gossip lost. @default 10 heartbeats */
+  antiEntropyMs?: number
+  /** In [0, 1): picks the anti-entropy peer and spreads intent repairs. @default Math.random */
+  random?: () => number
 }
 
 export interface ClusterService {
@@ -39,8 +45,8 @@ export interface ClusterService {
 
 /**
  * Gossips this node's record on every change and on a heartbeat, merges the records of others
- * after checking their signatures, and runs a full sync with each peer that connects or that
- * shows a gap in its sequence.
+ * after checking their signatures, and runs a full sync with each peer that connects, that shows
+ * a gap in its sequence or a different intents digest, and with a random peer now and then.
  */
 export async function startClusterService (c: ClusterServiceComponents, init: ClusterServiceInit = {}): Promise<ClusterService> {
   const { node, state, clock, log } = c
@@ -50,6 +56,8 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
   let stopped = false
   let heartbeat: Timer | undefined
   let debounce: Timer | undefined
+  let antiEntropy: Timer | undefined
+  const random = init.random ?? Math.random
   let publishing: Promise<void> = Promise.resolve()
   const syncing = new Set<string>()
 
@@ -58,7 +66,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
       if (stopped) return
       const facts = await c.facts()
       sequence++
-      const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(Date.now()) }
+      const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(Date.now()), intentsDigest: new Uint8Array(c.intents.digest()) }
       const signed = await signRecord(c.privateKey, record)
       state.merge(signed, record)
       await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [signed], intents: [] })).catch((e: Error) => { log.debug(`publish: ${e.message}`) })
@@ -71,16 +79,27 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
     debounce = clock.setTimeout(() => { debounce = undefined; void publishNow() }, PUBLISH_DEBOUNCE_MS)
   }
 
+  // A record relayed by gossip can be lost for good (its owner died before its next one showed the
+  // gap), so now and then a full sync with a random live peer mends the view, as memberlist does.
+  const mend = (): void => {
+    antiEntropy = clock.setTimeout(() => {
+      const peers = state.members().filter(m => !m.self && m.liveness === 'alive')
+      const p = peers[Math.floor(random() * peers.length)]
+      void (p === undefined ? Promise.resolve() : sync(peerIdFromString(p.peerId))).finally(() => { if (!stopped) mend() })
+    }, init.antiEntropyMs ?? 10 * (init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS))
+    antiEntropy.unref?.()
+  }
+
   const beat = (): void => {
     heartbeat = clock.setTimeout(() => { void publishNow().finally(() => { if (!stopped) beat() }) }, init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
     heartbeat.unref?.()
   }
 
-  const sync = (peer: PeerId): void => {
+  const sync = async (peer: PeerId): Promise<void> => {
     const id = peer.toString()
     if (stopped || syncing.has(id)) return
     syncing.add(id)
-    syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, c.intents, log)
+    await syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, c.intents, log)
       .then(n => { if (n > 0) log.debug(`sync with ${id}: ${n} newer records`) })
       .catch((e: Error) => { log.debug(`sync with ${id}: ${e.message}`) })
       .finally(() => syncing.delete(id))
@@ -97,7 +116,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
         }
         const r = state.merge(signed, record)
         fresh ||= r.changed
-        if (r.gap) sync(from)
+        if (r.gap) void sync(from)
       }
       for (const { signed, intent } of decoded.intents) fresh = c.intents.merge(signed, intent) || fresh
       return fresh ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
@@ -109,10 +128,14 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
   })
   pubsub.subscribe(GOSSIP_TOPIC)
   await node.handle(SYNC_PROTOCOL, createSyncHandler(state, c.intents, log), { maxInboundStreams: 8 })
-  const onConnect = (evt: CustomEvent<PeerId>): void => { sync(evt.detail); publishSoon() }
+  const onConnect = (evt: CustomEvent<PeerId>): void => { void sync(evt.detail); publishSoon() }
   node.addEventListener('peer:connect', onConnect)
+  // The record carries the intents digest: a change goes out soon, and a lasting difference is repaired.
+  const offIntents = c.intents.onChange(() => { publishSoon() })
+  const repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); await sync(peerIdFromString(id)) } })
   await publishNow()
   beat()
+  mend()
 
   const publishIntents = async (signed: SignedIntent[]): Promise<void> => {
     for (let i = 0; i < signed.length; i += MAX_INTENTS_PER_MESSAGE) {
@@ -128,8 +151,11 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
     stop: async () => {
       stopped = true
       node.removeEventListener('peer:connect', onConnect)
+      offIntents()
+      repair.stop()
       if (heartbeat !== undefined) clock.clearTimeout(heartbeat)
       if (debounce !== undefined) clock.clearTimeout(debounce)
+      if (antiEntropy !== undefined) clock.clearTimeout(antiEntropy)
       pubsub.unsubscribe(GOSSIP_TOPIC)
       await publishing
     }

@@ -24,7 +24,10 @@ export function createSyncHandler (state: ClusterState, intents: IntentStore, lo
       const records = state.members()
         .filter(m => { const v = theirs.get(m.peerId); return v === undefined || compareVersion(m.record, v) > 0 })
         .map(m => m.signed)
-      await pb.write({ records, intents: intents.entries().map(e => e.signed) }, SyncResponse, { signal })
+      // Intents only when the asker holds another set (or says nothing of it): they can be many.
+      const theirDigest = req.intentsDigest
+      const same = theirDigest.byteLength > 0 && Buffer.compare(theirDigest, intents.digest()) === 0
+      await pb.write({ records, intents: same ? [] : intents.entries().map(e => e.signed) }, SyncResponse, { signal })
       await stream.close({ signal })
     } catch (e) {
       state.stats.dropped++
@@ -40,7 +43,7 @@ export async function syncWith (dial: (peer: PeerId, signal: AbortSignal) => Pro
   const stream = await dial(peer, signal)
   try {
     const pb = pbStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
-    await pb.write({ have: state.versions() }, SyncRequest, { signal })
+    await pb.write({ have: state.versions(), intentsDigest: new Uint8Array(intents.digest()) }, SyncRequest, { signal })
     const res = await pb.read(SyncResponse, { signal })
     let merged = 0
     for (const signed of res.records) {

@@ -5,6 +5,9 @@ import type { Logger } from '../util/logger.js'
 import type { P2pNode } from './node.js'
 import { REDIAL_INTERVAL_MS } from './constants.js'
 
+/** Records arrive in bursts: one dial pass for a burst. */
+const KICK_DELAY_MS = 100
+
 export interface KnownPeer { peerId: string, addrs: string[] }
 
 export interface KeeperInit {
@@ -15,14 +18,21 @@ export interface KeeperInit {
 }
 
 /**
- * Keeps the swarm connected: dials peers found by mdns at once, and every few seconds redials
- * bootstrap addresses and known members that are not connected.
+ * Keeps the swarm connected: dials peers found by mdns at once, members the cluster state learns
+ * of soon after, and every few seconds redials bootstrap addresses and known members that are not
+ * connected. Every member connected to every other lets a record's own publish reach all nodes,
+ * instead of hanging on gossipsub's relays.
  */
-export interface Keeper { stop: () => void }
+export interface Keeper {
+  /** A member may be new or unconnected: dial the known members soon, not at the next tick. */
+  kick: () => void
+  stop: () => void
+}
 
 export function startKeeper (node: P2pNode, clock: Clock, log: Logger, init: KeeperInit): Keeper {
   let stopped = false
   let timer: Timer | undefined
+  let soon: Timer | undefined
   const dialing = new Set<string>()
   const dial = (key: string, target: Multiaddr | Multiaddr[]): void => {
     if (stopped || dialing.has(key)) return
@@ -38,13 +48,7 @@ export function startKeeper (node: P2pNode, clock: Clock, log: Logger, init: Kee
     if (id !== node.peerId.toString() && !connected(id) && evt.detail.multiaddrs.length > 0) dial(id, evt.detail.multiaddrs)
   }
   node.addEventListener('peer:discovery', onDiscovery as unknown as (e: Event) => void)
-  const tick = (): void => {
-    for (const a of init.bootstrap) {
-      let ma: Multiaddr
-      try { ma = multiaddr(a) } catch { continue }
-      const id = ma.getComponents().find(c => c.name === 'p2p')?.value
-      if (id === undefined || !connected(id)) dial(a, ma)
-    }
+  const dialKnown = (): void => {
     for (const p of init.known()) {
       if (p.peerId === node.peerId.toString() || connected(p.peerId)) continue
       try {
@@ -53,13 +57,28 @@ export function startKeeper (node: P2pNode, clock: Clock, log: Logger, init: Kee
         if (addrs.length > 0) dial(p.peerId, addrs)
       } catch {}
     }
+  }
+  const tick = (): void => {
+    for (const a of init.bootstrap) {
+      let ma: Multiaddr
+      try { ma = multiaddr(a) } catch { continue }
+      const id = ma.getComponents().find(c => c.name === 'p2p')?.value
+      if (id === undefined || !connected(id)) dial(a, ma)
+    }
+    dialKnown()
     if (!stopped) { timer = clock.setTimeout(tick, init.intervalMs ?? REDIAL_INTERVAL_MS); timer.unref?.() }
   }
   tick()
   return {
+    kick: () => {
+      if (stopped || soon !== undefined) return
+      soon = clock.setTimeout(() => { soon = undefined; dialKnown() }, KICK_DELAY_MS)
+      soon.unref?.()
+    },
     stop: () => {
       stopped = true
       if (timer !== undefined) clock.clearTimeout(timer)
+      if (soon !== undefined) clock.clearTimeout(soon)
       node.removeEventListener('peer:discovery', onDiscovery as unknown as (e: Event) => void)
     }
   }

@@ -49,6 +49,8 @@ export function startActor (c: ActComponents, init: ActInit): Actor {
   const interval = init.intervalMs ?? 2_000
   /** Models whose keep claim is withdrawn: key → when the drop may happen. */
   const dropping = new Map<string, { at: number, digest: string, need: number, why: string }>()
+  /** The last targets seen per model, so a change of plan is logged once. */
+  const lastTargets = new Map<string, string>()
   const fetching = new Map<string, AbortController>()
   let timer: Timer | undefined
   let running: Promise<void> | undefined
@@ -108,6 +110,8 @@ export function startActor (c: ActComponents, init: ActInit): Actor {
       }
     }
     for (const p of placements) {
+      const shown = p.targets.join(',')
+      if (lastTargets.get(p.model) !== shown) { lastTargets.set(p.model, shown); c.log.debug(`policy: ${p.model} wants ${p.replicas} at [${shown}]`) }
       if (p.replicas === 0) continue
       const e = mine.get(p.model)
       const assigned = p.targets.includes(c.selfId)

@@ -104,6 +104,26 @@ describe('cluster/intents', () => {
     }
   })
 
+  it('digests equal sets alike whatever order they arrived in, and tells different sets apart', async () => {
+    const [a, b, c] = [await writer(), await writer(), await writer()]
+    const empty = Buffer.from(c.store.digest()).toString('hex')
+    await a.store.write({ kind: 'replicas', model: M, replicas: 2 })
+    await a.store.write({ kind: 'pin', model: M, node: b.id })
+    await b.store.write({ kind: 'replicas', model: `${M}x`, replicas: 1 })
+    await deliver(a, c)
+    await deliver(b, c)
+    await deliver(b, a)
+    const hex = (w: Writer): string => Buffer.from(w.store.digest()).toString('hex')
+    assert.equal(hex(a), hex(c), 'same set, other order')
+    assert.notEqual(hex(b), hex(a), 'b lacks two of them')
+    assert.notEqual(hex(c), empty)
+    await deliver(a, b)
+    assert.equal(hex(b), hex(a))
+    // A newer write of the same key changes the digest, though the set of keys is the same.
+    await a.store.write({ kind: 'replicas', model: M, replicas: 3 })
+    assert.notEqual(hex(a), hex(b))
+  })
+
   it('keeps intents across a restart', async () => {
     const dir = await tempDir('intents')
     const db = await openStateDb(dir)

@@ -8,7 +8,7 @@ import { createClusterState, signRecord, verifyRecord, decodeClusterMessage, Clu
 import { createFakeClock } from '../../fixtures/fake-clock.js'
 
 const facts = (name: string): Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence'> => ({
-  name, addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n
+  name, addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(0)
 })
 
 describe('cluster state', () => {

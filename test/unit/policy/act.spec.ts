@@ -23,7 +23,7 @@ function record (peerId: string, seq: number, o: { holds?: boolean, keeps?: bool
     diskTotal: BigInt(100 * GiB), diskFree: BigInt(50 * GiB), gpus: [], loaded: [], blobs: [], writtenAt: 0n, ollamaUp: false,
     models: o.holds === true ? [{ name: NAME, manifestDigest: hexBytes(DIGEST), size: BigInt(GiB), pulledAt: 1n, vramEstimate: 0n }] : [],
     keep: o.keeps === true ? [{ name: NAME, manifestDigest: hexBytes(DIGEST) }] : [],
-    jobs: [], maxCache: 0n, minFreeDisk: 0n
+    jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(0)
   }
 }
 

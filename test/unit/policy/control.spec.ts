@@ -29,7 +29,7 @@ describe('policy/control and apply', () => {
       const r: NodeRecord = {
         peerId: ids[i] as string, incarnation: 1n, sequence: 1n, name: names[i] as string, addrs: [], apiUrl: '', version: '0',
         diskTotal: BigInt(100 * GiB), diskFree: BigInt(i === 2 ? GiB / 2 : 50 * GiB), gpus: [], loaded: [], blobs: [], writtenAt: 0n, ollamaUp: false,
-        models: i === 0 ? [{ name: NAME, manifestDigest: D, size: BigInt(GiB), pulledAt: 1n, vramEstimate: 0n }] : [], keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n
+        models: i === 0 ? [{ name: NAME, manifestDigest: D, size: BigInt(GiB), pulledAt: 1n, vramEstimate: 0n }] : [], keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(0)
       }
       state.merge(await signRecord(keys[i] as PrivateKey, r), r)
     }
