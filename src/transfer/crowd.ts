@@ -58,6 +58,7 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
     if (p === undefined) passOn.set(i, p = passers.some(st => st.holds(i, c.needAnnounced)))
     return p
   }
+  const seeds = [...c.peers.values()].filter(st => st.seed && c.usable(st))
   const isSeed = (id: string): boolean => c.peers.get(id)?.seed === true
   return {
     share,
@@ -65,7 +66,9 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
       if (share(i) === 0) return false
       const owner = c.peers.get(downloaders[i % downloaders.length] as string)
       if (owner === undefined || !c.usable(owner) || owner.complete() || c.now - (c.grewAt(owner.id) ?? 0) > DEFER_STALL_MS) return false
-      return !partials.some(st => st.holds(i, c.needAnnounced))
+      // A chunk no first holder has comes from the registry, where the upstream owner rule
+      // decides; waiting here too made each chunk wait on two owners that could differ.
+      return seeds.some(st => st.holds(i, c.needAnnounced)) && !partials.some(st => st.holds(i, c.needAnnounced))
     },
     avoid: (id, i) => isSeed(id) && canPassOn(i),
     limit: (id) => isSeed(id) ? SEED_INFLIGHT : undefined,

@@ -38,6 +38,16 @@ describe('transfer/crowd', () => {
     assert.equal(crowdRules(input({ usable: st => st.id !== 'c' }))?.defer(2), false, 'c rests')
   })
 
+  it('does not wait for a chunk that no first holder has: the registry owner rule decides those', () => {
+    // A cluster pull from the registry: downloaders only, no first holder.
+    const i = input()
+    i.peers.delete('seed')
+    const r = crowdRules(i)
+    assert.ok(r !== undefined)
+    assert.equal(r.defer(2), false, 'chunk 2 is in c\'s share, but only the registry has it')
+    assert.equal(crowdRules(input({ usable: st => st.id !== 'seed' }))?.defer(2), false, 'the only first holder rests')
+  })
+
   it('avoids a first holder for chunks another downloader can pass on, and limits it to one request', () => {
     const r = crowdRules(input())
     assert.equal(r?.avoid('seed', 0), true)
