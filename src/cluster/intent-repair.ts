@@ -7,8 +7,8 @@ export interface IntentRepairComponents {
   state: ClusterState
   intents: IntentStore
   clock: Clock
-  /** Pulls the full state (records and intents) from one peer. */
-  sync: (peerId: string) => Promise<void>
+  /** Pulls the full state (records and intents) from one peer; false when that failed. */
+  sync: (peerId: string) => Promise<boolean>
   /** In [0, 1): spreads the checks of many nodes that see the same difference. */
   random?: () => number
 }
@@ -16,7 +16,7 @@ export interface IntentRepairComponents {
 export interface IntentRepairInit {
   /** How long a difference must last before a sync (gossip still under way): this to twice this. */
   settleMs?: number
-  /** At most one repair sync with the same peer for the same pair of digests this often. */
+  /** At most one repair sync for the same pair of digests (ours, theirs) this often, with any peer. */
   resyncMs?: number
 }
 
@@ -35,8 +35,8 @@ export function startIntentRepair (c: IntentRepairComponents, init: IntentRepair
   const resync = init.resyncMs ?? INTENT_RESYNC_MS
   const random = c.random ?? Math.random
   const pending = new Map<string, Timer>()
-  /** Per peer: the digests of the last repair with it, and when the same pair may be tried again. */
-  const last = new Map<string, { pair: string, retryAt: number }>()
+  /** Pairs of digests repaired lately, and when each may be tried again. */
+  const tried = new Map<string, number>()
   let inflight = false
   let stopped = false
 
@@ -55,14 +55,16 @@ export function startIntentRepair (c: IntentRepairComponents, init: IntentRepair
     pending.delete(peerId)
     const now = c.clock.now()
     const pair = difference(peerId)
-    const prev = last.get(peerId)
     // One repair at a time: the first usually closes the difference with every other peer too.
-    // The same difference with the same peer again waits (a set one side refuses stays apart);
-    // a peer that has since learned more is asked again at once.
-    if (stopped || inflight || pair === undefined || (prev?.pair === pair && now < prev.retryAt)) return
+    // The same difference again waits, whichever peer shows it: a set that one side refuses (over
+    // the intent limit, a stamp too far ahead) stays apart, and asking each of 31 peers in turn
+    // would not help. A peer that has since learned more is asked at once.
+    if (stopped || inflight || pair === undefined || now < (tried.get(pair) ?? 0)) return
     inflight = true
-    last.set(peerId, { pair, retryAt: now + resync })
-    void c.sync(peerId).finally(() => { inflight = false })
+    for (const [k, at] of tried) if (at <= now) tried.delete(k)
+    tried.set(pair, now + resync)
+    // A peer that could not be reached leaves the pair to the next peer that shows it.
+    void c.sync(peerId).then(ok => { if (!ok) tried.delete(pair) }, () => { tried.delete(pair) }).finally(() => { inflight = false })
   }
 
   const off = c.state.onChange(m => {

@@ -95,13 +95,14 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
     heartbeat.unref?.()
   }
 
-  const sync = async (peer: PeerId): Promise<void> => {
+  /** A full sync with one peer; false when it did not happen (already running, or failed). */
+  const sync = async (peer: PeerId): Promise<boolean> => {
     const id = peer.toString()
-    if (stopped || syncing.has(id)) return
+    if (stopped || syncing.has(id)) return false
     syncing.add(id)
-    await syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, c.intents, log)
-      .then(n => { if (n > 0) log.debug(`sync with ${id}: ${n} newer records`) })
-      .catch((e: Error) => { log.debug(`sync with ${id}: ${e.message}`) })
+    return await syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, c.intents, log)
+      .then(n => { if (n > 0) log.debug(`sync with ${id}: ${n} newer records`); return true })
+      .catch((e: Error) => { log.debug(`sync with ${id}: ${e.message}`); return false })
       .finally(() => syncing.delete(id))
   }
 
@@ -132,7 +133,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
   node.addEventListener('peer:connect', onConnect)
   // The record carries the intents digest: a change goes out soon, and a lasting difference is repaired.
   const offIntents = c.intents.onChange(() => { publishSoon() })
-  const repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); await sync(peerIdFromString(id)) } })
+  const repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); return await sync(peerIdFromString(id)) } })
   await publishNow()
   beat()
   mend()

@@ -23,7 +23,7 @@ describe('cluster/intent-repair', () => {
     const myKey = await generateKeyPair('Ed25519')
     const mine = createIntentStore({ selfId: peerIdFromPrivateKey(myKey).toString(), privateKey: myKey, hlc: createHlc(() => clock.now()) })
     const synced: string[] = []
-    const repair = startIntentRepair({ state, intents: mine, clock, random: () => 0, sync: async (id) => { synced.push(id) } }, { settleMs: 1000, resyncMs: 30_000 })
+    const repair = startIntentRepair({ state, intents: mine, clock, random: () => 0, sync: async (id) => { synced.push(id); return true } }, { settleMs: 1000, resyncMs: 30_000 })
     /** A record from the peer arrives, carrying this intents digest. */
     const heard = async (digest: Uint8Array): Promise<void> => {
       const record: NodeRecord = {
@@ -80,5 +80,39 @@ describe('cluster/intent-repair', () => {
     clock.advance(5_000)
     assert.deepEqual(synced, [])
     stop()
+  })
+
+  it('tries one difference once for all peers that show it, and again with another peer when a sync failed', async () => {
+    const clock = createFakeClock()
+    const state = createClusterState(clock, { selfId: 'me' })
+    const myKey = await generateKeyPair('Ed25519')
+    const mine = createIntentStore({ selfId: peerIdFromPrivateKey(myKey).toString(), privateKey: myKey, hlc: createHlc(() => clock.now()) })
+    const keys = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')]
+    const ids = keys.map(k => peerIdFromPrivateKey(k).toString())
+    const theirs = createIntentStore({ selfId: ids[0] as string, privateKey: keys[0] as PrivateKey, hlc: createHlc(() => clock.now()) })
+    await theirs.write({ kind: 'replicas', model: M, replicas: 2 })
+    const seq = [0n, 0n, 0n]
+    const heard = async (k: number): Promise<void> => {
+      const record: NodeRecord = {
+        peerId: ids[k] as string, incarnation: 1n, sequence: ++(seq[k] as bigint), name: 'p', addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(theirs.digest())
+      }
+      seq[k] = record.sequence
+      state.merge(await signRecord(keys[k] as PrivateKey, record), record)
+    }
+    const tries: string[] = []
+    // The first peer cannot be reached.
+    const repair = startIntentRepair({ state, intents: mine, clock, random: () => 0, sync: async (id) => { tries.push(id); return id !== ids[0] } }, { settleMs: 1000, resyncMs: 30_000 })
+    await heard(0)
+    clock.advance(1000)
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(tries, [ids[0]])
+    await heard(1)
+    clock.advance(1000)
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(tries, [ids[0], ids[1]], 'the failed try left the difference to the next peer')
+    await heard(2)
+    clock.advance(1000)
+    assert.equal(tries.length, 2, 'the same difference, shown by a third peer, waits for the resync time')
+    repair.stop()
   })
 })
