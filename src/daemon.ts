@@ -121,7 +121,7 @@ export async function startDaemon (cfg: DaemonConfig, deps: { clock?: Clock, log
   const serve = createLocalServe({ upstream, store, puller, queue: createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue }), name: cfg.name, log, onServed: throttle(clock, 1_000, swarm.refreshFacts), fetch: policy.pullHere })
   await swarm.node.handle(INFER_PROTOCOL, createInferHandler(serve, log), { maxInboundStreams: 256 })
   const inference = { serve, dial: async (peer: string, signal: AbortSignal) => await swarm.node.dialProtocol(peerIdFromString(peer), INFER_PROTOCOL, { signal }) }
-  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access, cluster: policy, inference })
+  const api = createApiServer({ store, puller, pusher, upstream, log, instanceId, state: swarm.state, swarm: swarm.access, cluster: policy, inference, swarmStats: swarm.stats })
   let addr
   try {
     addr = await api.listen(cfg.host, cfg.port)

@@ -4,7 +4,7 @@ import type { Store } from './store/index.js'
 import type { Puller } from './transfer/index.js'
 import { createGpuReader, type OllamaUpstream } from './inference/index.js'
 import { createP2pNode, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey, startKeeper, type P2pNode } from './p2p/index.js'
-import { createClusterState, createHlc, createIntentStore, startClusterService, type ClusterService, type ClusterState, type Hlc, type IntentStore } from './cluster/index.js'
+import { GOSSIP_TOPIC, createClusterState, createHlc, createIntentStore, startClusterService, type ClusterService, type ClusterState, type Hlc, type IntentStore } from './cluster/index.js'
 import { createFactsSource, type FactsComponents, type PolicyFacts } from './node-facts.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { createSwarmAccess } from './swarm-access.js'
@@ -12,6 +12,7 @@ import { createRateLimiter } from './util/rate-limit.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { BLOB_PROTOCOL, createBlobClient, createBlobProtocolHandler, createChunkMapStore, createLocalBlobs, type SwarmAccess } from './transfer/index.js'
 import type { DaemonConfig } from './daemon.js'
+import type { SwarmStats } from './api/context.js'
 
 export interface Swarm {
   node: P2pNode
@@ -25,6 +26,7 @@ export interface Swarm {
   setPolicyFacts: (f: () => PolicyFacts) => void
   /** Re-reads GPUs and loaded models now and publishes the record (after a load or unload). */
   refreshFacts: () => void
+  stats: () => SwarmStats
   stop: () => Promise<void>
 }
 
@@ -77,6 +79,12 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
     privateKey,
     setPolicyFacts: (f) => { factsComponents.policy = f },
     refreshFacts: () => { facts.invalidate(); service.publishSoon() },
+    stats: () => ({
+      connections: node.getConnections().length,
+      gossipPeers: node.services.pubsub.getSubscribers(GOSSIP_TOPIC).length,
+      intents: intents.entries().length,
+      intentsDigest: Buffer.from(intents.digest()).toString('hex')
+    }),
     stop: async () => {
       offMembers()
       keeper.stop()

@@ -23,6 +23,17 @@ export interface ApiComponents {
   cluster?: ClusterControl
   /** Inference routing: this node's own serving, and streams to the others. */
   inference?: InferenceAccess
+  /** How this node is tied into the swarm, for `/api/cluster/state`. */
+  swarmStats?: () => SwarmStats
+}
+
+export interface SwarmStats {
+  /** Open libp2p connections, and peers this node's gossip reaches (subscribed to the topic). */
+  connections: number
+  gossipPeers: number
+  /** Intents held, and their digest as records carry it: equal digests, equal sets. */
+  intents: number
+  intentsDigest: string
 }
 
 export interface InferenceAccess {

@@ -16,6 +16,14 @@ describe('the swarm: peers, gossip and liveness', function () {
     }
     const names = (await clusterNodes(nodes[2] as RunningDaemon)).map(n => n.name).sort()
     assert.deepEqual(names, ['node1', 'node2', 'node3'])
+    // Node 2 and 3 only knew node 1's address: the keeper connects them too, and gossip reaches every peer.
+    interface StateJson { peers: { connections: number, gossip: number }, intents: { count: number, digest: string } }
+    const state = async (d: RunningDaemon): Promise<StateJson> => await (await fetch(`${d.url}/api/cluster/state`)).json() as StateJson
+    for (const d of nodes) {
+      await waitFor(async () => { const s = await state(d); return s.peers.connections >= 2 && s.peers.gossip === 2 }, 15_000, `${d.url} connected to and gossiping with both others`)
+    }
+    const intents = await Promise.all(nodes.map(state))
+    assert.ok(intents.every(s => s.intents.count === 0 && s.intents.digest === intents[0]?.intents.digest && /^[0-9a-f]{64}$/.test(s.intents.digest)))
   })
 
   it('refuses a node without the cluster key, and a node started without a key is a cluster of one', async () => {

@@ -7,6 +7,7 @@ import { startCountingProxy, type CountingProxy } from '../fixtures/counting-pro
 import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
 import { startCluster, FAST_LIVENESS } from '../fixtures/cluster.js'
 import { ndjson, waitFor } from './helpers.js'
+import { chunkCount, chunkRange } from '../../src/transfer/chunks.js'
 
 const MiB = 1024 * 1024
 
@@ -102,10 +103,11 @@ describe('transfer over the swarm', function () {
 
   it('bans a holder whose blob is corrupt on disk and still gets the right model', async () => {
     const [a, , c] = await twoHoldersAndPuller()
-    // Flip bytes inside the first and last chunks of a's copy (Ollama would not notice).
+    // Flip bytes inside every chunk of a's copy (Ollama would not notice): whichever chunk the
+    // puller asks a for fails its hash, and b still has them all.
     const fh = await open(join(a.modelsDir, 'blobs', modelDigest.replace(':', '-')), 'r+')
     const size = (await fh.stat()).size
-    for (const pos of [100, size - 100]) await fh.write(Buffer.from('corrupt!'), 0, 8, pos)
+    for (let i = 0; i < chunkCount(size); i++) await fh.write(Buffer.from('corrupt!'), 0, 8, chunkRange(size, i).start + 100)
     await fh.close()
     const r = await ndjson(`${c.url}/api/pull`, { model: name })
     assert.equal(r.lines.at(-1)?.status, 'success', JSON.stringify(r.lines.at(-1)))

@@ -7,7 +7,7 @@ import { resolveName } from '../context.js'
 import { OllamadError } from '../../errors.js'
 import { verifyModels } from '../../transfer/index.js'
 import type { ModelName } from '../../store/index.js'
-import type { ApiComponents } from '../context.js'
+import type { ApiComponents, SwarmStats } from '../context.js'
 import type { Router } from '../router.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -71,6 +71,11 @@ function partialPercent (m: Member, model: { size: number }): number {
   return model.size > 0 && have > 0 ? Math.min(99, Math.floor(100 * have / model.size)) : 0
 }
 
+const swarmJson = (s: SwarmStats): Record<string, unknown> => ({
+  peers: { connections: s.connections, gossip: s.gossipPeers },
+  intents: { count: s.intents, digest: s.intentsDigest }
+})
+
 export function addClusterRoutes (router: Router, c: ApiComponents): void {
   router.add('GET', '/api/cluster/nodes', async ({ res }) => {
     sendJson(res, 200, { nodes: c.state.members().sort((a, b) => a.record.name < b.record.name ? -1 : 1).map(nodeJson) })
@@ -81,7 +86,8 @@ export function addClusterRoutes (router: Router, c: ApiComponents): void {
     sendJson(res, 200, {
       self: c.state.selfId,
       nodes: { alive: count('alive'), suspect: count('suspect'), gone: count('gone') },
-      records: { merged: c.state.stats.merged, stale: c.state.stats.stale, dropped: c.state.stats.dropped }
+      records: { merged: c.state.stats.merged, stale: c.state.stats.stale, dropped: c.state.stats.dropped },
+      ...(c.swarmStats !== undefined ? swarmJson(c.swarmStats()) : {})
     })
   })
 
