@@ -14,6 +14,6 @@ export const MAX_SYNC_RESPONSE_BYTES = 32 * 1024 * 1024
 export const MAX_INTENT_BYTES = 16 * 1024
 export const MAX_INTENTS_PER_MESSAGE = 64
 export const MAX_INTENTS = 20_000
-/** A peer's intents digest must differ this long (to twice this) before a repair sync, and repeats per peer wait the second. */
+/** A peer's intents digest must differ this long (to twice this) before a repair sync; the same pair of digests is tried again after the second. */
 export const INTENT_SETTLE_MS = 1_000
 export const INTENT_RESYNC_MS = 30_000
