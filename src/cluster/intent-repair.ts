@@ -22,8 +22,6 @@ export interface IntentRepairInit {
 
 export interface IntentRepair { stop: () => void }
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
-
 /**
  * Intents travel by gossip once. A message can be lost (a peer that joined a moment earlier is not
  * yet subscribed), and nothing else in the stream shows the gap, so every record carries a digest
@@ -45,10 +43,9 @@ export function startIntentRepair (c: IntentRepairComponents, init: IntentRepair
     const m = c.state.member(peerId)
     if (m === undefined || m.self || m.liveness !== 'alive') return undefined
     const theirs = m.record.intentsDigest
-    const ours = c.intents.digest()
     // Records of older versions carry no digest: nothing to compare.
-    if (theirs.byteLength === 0 || same(theirs, ours)) return undefined
-    return `${Buffer.from(theirs).toString('hex')}/${Buffer.from(ours).toString('hex')}`
+    if (theirs.byteLength === 0 || c.intents.matches(theirs)) return undefined
+    return `${Buffer.from(theirs).toString('hex')}/${Buffer.from(c.intents.digest()).toString('hex')}`
   }
 
   const fire = (peerId: string): void => {

@@ -25,8 +25,10 @@ export interface IntentStore {
   /** Live (non-tombstone) intents, optionally of one kind. */
   bodies: <K extends IntentBody['kind']>(kind?: K) => Array<Extract<IntentBody, { kind: K }>>
   entries: () => IntentEntry[]
-  /** sha256 over every (key, hlc, writer) held, in key order: equal sets give equal digests. */
-  digest: () => Uint8Array
+  /** sha256 over every (key, hlc, writer) held, in key order: equal sets give equal digests. Do not modify it. */
+  digest: () => Uint8Array<ArrayBuffer>
+  /** Whether a peer's digest says it holds the same set (an empty one, from an older node, says nothing). */
+  matches: (digest: Uint8Array) => boolean
   onChange: (l: (e: IntentEntry) => void) => () => void
   /** Reads the intents kept in the database (verified again). */
   load: () => Promise<void>
@@ -49,7 +51,7 @@ export const newerThan = (a: { hlc: bigint, writer: string }, b: { hlc: bigint, 
 export function createIntentStore (c: IntentStoreComponents): IntentStore {
   const entries = new Map<string, IntentEntry>()
   const listeners = new Set<(e: IntentEntry) => void>()
-  let digest: Uint8Array | undefined
+  let digest: Uint8Array<ArrayBuffer> | undefined
 
   const merge = (signed: SignedIntent, intent: Intent, persist = true): boolean => {
     const old = entries.get(intent.key)
@@ -65,6 +67,18 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
     }
     for (const l of listeners) l(e)
     return true
+  }
+
+  const ownDigest = (): Uint8Array<ArrayBuffer> => {
+    if (digest === undefined) {
+      const h = createHash('sha256')
+      for (const k of [...entries.keys()].sort()) {
+        const e = entries.get(k) as IntentEntry
+        h.update(`${k}\0${e.hlc}\0${e.writer}\n`)
+      }
+      digest = new Uint8Array(h.digest())
+    }
+    return digest
   }
 
   return {
@@ -83,17 +97,8 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
       .map(e => e.body)
       .filter((b): b is Extract<IntentBody, { kind: K }> => b !== undefined && (kind === undefined || b.kind === kind)),
     entries: () => [...entries.values()],
-    digest: () => {
-      if (digest === undefined) {
-        const h = createHash('sha256')
-        for (const k of [...entries.keys()].sort()) {
-          const e = entries.get(k) as IntentEntry
-          h.update(`${k}\0${e.hlc}\0${e.writer}\n`)
-        }
-        digest = new Uint8Array(h.digest())
-      }
-      return digest
-    },
+    digest: ownDigest,
+    matches: (d) => d.byteLength > 0 && Buffer.compare(d, ownDigest()) === 0,
     onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
     load: async () => {
       if (c.db === undefined) return

@@ -54,9 +54,9 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
   const incarnation = BigInt(clock.now())
   let sequence = 0n
   let stopped = false
-  let heartbeat: Timer | undefined
   let debounce: Timer | undefined
-  let antiEntropy: Timer | undefined
+  /** The timers of the recurring tasks (heartbeat, anti-entropy), each re-armed once its run settles. */
+  const loops = new Set<Timer>()
   const random = init.random ?? Math.random
   let publishing: Promise<void> = Promise.resolve()
   const syncing = new Set<string>()
@@ -66,7 +66,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
       if (stopped) return
       const facts = await c.facts()
       sequence++
-      const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(Date.now()), intentsDigest: new Uint8Array(c.intents.digest()) }
+      const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(Date.now()), intentsDigest: c.intents.digest() }
       const signed = await signRecord(c.privateKey, record)
       state.merge(signed, record)
       await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [signed], intents: [] })).catch((e: Error) => { log.debug(`publish: ${e.message}`) })
@@ -79,20 +79,18 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
     debounce = clock.setTimeout(() => { debounce = undefined; void publishNow() }, PUBLISH_DEBOUNCE_MS)
   }
 
+  const every = (ms: number, task: () => Promise<unknown>): void => {
+    const t = clock.setTimeout(() => { loops.delete(t); void task().finally(() => { if (!stopped) every(ms, task) }) }, ms)
+    t.unref?.()
+    loops.add(t)
+  }
+  const heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   // A record relayed by gossip can be lost for good (its owner died before its next one showed the
   // gap), so now and then a full sync with a random live peer mends the view, as memberlist does.
-  const mend = (): void => {
-    antiEntropy = clock.setTimeout(() => {
-      const peers = state.members().filter(m => !m.self && m.liveness === 'alive')
-      const p = peers[Math.floor(random() * peers.length)]
-      void (p === undefined ? Promise.resolve() : sync(peerIdFromString(p.peerId))).finally(() => { if (!stopped) mend() })
-    }, init.antiEntropyMs ?? 10 * (init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS))
-    antiEntropy.unref?.()
-  }
-
-  const beat = (): void => {
-    heartbeat = clock.setTimeout(() => { void publishNow().finally(() => { if (!stopped) beat() }) }, init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
-    heartbeat.unref?.()
+  const mend = async (): Promise<unknown> => {
+    const peers = state.members().filter(m => !m.self && m.liveness === 'alive')
+    const p = peers[Math.floor(random() * peers.length)]
+    return p === undefined ? undefined : await sync(peerIdFromString(p.peerId))
   }
 
   /** A full sync with one peer; false when it did not happen (already running, or failed). */
@@ -135,8 +133,8 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
   const offIntents = c.intents.onChange(() => { publishSoon() })
   const repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); return await sync(peerIdFromString(id)) } })
   await publishNow()
-  beat()
-  mend()
+  every(heartbeatMs, publishNow)
+  every(init.antiEntropyMs ?? 10 * heartbeatMs, mend)
 
   const publishIntents = async (signed: SignedIntent[]): Promise<void> => {
     for (let i = 0; i < signed.length; i += MAX_INTENTS_PER_MESSAGE) {
@@ -154,9 +152,8 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
       node.removeEventListener('peer:connect', onConnect)
       offIntents()
       repair.stop()
-      if (heartbeat !== undefined) clock.clearTimeout(heartbeat)
+      for (const t of loops) clock.clearTimeout(t)
       if (debounce !== undefined) clock.clearTimeout(debounce)
-      if (antiEntropy !== undefined) clock.clearTimeout(antiEntropy)
       pubsub.unsubscribe(GOSSIP_TOPIC)
       await publishing
     }

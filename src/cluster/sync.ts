@@ -25,9 +25,7 @@ export function createSyncHandler (state: ClusterState, intents: IntentStore, lo
         .filter(m => { const v = theirs.get(m.peerId); return v === undefined || compareVersion(m.record, v) > 0 })
         .map(m => m.signed)
       // Intents only when the asker holds another set (or says nothing of it): they can be many.
-      const theirDigest = req.intentsDigest
-      const same = theirDigest.byteLength > 0 && Buffer.compare(theirDigest, intents.digest()) === 0
-      await pb.write({ records, intents: same ? [] : intents.entries().map(e => e.signed) }, SyncResponse, { signal })
+      await pb.write({ records, intents: intents.matches(req.intentsDigest) ? [] : intents.entries().map(e => e.signed) }, SyncResponse, { signal })
       await stream.close({ signal })
     } catch (e) {
       state.stats.dropped++
@@ -43,7 +41,7 @@ export async function syncWith (dial: (peer: PeerId, signal: AbortSignal) => Pro
   const stream = await dial(peer, signal)
   try {
     const pb = pbStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
-    await pb.write({ have: state.versions(), intentsDigest: new Uint8Array(intents.digest()) }, SyncRequest, { signal })
+    await pb.write({ have: state.versions(), intentsDigest: intents.digest() }, SyncRequest, { signal })
     const res = await pb.read(SyncResponse, { signal })
     let merged = 0
     for (const signed of res.records) {

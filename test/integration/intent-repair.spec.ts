@@ -3,19 +3,17 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createP2pNode, type P2pNode } from '../../src/p2p/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createClusterState, createHlc, createIntentStore, signRecord, startClusterService, type ClusterService, type ClusterState, type IntentStore, type NodeFacts, type NodeRecord } from '../../src/cluster/index.js'
+import { createClusterState, createHlc, createIntentStore, signRecord, startClusterService, type ClusterService, type ClusterState, type IntentStore, type NodeFacts } from '../../src/cluster/index.js'
 import { startKeeper } from '../../src/p2p/index.js'
 import { systemClock } from '../../src/util/clock.js'
 import { silentLogger } from '../../src/util/logger.js'
 import { waitFor } from './helpers.js'
+import { blankFacts, blankRecord } from '../fixtures/records.js'
 
 const M = 'registry.ollama.ai/library/llama3:latest'
 
 interface Peer { node: P2pNode, state: ClusterState, intents: IntentStore, service: ClusterService }
 
-const facts = async (): Promise<NodeFacts> => ({
-  name: 'n', addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n
-})
 
 async function peer (bootstrap: string[], antiEntropyMs = 60_000): Promise<Peer> {
   const privateKey = await generateKeyPair('Ed25519')
@@ -23,7 +21,7 @@ async function peer (bootstrap: string[], antiEntropyMs = 60_000): Promise<Peer>
   const selfId = node.peerId.toString()
   const state = createClusterState(systemClock, { selfId, suspectAfterMs: 1500, goneAfterMs: 3000 })
   const intents = createIntentStore({ selfId, privateKey, hlc: createHlc(() => Date.now()) })
-  const own = async (): Promise<NodeFacts> => ({ ...(await facts()), addrs: node.getMultiaddrs().map(m => m.toString()) })
+  const own = async (): Promise<NodeFacts> => ({ ...blankFacts(), addrs: node.getMultiaddrs().map(m => m.toString()) })
   const service = await startClusterService({ node, privateKey, state, clock: systemClock, log: silentLogger, facts: own, intents }, { heartbeatMs: 300, antiEntropyMs })
   return { node, state, intents, service }
 }
@@ -62,7 +60,7 @@ describe('mending what gossip lost', function () {
     // connect and no later record will ever carry it to c.
     const key = await generateKeyPair('Ed25519')
     const id = peerIdFromPrivateKey(key).toString()
-    const record: NodeRecord = { ...(await facts()), name: 'gone-node', peerId: id, incarnation: 1n, sequence: 5n, writtenAt: 0n, intentsDigest: new Uint8Array(0) }
+    const record = blankRecord({ name: 'gone-node', peerId: id, sequence: 5n })
     a.state.merge(await signRecord(key, record), record)
     await waitFor(async () => c.state.member(id)?.record.sequence === 5n, 10_000, 'c holds the dead node\'s last record')
   })

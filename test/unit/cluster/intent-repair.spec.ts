@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { createClusterState, createHlc, createIntentStore, signRecord, startIntentRepair, verifyIntent, type NodeRecord } from '../../../src/cluster/index.js'
+import { createClusterState, createHlc, createIntentStore, signRecord, startIntentRepair, verifyIntent } from '../../../src/cluster/index.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
+import { blankRecord } from '../../fixtures/records.js'
 
 const M = 'registry.ollama.ai/library/llama3:latest'
 
@@ -26,9 +27,7 @@ describe('cluster/intent-repair', () => {
     const repair = startIntentRepair({ state, intents: mine, clock, random: () => 0, sync: async (id) => { synced.push(id); return true } }, { settleMs: 1000, resyncMs: 30_000 })
     /** A record from the peer arrives, carrying this intents digest. */
     const heard = async (digest: Uint8Array): Promise<void> => {
-      const record: NodeRecord = {
-        peerId: peer, incarnation: 1n, sequence: ++sequence, name: 'p', addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(digest)
-      }
+      const record = blankRecord({ peerId: peer, sequence: ++sequence, intentsDigest: new Uint8Array(digest) })
       state.merge(await signRecord(key, record), record)
     }
     return { clock, synced, heard, mine, stop: repair.stop }
@@ -93,9 +92,7 @@ describe('cluster/intent-repair', () => {
     await theirs.write({ kind: 'replicas', model: M, replicas: 2 })
     const seq = [0n, 0n, 0n]
     const heard = async (k: number): Promise<void> => {
-      const record: NodeRecord = {
-        peerId: ids[k] as string, incarnation: 1n, sequence: ++(seq[k] as bigint), name: 'p', addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(theirs.digest())
-      }
+      const record = blankRecord({ peerId: ids[k] as string, sequence: ++(seq[k] as bigint), intentsDigest: theirs.digest() })
       seq[k] = record.sequence
       state.merge(await signRecord(keys[k] as PrivateKey, record), record)
     }

@@ -6,17 +6,15 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { createClusterState, signRecord, verifyRecord, decodeClusterMessage, ClusterMessage, NodeRecord, type SignedRecord } from '../../../src/cluster/index.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
+import { blankRecord } from '../../fixtures/records.js'
 
-const facts = (name: string): Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence'> => ({
-  name, addrs: [], apiUrl: '', version: '0', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], writtenAt: 0n, ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(0)
-})
 
 describe('cluster state', () => {
   const keys: PrivateKey[] = []
   before(async () => { for (let i = 0; i < 3; i++) keys.push(await generateKeyPair('Ed25519')) })
   const rec = async (k: number, incarnation: number, sequence: number): Promise<{ signed: SignedRecord, record: NodeRecord }> => {
     const key = keys[k] as PrivateKey
-    const record: NodeRecord = { ...facts(`n${k}-${incarnation}-${sequence}`), peerId: peerIdFromPrivateKey(key).toString(), incarnation: BigInt(incarnation), sequence: BigInt(sequence) }
+    const record = blankRecord({ name: `n${k}-${incarnation}-${sequence}`, peerId: peerIdFromPrivateKey(key).toString(), incarnation: BigInt(incarnation), sequence: BigInt(sequence) })
     return { signed: await signRecord(key, record), record }
   }
 

@@ -9,6 +9,7 @@ import { parseDigest, parseModelName, displayName, nameKey, type ModelEntry, typ
 import type { Puller } from '../../../src/transfer/index.js'
 import { silentLogger } from '../../../src/util/logger.js'
 import { createFakeClock, type FakeClock } from '../../fixtures/fake-clock.js'
+import { blankRecord } from '../../fixtures/records.js'
 
 const GiB = 1024 ** 3
 const NAME = 'registry.ollama.ai/library/llama3:latest'
@@ -18,13 +19,11 @@ const hexBytes = (d: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.f
 
 /** A peer's record: holds the model or not, and claims to keep it or not. */
 function record (peerId: string, seq: number, o: { holds?: boolean, keeps?: boolean, name?: string }): NodeRecord {
-  return {
-    peerId, incarnation: 1n, sequence: BigInt(seq), name: o.name ?? peerId.slice(-4), addrs: [], apiUrl: '', version: '0',
-    diskTotal: BigInt(100 * GiB), diskFree: BigInt(50 * GiB), gpus: [], loaded: [], blobs: [], writtenAt: 0n, ollamaUp: false,
+  return blankRecord({
+    peerId, sequence: BigInt(seq), name: o.name ?? peerId.slice(-4), diskTotal: BigInt(100 * GiB), diskFree: BigInt(50 * GiB),
     models: o.holds === true ? [{ name: NAME, manifestDigest: hexBytes(DIGEST), size: BigInt(GiB), pulledAt: 1n, vramEstimate: 0n }] : [],
-    keep: o.keeps === true ? [{ name: NAME, manifestDigest: hexBytes(DIGEST) }] : [],
-    jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(0)
-  }
+    keep: o.keeps === true ? [{ name: NAME, manifestDigest: hexBytes(DIGEST) }] : []
+  })
 }
 
 describe('policy/act: the keep-claim rule with a fake clock', () => {

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
-import { createClusterState, createHlc, createIntentStore, signRecord, type IntentStore, type NodeRecord, type Member } from '../../../src/cluster/index.js'
+import { createClusterState, createHlc, createIntentStore, signRecord, type IntentStore, type Member } from '../../../src/cluster/index.js'
 import { applySpec } from '../../../src/policy/apply.js'
 import * as control from '../../../src/policy/control.js'
 import { isOllamadError } from '../../../src/errors.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
+import { blankRecord } from '../../fixtures/records.js'
 
 const GiB = 1024 ** 3
 const NAME = 'registry.ollama.ai/library/llama3:latest'
@@ -26,11 +27,10 @@ describe('policy/control and apply', () => {
     const state = createClusterState(createFakeClock(Date.now()), { selfId: ids[0] as string })
     const names = ['gpu-1', 'gpu-2', 'tiny']
     for (let i = 0; i < 3; i++) {
-      const r: NodeRecord = {
-        peerId: ids[i] as string, incarnation: 1n, sequence: 1n, name: names[i] as string, addrs: [], apiUrl: '', version: '0',
-        diskTotal: BigInt(100 * GiB), diskFree: BigInt(i === 2 ? GiB / 2 : 50 * GiB), gpus: [], loaded: [], blobs: [], writtenAt: 0n, ollamaUp: false,
-        models: i === 0 ? [{ name: NAME, manifestDigest: D, size: BigInt(GiB), pulledAt: 1n, vramEstimate: 0n }] : [], keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, intentsDigest: new Uint8Array(0)
-      }
+      const r = blankRecord({
+        peerId: ids[i] as string, name: names[i] as string, diskTotal: BigInt(100 * GiB), diskFree: BigInt(i === 2 ? GiB / 2 : 50 * GiB),
+        models: i === 0 ? [{ name: NAME, manifestDigest: D, size: BigInt(GiB), pulledAt: 1n, vramEstimate: 0n }] : []
+      })
       state.merge(await signRecord(keys[i] as PrivateKey, r), r)
     }
     members = state.members()
