@@ -738,6 +738,12 @@ export namespace NodeRecord {
     index: number
   }
 
+  export interface NodeRecordBlobsArrivingFieldEvent {
+    field: '$.blobs[].arriving'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface NodeRecordWrittenAtFieldEvent {
     field: '$.writtenAt'
     value: bigint
@@ -819,7 +825,7 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordBlobsArrivingFieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
   }
 }
@@ -2006,6 +2012,7 @@ export interface HeldBlob {
   bitmap: Uint8Array<ArrayBuffer>
   chunkMap: Uint8Array<ArrayBuffer>
   announced: AnnouncedChunk[]
+  arriving: Uint8Array<ArrayBuffer>
 }
 
 export namespace HeldBlob {
@@ -2050,6 +2057,11 @@ export namespace HeldBlob {
           }
         }
 
+        if ((obj.arriving != null && obj.arriving.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.arriving)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2060,7 +2072,8 @@ export namespace HeldBlob {
           complete: false,
           bitmap: uint8ArrayAlloc(0),
           chunkMap: uint8ArrayAlloc(0),
-          announced: []
+          announced: [],
+          arriving: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2097,6 +2110,10 @@ export namespace HeldBlob {
               obj.announced.push(AnnouncedChunk.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.announced$
               }))
+              break
+            }
+            case 7: {
+              obj.arriving = reader.bytes()
               break
             }
             default: {
@@ -2171,6 +2188,13 @@ export namespace HeldBlob {
 
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.arriving`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2220,6 +2244,11 @@ export namespace HeldBlob {
     index: number
   }
 
+  export interface HeldBlobArrivingFieldEvent {
+    field: '$.arriving'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<HeldBlob>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, HeldBlob.codec())
   }
@@ -2228,7 +2257,7 @@ export namespace HeldBlob {
     return decodeMessage(buf, HeldBlob.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldBlob>): Generator<HeldBlobDigestFieldEvent | HeldBlobSizeFieldEvent | HeldBlobCompleteFieldEvent | HeldBlobBitmapFieldEvent | HeldBlobChunkMapFieldEvent | HeldBlobAnnouncedIndexFieldEvent | HeldBlobAnnouncedSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HeldBlob>): Generator<HeldBlobDigestFieldEvent | HeldBlobSizeFieldEvent | HeldBlobCompleteFieldEvent | HeldBlobBitmapFieldEvent | HeldBlobChunkMapFieldEvent | HeldBlobAnnouncedIndexFieldEvent | HeldBlobAnnouncedSha256FieldEvent | HeldBlobArrivingFieldEvent> {
     return streamMessage(buf, HeldBlob.codec(), opts)
   }
 }

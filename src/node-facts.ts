@@ -8,6 +8,7 @@ import { estimateVram } from './inference/vram.js'
 import type { Puller, ChunkMapStore } from './transfer/index.js'
 import { readLoaded, type GpuReader, type OllamaUpstream } from './inference/index.js'
 import { VERSION } from './version.js'
+import { Bitmap } from './util/bitmap.js'
 
 export interface FactsComponents {
   node: P2pNode
@@ -62,7 +63,7 @@ export function createFactsSource (c: FactsComponents): (() => Promise<NodeFacts
     for (const m of models) {
       for (const l of manifestBlobs(m.manifest)) {
         const cid = c.maps.cid(l.digest)
-        blobs.set(l.digest, { digest: hexBytes(digestHex(l.digest)), size: BigInt(l.size), complete: true, bitmap: new Uint8Array(0), chunkMap: cid !== undefined ? new Uint8Array(cid) : new Uint8Array(0), announced: [] })
+        blobs.set(l.digest, { digest: hexBytes(digestHex(l.digest)), size: BigInt(l.size), complete: true, bitmap: new Uint8Array(0), chunkMap: cid !== undefined ? new Uint8Array(cid) : new Uint8Array(0), announced: [], arriving: new Uint8Array(0) })
       }
     }
     for (const p of c.puller.partials()) {
@@ -71,7 +72,11 @@ export function createFactsSource (c: FactsComponents): (() => Promise<NodeFacts
       // before any chunk map exists (only those this node still holds).
       const announced = [...(c.puller.announced(p.digest) ?? [])].filter(([i]) => p.bitmap.get(i)).map(([index, sha256]) => ({ index, sha256: new Uint8Array(sha256) }))
       const cid = c.maps.cid(p.digest)
-      blobs.set(p.digest, { digest: hexBytes(digestHex(p.digest)), size: BigInt(p.size), complete: false, bitmap: new Uint8Array(p.bitmap.bytes), chunkMap: cid !== undefined ? new Uint8Array(cid) : new Uint8Array(0), announced })
+      // Chunks on their way here, which peers may take as they come (relayed).
+      const coming = c.puller.arrivals.arriving(p.digest).filter(i => i < p.bitmap.length && !p.bitmap.get(i))
+      const arriving = new Bitmap(p.bitmap.length)
+      for (const i of coming) arriving.set(i)
+      blobs.set(p.digest, { digest: hexBytes(digestHex(p.digest)), size: BigInt(p.size), complete: false, bitmap: new Uint8Array(p.bitmap.bytes), chunkMap: cid !== undefined ? new Uint8Array(cid) : new Uint8Array(0), announced, arriving: coming.length > 0 ? new Uint8Array(arriving.bytes) : new Uint8Array(0) })
     }
     return {
       name: c.name,

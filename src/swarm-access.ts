@@ -50,7 +50,8 @@ export function createSwarmAccess (state: ClusterState, client: BlobClient, maps
       const bitmap = new Bitmap(chunkCount(size), blob.complete ? undefined : blob.bitmap)
       if (blob.complete) for (let i = 0; i < bitmap.length; i++) bitmap.set(i)
       const announced = new Map(blob.announced.map(a => [a.index, a.sha256]))
-      return { id: m.peerId, bitmap, ...(announced.size > 0 ? { announced } : {}), ...(blob.chunkMap.byteLength > 0 ? { hasMap: true } : {}) } satisfies PeerView
+      const arriving = blob.complete || blob.arriving.byteLength === 0 ? undefined : new Bitmap(chunkCount(size), blob.arriving)
+      return { id: m.peerId, bitmap, ...(announced.size > 0 ? { announced } : {}), ...(blob.chunkMap.byteLength > 0 ? { hasMap: true } : {}), ...(arriving !== undefined ? { arriving } : {}) } satisfies PeerView
     }),
     chunkMap: async (d, size, signal) => {
       for (const { m, blob } of holdersOf(d, size)) {

@@ -8,6 +8,7 @@ import { createInOrderHasher } from './hasher.js'
 import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './registry-source.js'
 import { fetchFromSwarm, type ChunkSource } from './swarm-download.js'
 import { noSwarm, type SwarmAccess } from './swarm-access.js'
+import type { Arrivals } from './arrivals.js'
 import { throttle } from '../util/throttle.js'
 import type { Logger } from '../util/logger.js'
 import { PROGRESS_INTERVAL_MS, PEER_BAN_MS, SWARM_INFLIGHT_BYTES } from './constants.js'
@@ -18,6 +19,8 @@ export interface BlobDownloadComponents {
   clock: Clock
   limiter: RateLimiter
   swarm?: SwarmAccess
+  /** Where chunks from peers show while they arrive, for relaying. */
+  arrivals?: Arrivals
   log?: Logger
 }
 
@@ -78,6 +81,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         bans: swarm.bans,
         seed: swarm.seed,
         selfId: swarm.selfId,
+        arrivals: c.arrivals,
         // Chunks are checked in memory before they are written; this bounds that memory.
         maxInflightBytes: SWARM_INFLIGHT_BYTES,
         log: c.log

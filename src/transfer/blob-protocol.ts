@@ -11,8 +11,9 @@ import type { Digest } from '../store/index.js'
 import { chunkRange } from './chunks.js'
 import { digestFromBytes } from './chunk-map.js'
 import type { LocalBlobs } from './local-blobs.js'
+import type { Arrival } from './arrivals.js'
 import {
-  MAX_CHUNK_BYTES, MAX_CHUNK_MAP_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES,
+  MAX_CHUNK_BYTES, MAX_CHUNK_MAP_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE,
   frame, readFrame, sendAll, watchdog
 } from './blob-wire.js'
 
@@ -57,7 +58,8 @@ export interface BlobProtocolHandler {
   active: () => number
 }
 
-type Answer = { header: Partial<BlobResponse>, body?: Uint8Array }
+/** A body, or a chunk still arriving (pinned: `unpin` when done with it). */
+type Answer = { header: Partial<BlobResponse>, body?: Uint8Array, relay?: { arrival: Arrival, unpin: () => void } }
 
 const { Status } = BlobResponse
 const answer = (status: BlobResponse.Status, error = ''): Answer => ({ header: { status, error } })
@@ -82,6 +84,12 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         return { header: { status: Status.OK, size: BigInt(h.size), bitmap: new Uint8Array(h.bitmap.bytes), complete: h.complete } }
       }
       case BlobRequest.Kind.CHUNK: {
+        const arrival = c.local.arrival?.(d, req.index)
+        if (arrival !== undefined && arrival.state === 'arriving' && arrival.length <= MAX_CHUNK_BYTES) {
+          // Pinned at once: the download may not reuse the buffer while we read it.
+          const unpin = arrival.pin()
+          return { header: { status: Status.OK, length: BigInt(arrival.length) }, relay: { arrival, unpin } }
+        }
         const h = await c.local.have(d)
         if (h === undefined || req.index >= h.bitmap.length || !h.bitmap.get(req.index)) return answer(Status.NOT_FOUND)
         const data = await c.local.readChunk(d, req.index)
@@ -108,10 +116,32 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   }
 
   const reply = async (stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
-    const head = frame(BlobResponse.encode(a.header))
-    await sendWithBackpressure(stream, head, signal)
-    if (a.body !== undefined) await sendAll(stream, a.body, signal, c.limiter, kick)
-    await stream.close({ signal })
+    try {
+      const head = frame(BlobResponse.encode(a.header))
+      await sendWithBackpressure(stream, head, signal)
+      if (a.body !== undefined) await sendAll(stream, a.body, signal, c.limiter, kick)
+      if (a.relay !== undefined) await relay(stream, a.relay.arrival, signal, kick)
+      await stream.close({ signal })
+    } finally {
+      a.relay?.unpin()
+    }
+  }
+
+  /** Sends a chunk as it arrives, in slices; the last slice only once the chunk passed its check. */
+  const relay = async (stream: Stream, a: Arrival, signal: AbortSignal, kick: () => void): Promise<void> => {
+    const held = Math.max(0, a.length - SEND_SLICE)
+    let sent = 0
+    while (sent < a.length) {
+      if (a.state === 'failed') throw new OllamadError('PEER_UNAVAILABLE', 'the chunk being relayed failed its check or was dropped')
+      const ready = a.state === 'landed' ? a.length : Math.min(a.got, held)
+      // Whole slices while bytes trickle in: one send per socket read would cost more than it saves.
+      if (ready > sent && (ready - sent >= SEND_SLICE || ready === held || ready === a.length)) {
+        await sendAll(stream, a.buf.subarray(sent, ready), signal, c.limiter, kick)
+        sent = ready
+      } else {
+        await a.changed(signal)
+      }
+    }
   }
 
   const handler = async (stream: Stream, connection?: Connection): Promise<void> => {
@@ -152,6 +182,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
           a = answer(Status.NOT_FOUND, 'cannot read it')
         }
       }
+      if (a.relay !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${Buffer.from(req?.digest ?? []).toString('hex')} to ${peer} as it arrives`)
       await reply(stream, a, ac.signal, dog.kick)
     } catch (e) {
       c.log?.debug(`blob stream from ${peer} dropped: ${errorMessage(e)}`)

@@ -26,6 +26,7 @@ export function createLocalBlobs (store: Store, puller: Puller, maps: ChunkMapSt
       const p = partial(d)
       return p === undefined ? undefined : { size: p.size, complete: false, bitmap: new Bitmap(p.bitmap.length, p.bitmap.bytes) }
     },
+    arrival: (d, index) => puller.arrivals.get(d, index),
     readChunk: async (d, index) => {
       const c = await complete(d)
       if (c !== undefined) {

@@ -8,6 +8,7 @@ import { fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type D
 import { REGISTRY } from './picker.js'
 import { downloadBlob } from './blob-download.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
+import { createArrivals, type Arrivals } from './arrivals.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
 import * as C from './constants.js'
 
@@ -52,6 +53,8 @@ export interface Puller {
   partials: () => PartialBlob[]
   /** sha256 of the chunks of a download that came from the registry, to announce while no chunk map exists. */
   announced: (d: Digest) => ReadonlyMap<number, Uint8Array> | undefined
+  /** Chunks arriving from peers right now, which this node relays as they come. */
+  arrivals: Pick<Arrivals, 'get' | 'arriving'>
   /** Restarts the pulls that were running when the daemon last stopped. */
   resumeInterrupted: () => Promise<number>
   close: () => Promise<void>
@@ -70,6 +73,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   /** Verified blobs waiting for the rest of their model: still served to peers (a cluster pull needs them). */
   const held = new Map<string, PartialBlob>()
   const activity = (): void => { c.onActivity?.() }
+  const arrivals = createArrivals()
+  arrivals.onChange(activity)
   const shutdown = new AbortController()
   const background = new Set<Promise<unknown>>()
   const opts = {
@@ -85,7 +90,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     let task = blobs.get(layer.digest)
     if (task === undefined) {
       task = createSharedTask<PartialBlob, BlobProgress>(
-        async (emit, signal) => await downloadBlob(c, {
+        async (emit, signal) => await downloadBlob({ ...c, arrivals }, {
           ...opts,
           name,
           layer,
@@ -187,6 +192,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     repair: async (name, manifestBytes, o) => await pull(name, o, manifestBytes),
     partials: () => [...active.values(), ...[...held.values()].filter(p => !active.has(p.digest))],
     announced: (d) => announced.get(d),
+    arrivals,
     resumeInterrupted: async () => {
       const records = await c.store.db.list<PullRecord>('pull/')
       for (const [, rec] of records) {

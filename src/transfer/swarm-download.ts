@@ -11,6 +11,7 @@ import { linkedController } from './blob-wire.js'
 import { pick, REGISTRY, type InflightRequest } from './picker.js'
 import { PeerState, type PeerView } from './swarm-peers.js'
 import { crowdRules } from './crowd.js'
+import type { ArrivalHandle, Arrivals } from './arrivals.js'
 
 export { REGISTRY } from './picker.js'
 export type { PeerView } from './swarm-peers.js'
@@ -62,6 +63,8 @@ export interface SwarmDownloadOptions {
   raceQueued?: boolean
   /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
   seed?: number
+  /** Where chunks coming from peers are shown while they arrive, so this node can relay them at once. */
+  arrivals?: Arrivals
   /** This node's peer id: with the other downloaders of the blob (peers that hold part of it) it fixes this node's share. */
   selfId?: string
   /** Bans by peer id (until, on `clock`); pass one map to keep bans across blobs. */
@@ -98,6 +101,8 @@ interface Request extends InflightRequest {
   endgame: boolean
   /** When its peer began to serve it; unset while it waits for an upload slot there. */
   servedAt?: number
+  /** Its bytes as they arrive, for relays (from when its peer began to serve it). */
+  arrival?: ArrivalHandle
 }
 
 const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
@@ -202,6 +207,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     try {
       await partial.write(data, chunkRange(partial.size, r.chunk).start)
       await partial.markDone(r.chunk)
+      r.arrival?.land()
     } finally {
       landing.delete(r.chunk)
     }
@@ -232,7 +238,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     const st = peers.get(r.source)
     if (st === undefined) return
     o.log?.debug(`chunk ${r.chunk} from ${r.source} failed: ${errorMessage(e)}`)
-    if (isOllamadError(e, 'BLOB_NOT_FOUND')) st.denied.add(r.chunk)
+    if (isOllamadError(e, 'BLOB_NOT_FOUND')) st.deny(r.chunk)
     else if (isOllamadError(e, 'PEER_BUSY')) st.rest(clock.now())
     else if (isOllamadError(e, 'PEER_PROTOCOL')) ban(st, errorMessage(e))
     else st.fail(clock.now(), banMs)
@@ -245,13 +251,17 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
   const giveBack = (b: Uint8Array): void => { if (spare.length < maxInflight) spare.push(b) }
 
   /** The first request of a chunk to be served wins; the others still queued are withdrawn. */
-  const served = (r: Request): void => {
+  const served = (r: Request, buffer: Uint8Array | undefined): void => {
     if (r.ac.signal.aborted) return // it lost the race as its answer came
     r.servedAt = clock.now()
     for (const other of inflight) {
       if (other === r || other.chunk !== r.chunk) continue
       if (other.servedAt === undefined) other.ac.abort(new OllamadError('ABORTED', 'served by another peer'))
       else if (!r.endgame) r.ac.abort(new OllamadError('ABORTED', 'already coming from another peer'))
+    }
+    if (!r.ac.signal.aborted && buffer !== undefined) {
+      const { start: from, end } = chunkRange(partial.size, r.chunk)
+      r.arrival = o.arrivals?.begin(partial.digest, r.chunk, buffer, end - from)
     }
     wake()
   }
@@ -264,6 +274,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     inflight.add(r)
     const { start: from, end } = chunkRange(partial.size, chunk)
     const buffer = st === undefined ? undefined : takeBuffer(end - from)
+    let got = 0
     const fetch = st === undefined
       ? (sources.registryFetch as NonNullable<SwarmSources['registryFetch']>)(chunk, ac.signal).then(data => {
           if (data.byteLength !== end - from) throw new OllamadError('REGISTRY_ERROR', `registry sent ${data.byteLength} bytes for chunk ${chunk}`)
@@ -273,16 +284,19 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         signal: ac.signal,
         // The client stops its stall clock while our own rate cap holds the stream.
         limiter: o.limiter,
-        onBytes: o.onBytes,
+        onBytes: (n) => { got += n; r.arrival?.progress(got); o.onBytes?.(n) },
         stallMs: timeoutMs,
         into: buffer,
-        onStart: () => { served(r) }
+        onStart: () => { served(r, buffer) }
       })
     const settled = fetch.then(async data => { await land(r, data) }, e => { failed(r, ac.signal.aborted ? ac.signal.reason : e) })
       .catch(stop)
       .finally(() => {
-        // The request is over and the chunk written (or dropped): nothing holds the buffer now.
-        if (buffer !== undefined) giveBack(buffer)
+        // The request is over and the chunk written (or dropped): once no relay reads the buffer, it is free.
+        if (buffer !== undefined) {
+          if (r.arrival !== undefined) r.arrival.release(() => { giveBack(buffer) })
+          else giveBack(buffer)
+        }
         unlink()
         inflight.delete(r)
         pending.delete(settled)

@@ -12,6 +12,8 @@ export interface PeerView {
   announced?: Map<number, Uint8Array>
   /** The peer offers the blob's chunk map (it holds the blob whole, or made the map). */
   hasMap?: boolean
+  /** Chunks arriving at the peer now, which it relays as they come (taken only with a chunk map to check them). */
+  arriving?: Bitmap
 }
 
 /** A failing peer rests this long at first, doubling per failure up to the ban time. */
@@ -27,6 +29,8 @@ export class PeerState {
   reported?: Bitmap
   /** Chunks the peer said it does not hold, though a view said so, until its next report. */
   readonly denied = new Set<number>()
+  /** Chunks shown arriving that the peer would not relay (the arrival ended first): asked again once held. */
+  private readonly notRelayed = new Set<number>()
   inflight = 0
   failures = 0
   restUntil = 0
@@ -44,8 +48,14 @@ export class PeerState {
 
   holds (i: number, needAnnounced: boolean): boolean {
     if (this.denied.has(i)) return false
-    if (!this.view.bitmap.get(i) && this.reported?.get(i) !== true) return false
+    if (!this.view.bitmap.get(i) && this.reported?.get(i) !== true) return !needAnnounced && this.view.arriving?.get(i) === true && !this.notRelayed.has(i)
     return !needAnnounced || this.view.announced?.has(i) === true
+  }
+
+  /** The peer answered that it does not hold chunk `i`. */
+  deny (i: number): void {
+    if (this.view.bitmap.get(i) || this.reported?.get(i) === true) this.denied.add(i)
+    else this.notRelayed.add(i)
   }
 
   complete (): boolean { return this.view.bitmap.full() || this.reported?.full() === true }

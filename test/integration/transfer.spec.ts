@@ -74,6 +74,24 @@ describe('transfer over the swarm', function () {
     for (const d of nodes) assert.equal(await fileSha(join(d.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
   })
 
+  it('relays chunks while they arrive, so two pullers share one slow holder', async () => {
+    // The holder's uplink is capped, so each chunk takes a while to cross it: long enough for the
+    // other puller to see it arriving at the first and take it from there as it comes.
+    const { nodes } = await startCluster(3, (i) => ({ args: ['--insecure-registry', proxy.host, ...(i === 0 ? ['--max-upload-rate', '4M'] : [])], env: { OLLAMAD_DEBUG: 'ollamad' } }))
+    running.push(...nodes)
+    const [a, b, c] = nodes as [RunningDaemon, RunningDaemon, RunningDaemon]
+    await ndjson(`${a.url}/api/pull`, { model: name })
+    await waitForHolders(b, name, 1)
+    await waitForHolders(c, name, 1)
+    const before = proxy.blobBytes()
+    const [rb, rc] = await Promise.all([ndjson(`${b.url}/api/pull`, { model: name }), ndjson(`${c.url}/api/pull`, { model: name })])
+    assert.equal(rb.lines.at(-1)?.status, 'success', JSON.stringify(rb.lines.at(-1)))
+    assert.equal(rc.lines.at(-1)?.status, 'success', JSON.stringify(rc.lines.at(-1)))
+    for (const d of [b, c]) assert.equal(await fileSha(join(d.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
+    assert.equal(proxy.blobBytes(), before, 'every blob byte came from peers')
+    assert.match(b.log() + c.log(), new RegExp(`relaying chunk \\d+ of ${modelDigest.slice(7)} to \\S+ as it arrives`))
+  })
+
   /** Two holders (a, b) and a slow third node c, pulling while something happens to a holder. */
   async function twoHoldersAndPuller (): Promise<[RunningDaemon, RunningDaemon, RunningDaemon]> {
     const { nodes } = await startCluster(3, (i) => ({ args: ['--insecure-registry', proxy.host, ...(i === 2 ? ['--max-download-rate', '6M'] : [])] }))

@@ -8,6 +8,7 @@ import type { PartialBlob } from '../../../src/store/index.js'
 import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
 import { computeChunkMap } from '../../../src/transfer/chunk-map.js'
 import { createInOrderHasher } from '../../../src/transfer/hasher.js'
+import { createArrivals } from '../../../src/transfer/arrivals.js'
 import { fetchFromSwarm, REGISTRY, type ChunkSource, type PeerView, type SwarmDownloadOptions, type SwarmResult } from '../../../src/transfer/swarm-download.js'
 import { makeBlob, sha256 } from '../../fixtures/blob.js'
 import { chunkOf } from '../../fixtures/local-blobs.js'
@@ -93,6 +94,31 @@ describe('swarm download', function () {
     assert.equal(res.unverified.size, 0)
     assert.equal(limited, blob.size, 'every byte from peers passes the download cap')
     assert.ok([...res.from.values()].every(s => s.checked === 'map'))
+  })
+
+  it('shows each chunk from a peer as arriving while it comes, relays it through another peer, and frees its buffer', async () => {
+    holders({ a: ALL })
+    // A second node downloads through us: its requests find our chunks while they arrive.
+    const arrivals = createArrivals()
+    const us = swarm.add('us')
+    us.local.add(blob, { chunks: [] })
+    us.local.arrival = (d, i) => arrivals.get(d, i)
+    const relayed: Array<Promise<Uint8Array>> = []
+    const seen = new Set<number>()
+    arrivals.onChange(() => {
+      for (const i of arrivals.arriving(blob.digest)) {
+        if (seen.has(i)) continue
+        seen.add(i)
+        relayed.push(swarm.client().chunk('us', blob.digest, i, chunkOf(blob.data, i).byteLength))
+      }
+    })
+    await run({ sources: { peers: [swarm.peers.get('a')?.view(blob.digest) as PeerView], client: swarm.client() }, arrivals })
+    await assertIntact()
+    assert.deepEqual([...seen].sort(), ALL, 'every chunk was shown arriving')
+    assert.deepEqual(arrivals.arriving(blob.digest), [])
+    const got = await Promise.all(relayed)
+    assert.equal(got.length, 4)
+    for (const [k, i] of [...seen].entries()) assert.deepEqual(Buffer.from(got[k] as Uint8Array), Buffer.from(chunkOf(blob.data, i)), `chunk ${i} relayed intact`)
   })
 
   it('while many download, a first holder sends only what no other downloader can pass on', async () => {

@@ -1,0 +1,128 @@
+/**
+ * Chunks this node is receiving right now, so it can pass one on while it still arrives (cut-through).
+ *
+ * Why: a chunk otherwise spreads only once whole, so when many nodes pull one blob from a single
+ * holder, each new chunk waits a full chunk time per hop, and the last chunks the holder sends
+ * leave a tail in which the other downloaders queue at the one node that has them. Relaying the
+ * bytes as they come turns each hop into a short delay.
+ *
+ * Safety: a relay holds back the last bytes of a chunk until its own check of the chunk passed,
+ * so a downstream peer never completes a chunk that this node found bad, and it checks the chunk
+ * against the chunk map itself anyway. A chunk whose arrival fails ends every relay of it.
+ */
+import type { Digest } from '../store/index.js'
+
+export type ArrivalState = 'arriving' | 'landed' | 'failed'
+
+/** The read side of one chunk in arrival: what a relay sees. */
+export interface Arrival {
+  readonly length: number
+  /** Bytes received so far, from the start of the chunk. */
+  readonly got: number
+  readonly state: ArrivalState
+  /** The chunk's buffer; bytes [0, got) are final. Valid while pinned. */
+  readonly buf: Uint8Array
+  /** Keeps the buffer from being reused until the returned function is called. */
+  pin: () => () => void
+  /** Resolves on the next progress or change of state (or at once if it is over). */
+  changed: (signal?: AbortSignal) => Promise<void>
+}
+
+/** The write side, held by the download that fills the buffer. */
+export interface ArrivalHandle {
+  progress: (got: number) => void
+  /** The chunk passed its check and was written. */
+  land: () => void
+  fail: () => void
+  /** Calls `fn` once no relay reads the buffer any more (at once if none does). Ends the arrival if still open. */
+  release: (fn: () => void) => void
+}
+
+export interface Arrivals {
+  /** Starts tracking chunk `index` of `d`, filling `buf`; undefined when that chunk already arrives. */
+  begin: (d: Digest, index: number, buf: Uint8Array, length: number) => ArrivalHandle | undefined
+  get: (d: Digest, index: number) => Arrival | undefined
+  /** Indices of the chunks of `d` arriving now. */
+  arriving: (d: Digest) => number[]
+  /** Called when a chunk begins or ends arriving (for the node's record). */
+  onChange: (fn: () => void) => () => void
+}
+
+class Entry implements Arrival {
+  got = 0
+  state: ArrivalState = 'arriving'
+  private pins = 0
+  private waiters: Array<() => void> = []
+  private afterPins: (() => void) | undefined
+
+  constructor (readonly buf: Uint8Array, readonly length: number) {}
+
+  pin (): () => void {
+    this.pins++
+    let once = false
+    return () => {
+      if (once) return
+      once = true
+      if (--this.pins === 0 && this.afterPins !== undefined) { const f = this.afterPins; this.afterPins = undefined; f() }
+    }
+  }
+
+  async changed (signal?: AbortSignal): Promise<void> {
+    if (this.state !== 'arriving') return
+    signal?.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { reject(signal?.reason) }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.push(() => { signal?.removeEventListener('abort', onAbort); resolve() })
+    })
+  }
+
+  notify (): void {
+    const w = this.waiters
+    this.waiters = []
+    for (const f of w) f()
+  }
+
+  whenUnpinned (fn: () => void): void {
+    if (this.pins === 0) fn()
+    else this.afterPins = fn
+  }
+}
+
+export function createArrivals (): Arrivals {
+  const entries = new Map<string, Entry>()
+  const listeners = new Set<() => void>()
+  const changed = (): void => { for (const f of listeners) f() }
+  const key = (d: Digest, index: number): string => `${d}#${index}`
+
+  return {
+    begin: (d, index, buf, length) => {
+      const k = key(d, index)
+      if (entries.has(k) || buf.byteLength < length) return undefined
+      const e = new Entry(buf, length)
+      entries.set(k, e)
+      changed()
+      const end = (state: ArrivalState): void => {
+        if (e.state !== 'arriving') return
+        e.state = state
+        if (entries.get(k) === e) entries.delete(k)
+        e.notify()
+        changed()
+      }
+      return {
+        progress: (got) => { if (e.state === 'arriving' && got > e.got) { e.got = Math.min(got, length); e.notify() } },
+        land: () => { e.got = length; end('landed') },
+        fail: () => { end('failed') },
+        release: (fn) => { end('failed'); e.whenUnpinned(fn) }
+      }
+    },
+    get: (d, index) => entries.get(key(d, index)),
+    arriving: (d) => {
+      const prefix = `${d}#`
+      const out: number[] = []
+      for (const [k, e] of entries) if (e.state === 'arriving' && k.startsWith(prefix)) out.push(Number(k.slice(prefix.length)))
+      return out
+    },
+    onChange: (fn) => { listeners.add(fn); return () => { listeners.delete(fn) } }
+  }
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict'
+import { createArrivals } from '../../../src/transfer/arrivals.js'
+import { PeerState } from '../../../src/transfer/swarm-peers.js'
+import { Bitmap } from '../../../src/util/bitmap.js'
+import type { Digest } from '../../../src/store/index.js'
+
+const D = `sha256:${'a'.repeat(64)}` as Digest
+const E = `sha256:${'b'.repeat(64)}` as Digest
+
+describe('arrivals (chunks relayed as they come)', () => {
+  it('tracks one arrival per chunk, lists them per blob and says when the list changes', () => {
+    const arrivals = createArrivals()
+    let changes = 0
+    arrivals.onChange(() => { changes++ })
+    const h = arrivals.begin(D, 3, new Uint8Array(10), 10)
+    assert.ok(h !== undefined)
+    assert.equal(arrivals.begin(D, 3, new Uint8Array(10), 10), undefined, 'a second arrival of one chunk is refused')
+    assert.equal(arrivals.begin(D, 4, new Uint8Array(5), 10), undefined, 'a buffer shorter than the chunk is refused')
+    arrivals.begin(E, 1, new Uint8Array(10), 10)
+    assert.deepEqual(arrivals.arriving(D), [3])
+    assert.equal(changes, 2)
+    h.progress(4)
+    assert.equal(arrivals.get(D, 3)?.got, 4)
+    h.progress(2)
+    assert.equal(arrivals.get(D, 3)?.got, 4, 'progress never goes back')
+    h.land()
+    assert.equal(arrivals.get(D, 3), undefined)
+    assert.deepEqual(arrivals.arriving(D), [])
+    assert.deepEqual(arrivals.arriving(E), [1])
+    assert.equal(changes, 3)
+  })
+
+  it('wakes readers on progress and at the end, and a landed arrival counts as whole', async () => {
+    const arrivals = createArrivals()
+    const h = arrivals.begin(D, 0, new Uint8Array(8), 8)
+    const a = arrivals.get(D, 0)
+    assert.ok(h !== undefined && a !== undefined)
+    const woke = a.changed()
+    h.progress(3)
+    await woke
+    const ended = a.changed()
+    h.land()
+    await ended
+    assert.equal(a.state, 'landed')
+    assert.equal(a.got, 8)
+    await a.changed() // over: resolves at once
+  })
+
+  it('gives the buffer back only when no relay reads it, and ends an open arrival as failed', async () => {
+    const arrivals = createArrivals()
+    const h = arrivals.begin(D, 0, new Uint8Array(8), 8)
+    const a = arrivals.get(D, 0)
+    assert.ok(h !== undefined && a !== undefined)
+    const unpin = a.pin()
+    const unpin2 = a.pin()
+    let freed = false
+    h.release(() => { freed = true })
+    assert.equal(a.state, 'failed', 'released before it landed: the arrival failed')
+    assert.equal(arrivals.get(D, 0), undefined)
+    unpin()
+    unpin() // twice is once
+    assert.equal(freed, false, 'one relay still reads it')
+    unpin2()
+    assert.equal(freed, true)
+    let freedAtOnce = false
+    arrivals.begin(D, 1, new Uint8Array(8), 8)?.release(() => { freedAtOnce = true })
+    assert.equal(freedAtOnce, true)
+  })
+
+  it('stops a waiting reader when its signal aborts', async () => {
+    const arrivals = createArrivals()
+    arrivals.begin(D, 0, new Uint8Array(8), 8)
+    const ac = new AbortController()
+    const wait = arrivals.get(D, 0)?.changed(ac.signal)
+    ac.abort(new Error('gone'))
+    await assert.rejects(wait as Promise<void>, /gone/)
+  })
+})
+
+describe('a peer that relays arriving chunks', () => {
+  const peer = (held: number[], arriving: number[]): PeerState => {
+    const bitmap = new Bitmap(8)
+    for (const i of held) bitmap.set(i)
+    const a = new Bitmap(8)
+    for (const i of arriving) a.set(i)
+    return new PeerState({ id: 'p', bitmap, arriving: a })
+  }
+
+  it('counts as holding an arriving chunk only when a chunk map can check it', () => {
+    const st = peer([0], [1])
+    assert.equal(st.holds(1, false), true)
+    assert.equal(st.holds(1, true), false, 'no map: nothing announced to check a relayed chunk against')
+    assert.equal(st.holds(2, false), false)
+  })
+
+  it('is not asked again for a chunk it would not relay, until it holds it', () => {
+    const st = peer([0], [1])
+    st.deny(1)
+    assert.equal(st.holds(1, false), false)
+    assert.equal(st.denied.has(1), false, 'a refused relay is not a refused held chunk')
+    const bitmap = new Bitmap(8)
+    bitmap.set(0)
+    bitmap.set(1)
+    st.view = { id: 'p', bitmap }
+    assert.equal(st.holds(1, false), true, 'held now: asked as any held chunk')
+    st.deny(0)
+    assert.equal(st.denied.has(0), true)
+    assert.equal(st.holds(0, false), false)
+  })
+})
