@@ -33,6 +33,11 @@ export interface ArrivalHandle {
   progress: (got: number) => void
   /** The chunk passed its check and was written. */
   land: () => void
+  /**
+   * The chunk landed from another request (`data`, checked): relays go on from a copy of it
+   * rather than fail, and never read bytes of this request that were not checked.
+   */
+  landWith: (data: Uint8Array) => void
   fail: () => void
   /** Calls `fn` once no relay reads the buffer any more (at once if none does). Ends the arrival if still open. */
   release: (fn: () => void) => void
@@ -51,11 +56,11 @@ export interface Arrivals {
 class Entry implements Arrival {
   got = 0
   state: ArrivalState = 'arriving'
-  private pins = 0
+  pins = 0
   private waiters: Array<() => void> = []
   private afterPins: (() => void) | undefined
 
-  constructor (readonly buf: Uint8Array, readonly length: number) {}
+  constructor (public buf: Uint8Array, readonly length: number) {}
 
   pin (): () => void {
     this.pins++
@@ -89,6 +94,8 @@ class Entry implements Arrival {
   }
 }
 
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+
 export function createArrivals (): Arrivals {
   const entries = new Map<string, Entry>()
   const listeners = new Set<() => void>()
@@ -112,6 +119,16 @@ export function createArrivals (): Arrivals {
       return {
         progress: (got) => { if (e.state === 'arriving' && got > e.got) { e.got = Math.min(got, length); e.notify() } },
         land: () => { e.got = length; end('landed') },
+        landWith: (data) => {
+          if (e.state !== 'arriving') return
+          // What relays already passed on came from this request: it must match the checked bytes,
+          // or a peer that lost the race with bad bytes would get this node banned downstream.
+          if (data.byteLength !== length || !sameBytes(e.buf.subarray(0, e.got), data.subarray(0, e.got))) { end('failed'); return }
+          // Only relays need the bytes; the old buffer stays pinned while a send still reads it.
+          if (e.pins > 0) e.buf = new Uint8Array(data)
+          e.got = length
+          end('landed')
+        },
         fail: () => { end('failed') },
         release: (fn) => { end('failed'); e.whenUnpinned(fn) }
       }

@@ -103,6 +103,8 @@ interface Request extends InflightRequest {
   servedAt?: number
   /** Its bytes as they arrive, for relays (from when its peer began to serve it). */
   arrival?: ArrivalHandle
+  /** Bytes received so far. */
+  got: number
 }
 
 const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
@@ -221,7 +223,12 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       registryFailures = 0
       result.fromRegistry++
     }
-    for (const other of inflight) if (other !== r && other.chunk === r.chunk) other.ac.abort(new OllamadError('ABORTED', 'chunk done elsewhere'))
+    for (const other of inflight) {
+      if (other === r || other.chunk !== r.chunk) continue
+      // Relays of the other request go on from these checked bytes instead of failing.
+      other.arrival?.landWith(data)
+      other.ac.abort(new OllamadError('ABORTED', 'chunk done elsewhere'))
+    }
     o.onChunk?.(r.chunk, { source: r.source, hash, checked: mapHashes !== undefined ? 'map' : st !== undefined ? 'announced' : 'none' })
   }
 
@@ -268,13 +275,12 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
 
   const start = (chunk: number, source: string, orphan = false, endgame = false): void => {
     const { ac, release: unlink } = linkedController(run.signal)
-    const r: Request = { chunk, source, started: clock.now(), ac, orphan, endgame }
+    const r: Request = { chunk, source, started: clock.now(), ac, orphan, endgame, got: 0 }
     const st = peers.get(source)
     if (st !== undefined) st.inflight++
     inflight.add(r)
     const { start: from, end } = chunkRange(partial.size, chunk)
     const buffer = st === undefined ? undefined : takeBuffer(end - from)
-    let got = 0
     const fetch = st === undefined
       ? (sources.registryFetch as NonNullable<SwarmSources['registryFetch']>)(chunk, ac.signal).then(data => {
           if (data.byteLength !== end - from) throw new OllamadError('REGISTRY_ERROR', `registry sent ${data.byteLength} bytes for chunk ${chunk}`)
@@ -284,12 +290,17 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
         signal: ac.signal,
         // The client stops its stall clock while our own rate cap holds the stream.
         limiter: o.limiter,
-        onBytes: (n) => { got += n; r.arrival?.progress(got); o.onBytes?.(n) },
+        onBytes: (n) => { r.got += n; r.arrival?.progress(r.got); o.onBytes?.(n) },
         stallMs: timeoutMs,
         into: buffer,
         onStart: () => { served(r, buffer) }
       })
-    const settled = fetch.then(async data => { await land(r, data) }, e => { failed(r, ac.signal.aborted ? ac.signal.reason : e) })
+    const settled = fetch.then(async data => { await land(r, data) }, e => {
+      const why = ac.signal.aborted ? ac.signal.reason : e
+      // Bytes that crossed the network for nothing: what duplicates and dropped requests cost.
+      if (r.got > 0) o.log?.debug(`chunk ${r.chunk} from ${r.source} dropped after ${r.got} bytes${r.endgame ? ' (endgame)' : ''}: ${errorMessage(why)}`)
+      failed(r, why)
+    })
       .catch(stop)
       .finally(() => {
         // The request is over and the chunk written (or dropped): once no relay reads the buffer, it is free.

@@ -67,6 +67,32 @@ describe('arrivals (chunks relayed as they come)', () => {
     assert.equal(freedAtOnce, true)
   })
 
+  it('lands from another request\'s checked bytes, unless what it already had differs from them', async () => {
+    const arrivals = createArrivals()
+    const good = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])
+    const buf = new Uint8Array(8)
+    buf.set(good.subarray(0, 3))
+    const h = arrivals.begin(D, 0, buf, 8)
+    const a = arrivals.get(D, 0)
+    assert.ok(h !== undefined && a !== undefined)
+    h.progress(3)
+    const unpin = a.pin()
+    h.landWith(good)
+    assert.equal(a.state, 'landed')
+    assert.equal(a.got, 8)
+    assert.deepEqual([...a.buf], [...good], 'a relay reads on from the checked bytes')
+    assert.notEqual(a.buf, buf, 'from a copy: the request\'s own buffer is not written')
+    unpin()
+
+    const bad = new Uint8Array(8)
+    bad.set([9, 9, 9])
+    const h2 = arrivals.begin(D, 1, bad, 8)
+    h2?.progress(3)
+    const a2 = arrivals.get(D, 1)
+    h2?.landWith(good)
+    assert.equal(a2?.state, 'failed', 'bytes already relayed were not those that were checked')
+  })
+
   it('stops a waiting reader when its signal aborts', async () => {
     const arrivals = createArrivals()
     arrivals.begin(D, 0, new Uint8Array(8), 8)
