@@ -4,7 +4,7 @@
 import '../src/polyfill.js'
 import { spawnSync } from 'node:child_process'
 import { readFile, rm } from 'node:fs/promises'
-import { pushRandomModel } from './bench-util.js'
+import { median, pushRandomModel } from './bench-util.js'
 import { join } from 'node:path'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { startDaemon, tempDir } from '../test/fixtures/daemon.js'
@@ -12,7 +12,6 @@ import { startDaemon, tempDir } from '../test/fixtures/daemon.js'
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
 async function peakRssMiB (pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')

@@ -1,8 +1,9 @@
 // npm run bench:transfer — a 1 GiB blob from one daemon to another over loopback, verified and in
 // the store, against curl of the same file from a local HTTP server piped into sha256sum, in the
 // same run. Measured twice: an open swarm (noise only) and with the swarm key on (pnet + noise),
-// as ollamad runs by default. Prints the times, the ratios, where the CPU went (user/system
-// seconds of each daemon) and the receiver's peak RSS. BENCH_PROF=DIR writes V8 CPU profiles.
+// as ollamad runs by default, each in BENCH_ROUNDS (3) interleaved rounds, medians reported.
+// Prints the times, the ratios, where the CPU went (user/system seconds of each daemon) and the
+// receiver's peak RSS. BENCH_PROF=DIR writes V8 CPU profiles.
 import '../src/polyfill.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -14,18 +15,21 @@ import { join } from 'node:path'
 import { startRegistry, type RunningRegistry } from '../test/fixtures/registry.js'
 import { startCluster } from '../test/fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
-import { pushRandomModel } from './bench-util.js'
+import { median, pushRandomModel } from './bench-util.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
 const MIB = SIZE / 1024 / 1024
 const PROF = process.env.BENCH_PROF
+/** Rounds of (curl, peer pull) per mode, interleaved so both see the same machine; medians are reported. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
 
-interface ProcStat { user: number, sys: number, rssPeakMiB: number }
+interface ProcStat { user: number, sys: number, rssPeakMiB: number, rssMiB: number }
 
 async function procStat (pid: number): Promise<ProcStat> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? []
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return { user: Number(stat[11]) / 100, sys: Number(stat[12]) / 100, rssPeakMiB: Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024 }
+  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024
+  return { user: Number(stat[11]) / 100, sys: Number(stat[12]) / 100, rssPeakMiB: kib('VmHWM'), rssMiB: kib('VmRSS') }
 }
 
 const cpu = (a: ProcStat, b: ProcStat): string => `${(b.user - a.user + b.sys - a.sys).toFixed(1)} s (user ${(b.user - a.user).toFixed(1)}, system ${(b.sys - a.sys).toFixed(1)})`
@@ -53,7 +57,7 @@ async function baseline (path: string, digest: string): Promise<number> {
   return secs
 }
 
-/** Two fresh daemons; the first pulls from the registry, then the second pulls from it alone, timed. */
+/** Two fresh daemons; the first pulls from the registry, then the second pulls from it alone, timed, once per round (deleting its copy between rounds). */
 async function measure (registry: RunningRegistry, model: string, blobPath: string, digest: string, open: boolean): Promise<void> {
   const nodeArgs = PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : undefined
   const { nodes } = await startCluster(2, () => ({ args: ['--insecure-registry', registry.host], nodeArgs }), open ? null : undefined)
@@ -62,21 +66,32 @@ async function measure (registry: RunningRegistry, model: string, blobPath: stri
     const pulled = await fetch(`${a.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
     if (pulled.status !== 200) throw new Error(`holder pull failed: ${await pulled.text()}`)
     await waitHolders(b, model)
-    const curlSecs = await baseline(blobPath, digest)
-    const [a0, b0] = [await procStat(a.proc.pid as number), await procStat(b.proc.pid as number)]
-    // The registry answers manifests only: every blob byte must come from the peer.
-    const t = process.hrtime.bigint()
-    const res = await fetch(`${b.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
-    const body = await res.text()
-    const secs = Number(process.hrtime.bigint() - t) / 1e9
-    if (res.status !== 200) throw new Error(`swarm pull failed: ${body}`)
-    const [a1, b1] = [await procStat(a.proc.pid as number), await procStat(b.proc.pid as number)]
-    console.log(`\n${open ? 'open swarm (noise + yamux)' : 'swarm key on (pnet + noise + yamux)'}, ${MIB} MiB over loopback`)
-    console.log(`  curl | sha256sum:      ${curlSecs.toFixed(2)} s (${(MIB / curlSecs).toFixed(0)} MiB/s)`)
-    console.log(`  ollamad peer -> peer:  ${secs.toFixed(2)} s (${(MIB / secs).toFixed(0)} MiB/s), every byte hashed before publish`)
-    console.log(`  ratio ollamad / (curl | sha256sum): ${(curlSecs / secs).toFixed(2)}x (target >= 1.0)`)
-    console.log(`  CPU: sender ${cpu(a0, a1)}, receiver ${cpu(b0, b1)}; 2 cores`)
-    console.log(`  receiver peak RSS: ${b1.rssPeakMiB.toFixed(0)} MiB (target < 150)`)
+    console.log(`\n${open ? 'open swarm (noise + yamux)' : 'swarm key on (pnet + noise + yamux)'}, ${MIB} MiB over loopback, ${ROUNDS} round(s)`)
+    const curls: number[] = []
+    const pulls: number[] = []
+    for (let round = 1; round <= ROUNDS; round++) {
+      const curlSecs = await baseline(blobPath, digest)
+      const [a0, b0] = [await procStat(a.proc.pid as number), await procStat(b.proc.pid as number)]
+      // The registry answers manifests only: every blob byte must come from the peer.
+      const t = process.hrtime.bigint()
+      const res = await fetch(`${b.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
+      const body = await res.text()
+      const secs = Number(process.hrtime.bigint() - t) / 1e9
+      if (res.status !== 200) throw new Error(`swarm pull failed: ${body}`)
+      const [a1, b1] = [await procStat(a.proc.pid as number), await procStat(b.proc.pid as number)]
+      curls.push(curlSecs)
+      pulls.push(secs)
+      console.log(`  round ${round}: curl | sha256sum ${curlSecs.toFixed(2)} s, ollamad ${secs.toFixed(2)} s (${(curlSecs / secs).toFixed(2)}x); CPU: sender ${cpu(a0, a1)}, receiver ${cpu(b0, b1)}; receiver RSS ${b1.rssMiB.toFixed(0)} MiB, peak ${b1.rssPeakMiB.toFixed(0)} MiB`)
+      if (round < ROUNDS) {
+        const del = await fetch(`${b.url}/api/delete`, { method: 'DELETE', body: JSON.stringify({ model }) })
+        if (del.status !== 200) throw new Error(`delete between rounds failed: ${await del.text()}`)
+      }
+    }
+    const [c, o] = [median(curls), median(pulls)]
+    console.log(`  curl | sha256sum:      ${c.toFixed(2)} s (${(MIB / c).toFixed(0)} MiB/s), median`)
+    console.log(`  ollamad peer -> peer:  ${o.toFixed(2)} s (${(MIB / o).toFixed(0)} MiB/s), median; every byte hashed before publish`)
+    console.log(`  ratio ollamad / (curl | sha256sum): ${(c / o).toFixed(2)}x of the medians (target >= 1.0); per round: ${curls.map((x, i) => (x / (pulls[i] as number)).toFixed(2)).join(', ')}`)
+    console.log(`  receiver peak RSS over all rounds: ${(await procStat(b.proc.pid as number)).rssPeakMiB.toFixed(0)} MiB (target < 150); 2 cores`)
   } finally {
     for (const d of nodes) await d.kill(PROF !== undefined ? 'SIGTERM' : 'SIGKILL')
   }
