@@ -20,9 +20,13 @@ export interface Arrival {
   /** Bytes received so far, from the start of the chunk. */
   readonly got: number
   readonly state: ArrivalState
-  /** The chunk's buffer; bytes [0, got) are final. Valid while pinned. */
+  /** The chunk's buffer; bytes [0, got) are final. */
   readonly buf: Uint8Array
-  /** Keeps the buffer from being reused until the returned function is called. */
+  /**
+   * Marks a relay reading the buffer until the returned function is called. A buffer any relay
+   * read is never reused by the download: slices of it may still wait, unencrypted, in a
+   * connection's send queue after the relay is done.
+   */
   pin: () => () => void
   /** Resolves on the next progress or change of state (or at once if it is over). */
   changed: (signal?: AbortSignal) => Promise<void>
@@ -39,7 +43,7 @@ export interface ArrivalHandle {
    */
   landWith: (data: Uint8Array) => void
   fail: () => void
-  /** Calls `fn` once no relay reads the buffer any more (at once if none does). Ends the arrival if still open. */
+  /** Ends the arrival if still open; calls `fn` (to reuse the buffer) only if no relay ever read it. */
   release: (fn: () => void) => void
 }
 
@@ -57,18 +61,19 @@ class Entry implements Arrival {
   got = 0
   state: ArrivalState = 'arriving'
   pins = 0
+  pinned = false
   private waiters: Array<() => void> = []
-  private afterPins: (() => void) | undefined
 
   constructor (public buf: Uint8Array, readonly length: number) {}
 
   pin (): () => void {
     this.pins++
+    this.pinned = true
     let once = false
     return () => {
       if (once) return
       once = true
-      if (--this.pins === 0 && this.afterPins !== undefined) { const f = this.afterPins; this.afterPins = undefined; f() }
+      this.pins--
     }
   }
 
@@ -86,11 +91,6 @@ class Entry implements Arrival {
     const w = this.waiters
     this.waiters = []
     for (const f of w) f()
-  }
-
-  whenUnpinned (fn: () => void): void {
-    if (this.pins === 0) fn()
-    else this.afterPins = fn
   }
 }
 
@@ -124,13 +124,13 @@ export function createArrivals (): Arrivals {
           // What relays already passed on came from this request: it must match the checked bytes,
           // or a peer that lost the race with bad bytes would get this node banned downstream.
           if (data.byteLength !== length || !sameBytes(e.buf.subarray(0, e.got), data.subarray(0, e.got))) { end('failed'); return }
-          // Only relays need the bytes; the old buffer stays pinned while a send still reads it.
+          // Only relays still reading need the bytes (the request's buffer is never written again).
           if (e.pins > 0) e.buf = new Uint8Array(data)
           e.got = length
           end('landed')
         },
         fail: () => { end('failed') },
-        release: (fn) => { end('failed'); e.whenUnpinned(fn) }
+        release: (fn) => { end('failed'); if (!e.pinned) fn() }
       }
     },
     get: (d, index) => entries.get(key(d, index)),

@@ -105,6 +105,8 @@ interface Request extends InflightRequest {
   arrival?: ArrivalHandle
   /** Bytes received so far. */
   got: number
+  /** Asked of a peer that had the chunk only arriving (a relay): a cut is no fault of that peer. */
+  relayed: boolean
 }
 
 const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
@@ -172,7 +174,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       if (v.bitmap.length !== chunks) { o.log?.debug(`ignoring ${v.id}: its bitmap has ${v.bitmap.length} chunks, not ${chunks}`); continue }
       const st = peers.get(v.id)
       if (st === undefined) peers.set(v.id, new PeerState(v))
-      else st.view = v
+      else st.update(v)
       present.add(v.id)
     }
   }
@@ -196,10 +198,14 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
   }
 
   const land = async (r: Request, data: Uint8Array): Promise<void> => {
-    if (done(r.chunk)) return
     const st = peers.get(r.source)
-    const hash = chunkHash(data)
     const want = mapHashes?.[r.chunk] ?? st?.view.announced?.get(r.chunk)
+    if (done(r.chunk)) {
+      // Another request brought it (or is writing it): relays of this one may end on its own bytes, once checked.
+      if (r.arrival !== undefined && want !== undefined && sameHash(chunkHash(data), want)) r.arrival.land()
+      return
+    }
+    const hash = chunkHash(data)
     if (want !== undefined && !sameHash(hash, want)) {
       if (st !== undefined) { ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`); return }
       throw new OllamadError('DIGEST_MISMATCH', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)
@@ -215,6 +221,7 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     }
     lastProgress = clock.now()
     if (st !== undefined) {
+      if (r.relayed) o.log?.debug(`chunk ${r.chunk} of ${partial.digest} came from ${st.id} as it arrived there`)
       st.succeed()
       st.sample(data.byteLength, clock.now() - r.started)
       result.fromPeers++
@@ -248,6 +255,8 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
     if (isOllamadError(e, 'BLOB_NOT_FOUND')) st.deny(r.chunk)
     else if (isOllamadError(e, 'PEER_BUSY')) st.rest(clock.now())
     else if (isOllamadError(e, 'PEER_PROTOCOL')) ban(st, errorMessage(e))
+    // A relay is cut when the chunk's own download there ends (a lost race, a stall upstream): rest it briefly.
+    else if (r.relayed) st.rest(clock.now())
     else st.fail(clock.now(), banMs)
   }
 
@@ -275,8 +284,8 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
 
   const start = (chunk: number, source: string, orphan = false, endgame = false): void => {
     const { ac, release: unlink } = linkedController(run.signal)
-    const r: Request = { chunk, source, started: clock.now(), ac, orphan, endgame, got: 0 }
     const st = peers.get(source)
+    const r: Request = { chunk, source, started: clock.now(), ac, orphan, endgame, got: 0, relayed: st !== undefined && !st.heldWhole(chunk) }
     if (st !== undefined) st.inflight++
     inflight.add(r)
     const { start: from, end } = chunkRange(partial.size, chunk)
@@ -352,7 +361,12 @@ export async function fetchFromSwarm (o: SwarmDownloadOptions): Promise<SwarmRes
       syncPeers()
       const now = clock.now()
       lookForMap(now)
-      const pickerPeers = [...peers.values()].map(st => st.asPicker(now, bans.get(st.id), mapHashes === undefined, present.has(st.id)))
+      // A chunk coming to us now may be relayed on by others from our own bytes: they are no source
+      // for a duplicate of it. (They still count as passing it on, so first holders are not asked
+      // for duplicates: their uplink is what a crowd shares.)
+      const receiving = new Set([...inflight].filter(r => r.servedAt !== undefined).map(r => r.chunk))
+      const relayOk = (i: number): boolean => !receiving.has(i)
+      const pickerPeers = [...peers.values()].map(st => st.asPicker(now, bans.get(st.id), mapHashes === undefined, present.has(st.id), relayOk))
       const registryOk = sources.registryFetch !== undefined && registryRestUntil <= now
       const usable = (st: PeerState): boolean => present.has(st.id) && (bans.get(st.id) ?? 0) <= now && st.restUntil <= now
       const crowd = o.selfId === undefined

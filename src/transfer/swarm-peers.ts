@@ -46,15 +46,25 @@ export class PeerState {
     this.seed = view.bitmap.full()
   }
 
-  holds (i: number, needAnnounced: boolean): boolean {
+  /** Whether the peer can serve chunk `i`: it holds it, or (if `relayOk`) relays it as it arrives there. */
+  holds (i: number, needAnnounced: boolean, relayOk = true): boolean {
     if (this.denied.has(i)) return false
-    if (!this.view.bitmap.get(i) && this.reported?.get(i) !== true) return !needAnnounced && this.view.arriving?.get(i) === true && !this.notRelayed.has(i)
+    if (!this.heldWhole(i)) return relayOk && !needAnnounced && this.view.arriving?.get(i) === true && !this.notRelayed.has(i)
     return !needAnnounced || this.view.announced?.has(i) === true
+  }
+
+  /** The peer has chunk `i` whole (not merely arriving). */
+  heldWhole (i: number): boolean { return this.view.bitmap.get(i) || this.reported?.get(i) === true }
+
+  /** A newer view of the peer; a chunk it would not relay may be asked again once a later arrival shows. */
+  update (view: PeerView): void {
+    this.view = view
+    for (const i of [...this.notRelayed]) if (view.arriving?.get(i) !== true) this.notRelayed.delete(i)
   }
 
   /** The peer answered that it does not hold chunk `i`. */
   deny (i: number): void {
-    if (this.view.bitmap.get(i) || this.reported?.get(i) === true) this.denied.add(i)
+    if (this.heldWhole(i)) this.denied.add(i)
     else this.notRelayed.add(i)
   }
 
@@ -81,10 +91,10 @@ export class PeerState {
 
   succeed (): void { this.failures = 0 }
 
-  asPicker (now: number, bannedUntil: number | undefined, needAnnounced: boolean, present: boolean): PickerPeer {
+  asPicker (now: number, bannedUntil: number | undefined, needAnnounced: boolean, present: boolean, relayOk: (i: number) => boolean = () => true): PickerPeer {
     return {
       id: this.id,
-      has: (i) => this.holds(i, needAnnounced),
+      has: (i) => this.holds(i, needAnnounced, relayOk(i)),
       inflight: this.inflight,
       banned: !present || (bannedUntil !== undefined && bannedUntil > now),
       resting: this.restUntil > now,

@@ -89,7 +89,9 @@ describe('transfer over the swarm', function () {
     assert.equal(rc.lines.at(-1)?.status, 'success', JSON.stringify(rc.lines.at(-1)))
     for (const d of [b, c]) assert.equal(await fileSha(join(d.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
     assert.equal(proxy.blobBytes(), before, 'every blob byte came from peers')
-    assert.match(b.log() + c.log(), new RegExp(`relaying chunk \\d+ of ${modelDigest.slice(7)} to \\S+ as it arrives`))
+    const logs = b.log() + c.log()
+    assert.match(logs, new RegExp(`relaying chunk \\d+ of ${modelDigest.slice(7)} to \\S+ as it arrives`))
+    assert.match(logs, new RegExp(`chunk \\d+ of ${modelDigest} came from \\S+ as it arrived there`), 'a relayed chunk passed its check and landed')
   })
 
   /** Two holders (a, b) and a slow third node c, pulling while something happens to a holder. */

@@ -46,25 +46,22 @@ describe('arrivals (chunks relayed as they come)', () => {
     await a.changed() // over: resolves at once
   })
 
-  it('gives the buffer back only when no relay reads it, and ends an open arrival as failed', async () => {
+  it('ends an open arrival as failed on release, and lets the buffer be reused only if no relay ever read it', async () => {
     const arrivals = createArrivals()
     const h = arrivals.begin(D, 0, new Uint8Array(8), 8)
     const a = arrivals.get(D, 0)
     assert.ok(h !== undefined && a !== undefined)
     const unpin = a.pin()
-    const unpin2 = a.pin()
-    let freed = false
-    h.release(() => { freed = true })
-    assert.equal(a.state, 'failed', 'released before it landed: the arrival failed')
-    assert.equal(arrivals.get(D, 0), undefined)
     unpin()
     unpin() // twice is once
-    assert.equal(freed, false, 'one relay still reads it')
-    unpin2()
-    assert.equal(freed, true)
-    let freedAtOnce = false
-    arrivals.begin(D, 1, new Uint8Array(8), 8)?.release(() => { freedAtOnce = true })
-    assert.equal(freedAtOnce, true)
+    let reused = false
+    h.release(() => { reused = true })
+    assert.equal(a.state, 'failed', 'released before it landed: the arrival failed')
+    assert.equal(arrivals.get(D, 0), undefined)
+    assert.equal(reused, false, 'a relay read it: its slices may still wait in a send queue')
+    let unread = false
+    arrivals.begin(D, 1, new Uint8Array(8), 8)?.release(() => { unread = true })
+    assert.equal(unread, true)
   })
 
   it('lands from another request\'s checked bytes, unless what it already had differs from them', async () => {
@@ -112,22 +109,32 @@ describe('a peer that relays arriving chunks', () => {
     return new PeerState({ id: 'p', bitmap, arriving: a })
   }
 
-  it('counts as holding an arriving chunk only when a chunk map can check it', () => {
+  it('counts as holding an arriving chunk only when a chunk map can check it, and not when told it may be our own bytes', () => {
     const st = peer([0], [1])
     assert.equal(st.holds(1, false), true)
     assert.equal(st.holds(1, true), false, 'no map: nothing announced to check a relayed chunk against')
+    assert.equal(st.holds(1, false, false), false, 'a chunk coming to us now: the peer may be relaying it from us')
+    assert.equal(st.holds(0, false, false), true, 'held whole: always a source')
     assert.equal(st.holds(2, false), false)
   })
 
-  it('is not asked again for a chunk it would not relay, until it holds it', () => {
+  it('is not asked again for a chunk it would not relay, until a later arrival shows or it holds it', () => {
     const st = peer([0], [1])
     st.deny(1)
     assert.equal(st.holds(1, false), false)
     assert.equal(st.denied.has(1), false, 'a refused relay is not a refused held chunk')
+    const again = new Bitmap(8)
+    again.set(1)
+    st.update({ id: 'p', bitmap: st.view.bitmap, arriving: again })
+    assert.equal(st.holds(1, false), false, 'the same arrival still shows')
+    st.update({ id: 'p', bitmap: st.view.bitmap })
+    st.update({ id: 'p', bitmap: st.view.bitmap, arriving: again })
+    assert.equal(st.holds(1, false), true, 'a later arrival is asked again')
+    st.deny(1)
     const bitmap = new Bitmap(8)
     bitmap.set(0)
     bitmap.set(1)
-    st.view = { id: 'p', bitmap }
+    st.update({ id: 'p', bitmap })
     assert.equal(st.holds(1, false), true, 'held now: asked as any held chunk')
     st.deny(0)
     assert.equal(st.denied.has(0), true)

@@ -9,6 +9,7 @@ import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
 import { BLOB_PROTOCOL, createBlobProtocolHandler } from '../../../src/transfer/blob-protocol.js'
 import { frame, readFrame, MAX_HEADER_BYTES, SEND_SLICE } from '../../../src/transfer/blob-wire.js'
 import { computeChunkMap, digestBytes } from '../../../src/transfer/chunk-map.js'
+import type { ArrivalHandle } from '../../../src/transfer/arrivals.js'
 import { makeBlob, sha256 } from '../../fixtures/blob.js'
 import { chunkOf, memoryLocalBlobs } from '../../fixtures/local-blobs.js'
 import { createTestSwarm, type TestSwarm } from '../../fixtures/swarm.js'
@@ -194,48 +195,45 @@ describe('/ollamad/blob/1.0.0', function () {
     await assert.rejects(p, failsWith('STALLED'))
   })
 
-  it('relays a chunk as it arrives, and sends its last slice only once the chunk passed its check', async () => {
+  /** A peer 'relay' with chunk 0 of the blob arriving (none held), and a request for it that has begun. */
+  const relaying = async (): Promise<{ h: ArrivalHandle, buf: Uint8Array, len: number, got: () => number, p: Promise<Uint8Array> }> => {
     const relay = swarm.add('relay')
     relay.local.add(blob, { chunks: [] })
     const len = chunkSize(blob.size)
-    const want = chunkOf(blob.data, 0)
     const buf = new Uint8Array(len)
     const h = relay.local.arrivals.begin(blob.digest, 0, buf, len)
     assert.ok(h !== undefined)
-    let freed = false
     let got = 0
-    const p = swarm.client().chunk('relay', blob.digest, 0, len, { onBytes: (n) => { got += n } })
-    // All but the last 100 KiB arrive: the relay passes them on, less the held-back last slice.
+    let started = false
+    const p = swarm.client().chunk('relay', blob.digest, 0, len, { onBytes: (n) => { got += n }, onStart: () => { started = true } })
+    p.catch(() => {})
+    await waitFor(() => started, 'the relay to answer')
+    return { h, buf, len, got: () => got, p }
+  }
+
+  it('relays a chunk as it arrives, and sends its last slice once the chunk passed its check', async () => {
+    const { h, buf, len, got, p } = await relaying()
+    const want = chunkOf(blob.data, 0)
+    // All but the last 100 KiB arrive: the relay passes them on.
     const most = len - 100 * 1024
     buf.set(want.subarray(0, most))
     h.progress(most)
-    await waitFor(() => got >= len - SEND_SLICE - 100 * 1024, 'the arrived bytes to be relayed')
+    await waitFor(() => got() === most, 'the arrived bytes to be relayed')
     buf.set(want.subarray(most), most)
     h.progress(len)
     await new Promise(resolve => setTimeout(resolve, 50))
-    assert.equal(got, len - SEND_SLICE, 'the last slice waits for the check')
-    h.release(() => { freed = true })
-    h.land() // too late: release ended it as failed
-    await assert.rejects(p, failsWith('PEER_UNAVAILABLE'))
-    assert.equal(freed, true, 'the buffer is free once the relay stopped reading it')
+    assert.equal(got(), len - SEND_SLICE, 'the last slice waits for the check')
+    h.land()
+    assert.deepEqual(Buffer.from(await p), Buffer.from(want))
   })
 
-  it('passes on a whole arrived chunk once it lands, and refuses one no longer arriving', async () => {
-    const relay = swarm.add('relay')
-    relay.local.add(blob, { chunks: [] })
-    const len = chunkSize(blob.size)
-    const buf = new Uint8Array(len)
-    const h = relay.local.arrivals.begin(blob.digest, 0, buf, len)
-    assert.ok(h !== undefined)
-    const p = swarm.client().chunk('relay', blob.digest, 0, len)
-    await waitFor(() => relay.handler.active() === 1, 'the relay to start')
-    let freed = false
-    buf.set(chunkOf(blob.data, 0))
-    h.progress(len)
-    h.land()
-    h.release(() => { freed = true })
-    assert.deepEqual(Buffer.from(await p), Buffer.from(chunkOf(blob.data, 0)))
-    await waitFor(() => freed, 'the buffer to be given back')
+  it('cuts a relay whose chunk fails, and refuses the chunk once it no longer arrives', async () => {
+    const { h, buf, len, got, p } = await relaying()
+    buf.set(chunkOf(blob.data, 0).subarray(0, 2 * SEND_SLICE))
+    h.progress(2 * SEND_SLICE)
+    await waitFor(() => got() === 2 * SEND_SLICE, 'the first bytes to be relayed')
+    h.fail()
+    await assert.rejects(p, failsWith('PEER_UNAVAILABLE'))
     await assert.rejects(swarm.client().chunk('relay', blob.digest, 0, len), failsWith('BLOB_NOT_FOUND'))
   })
 
