@@ -1,0 +1,85 @@
+/** What a swarm download takes and gives: its sources, its options and its result. */
+import type { Clock } from '../util/clock.js'
+import type { Logger } from '../util/logger.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import type { PartialBlob } from '../store/index.js'
+import type { BlobClient } from './blob-client.js'
+import type { PeerView } from './swarm-peers.js'
+import type { Arrivals } from './arrivals.js'
+
+export interface SwarmSources {
+  /** The peers that hold chunks; a function is asked again on each round, so new holders join. */
+  peers: PeerView[] | (() => PeerView[])
+  client: Pick<BlobClient, 'chunk' | 'have'>
+  /** Fetches one whole chunk upstream, for chunks no usable peer holds (applies its own rate cap). */
+  registryFetch?: (index: number, signal: AbortSignal) => Promise<Uint8Array>
+  /** Which chunks this node may take upstream; the others wait for the peer that owns them. @default all */
+  registryAllowed?: (index: number) => boolean
+  /** Looks for the blob's chunk map once a peer offers one (the download began before any existed). */
+  findMap?: (signal: AbortSignal) => Promise<Uint8Array[] | undefined>
+}
+
+export interface SwarmDownloadOptions {
+  partial: PartialBlob
+  sources: SwarmSources
+  /** Per-chunk sha256 from the blob's chunk map; without it, chunks are checked against what their peer announced. */
+  verify?: { chunkHashes?: Uint8Array[] }
+  /** The download cap, applied to bytes from peers. */
+  limiter: RateLimiter
+  clock: Clock
+  signal?: AbortSignal
+  /** A chunk is written and marked done (the in-order hasher may advance). */
+  onChunk?: (index: number, from: ChunkSource) => void
+  /** Bytes arrived from a peer (for progress). */
+  onBytes?: (bytes: number) => void
+  /** @default 4 */
+  inflightPerPeer?: number
+  /** @default 4 */
+  registryConcurrency?: number
+  /** Chunk bytes held in memory by requests in flight, over all sources. @default 128 MiB */
+  maxInflightBytes?: number
+  /** A peer request that gets no bytes for this long is dropped and its peer rested. @default 30000 */
+  timeoutMs?: number
+  /** How long a peer that sent a bad chunk is shunned. @default 300000 */
+  banMs?: number
+  /** How often partial holders are asked for fresh bitmaps while some chunk has no source. @default 2000 */
+  refreshMs?: number
+  /** Gives up when no chunk could be fetched for this long. @default 120000 */
+  stuckTimeoutMs?: number
+  /** Consecutive registry failures tolerated. @default 3 */
+  registryRetries?: number
+  /** Duplicate the slowest requests on idle peers at the end. @default true */
+  endgame?: boolean
+  /** Ask a second holder for a chunk whose request waits in its peer's upload queue (see PickerInput.raceQueued). @default true */
+  raceQueued?: boolean
+  /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
+  seed?: number
+  /** Where chunks coming from peers are shown while they arrive, so this node can relay them at once. */
+  arrivals?: Arrivals
+  /** This node's peer id: with the other downloaders of the blob (peers that hold part of it) it fixes this node's share. */
+  selfId?: string
+  /** Bans by peer id (until, on `clock`); pass one map to keep bans across blobs. */
+  bans?: Map<string, number>
+  log?: Logger
+}
+
+export interface ChunkSource {
+  /** A peer id, or REGISTRY. */
+  source: string
+  /** The chunk's sha256, for announcing it while no chunk map exists. */
+  hash: Uint8Array
+  /** What it was checked against. */
+  checked: 'map' | 'announced' | 'none'
+}
+
+export interface SwarmResult {
+  /**
+   * Chunks taken from a peer against that peer's announced hash (no map), by index → peer: if the
+   * whole-blob sha256 fails, these are fetched again from the registry.
+   */
+  unverified: Map<number, string>
+  fromPeers: number
+  fromRegistry: number
+  /** Peers banned during this download for sending bad chunks. */
+  banned: string[]
+}
