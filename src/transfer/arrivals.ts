@@ -97,22 +97,24 @@ class Entry implements Arrival {
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 
 export function createArrivals (): Arrivals {
-  const entries = new Map<string, Entry>()
+  /** Open arrivals only, by blob and chunk: an arrival leaves the moment it ends. */
+  const blobs = new Map<Digest, Map<number, Entry>>()
   const listeners = new Set<() => void>()
   const changed = (): void => { for (const f of listeners) f() }
-  const key = (d: Digest, index: number): string => `${d}#${index}`
 
   return {
     begin: (d, index, buf, length) => {
-      const k = key(d, index)
-      if (entries.has(k) || buf.byteLength < length) return undefined
+      let open = blobs.get(d)
+      if (open?.has(index) === true || buf.byteLength < length) return undefined
+      if (open === undefined) blobs.set(d, open = new Map())
       const e = new Entry(buf, length)
-      entries.set(k, e)
+      open.set(index, e)
       changed()
       const end = (state: ArrivalState): void => {
         if (e.state !== 'arriving') return
         e.state = state
-        if (entries.get(k) === e) entries.delete(k)
+        open.delete(index)
+        if (open.size === 0) blobs.delete(d)
         e.notify()
         changed()
       }
@@ -133,13 +135,8 @@ export function createArrivals (): Arrivals {
         release: (fn) => { end('failed'); if (!e.pinned) fn() }
       }
     },
-    get: (d, index) => entries.get(key(d, index)),
-    arriving: (d) => {
-      const prefix = `${d}#`
-      const out: number[] = []
-      for (const [k, e] of entries) if (e.state === 'arriving' && k.startsWith(prefix)) out.push(Number(k.slice(prefix.length)))
-      return out
-    },
+    get: (d, index) => blobs.get(d)?.get(index),
+    arriving: (d) => [...(blobs.get(d)?.keys() ?? [])],
     onChange: (fn) => { listeners.add(fn); return () => { listeners.delete(fn) } }
   }
 }

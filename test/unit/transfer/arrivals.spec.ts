@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict'
-import { createArrivals } from '../../../src/transfer/arrivals.js'
+import { createArrivals, type Arrival, type ArrivalHandle, type Arrivals } from '../../../src/transfer/arrivals.js'
 import { PeerState } from '../../../src/transfer/swarm-peers.js'
 import { Bitmap } from '../../../src/util/bitmap.js'
 import type { Digest } from '../../../src/store/index.js'
 
 const D = `sha256:${'a'.repeat(64)}` as Digest
 const E = `sha256:${'b'.repeat(64)}` as Digest
+
+/** Chunk `index` of D (8 bytes) begun arriving into `buf`: the download's handle and a relay's view. */
+const opened = (arrivals: Arrivals, index: number, buf = new Uint8Array(8)): { h: ArrivalHandle, a: Arrival } => {
+  const h = arrivals.begin(D, index, buf, 8)
+  const a = arrivals.get(D, index)
+  assert.ok(h !== undefined && a !== undefined)
+  return { h, a }
+}
 
 describe('arrivals (chunks relayed as they come)', () => {
   it('tracks one arrival per chunk, lists them per blob and says when the list changes', () => {
@@ -32,9 +40,7 @@ describe('arrivals (chunks relayed as they come)', () => {
 
   it('wakes readers on progress and at the end, and a landed arrival counts as whole', async () => {
     const arrivals = createArrivals()
-    const h = arrivals.begin(D, 0, new Uint8Array(8), 8)
-    const a = arrivals.get(D, 0)
-    assert.ok(h !== undefined && a !== undefined)
+    const { h, a } = opened(arrivals, 0)
     const woke = a.changed()
     h.progress(3)
     await woke
@@ -48,9 +54,7 @@ describe('arrivals (chunks relayed as they come)', () => {
 
   it('ends an open arrival as failed on release, and lets the buffer be reused only if no relay ever read it', async () => {
     const arrivals = createArrivals()
-    const h = arrivals.begin(D, 0, new Uint8Array(8), 8)
-    const a = arrivals.get(D, 0)
-    assert.ok(h !== undefined && a !== undefined)
+    const { h, a } = opened(arrivals, 0)
     const unpin = a.pin()
     unpin()
     unpin() // twice is once
@@ -69,9 +73,7 @@ describe('arrivals (chunks relayed as they come)', () => {
     const good = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])
     const buf = new Uint8Array(8)
     buf.set(good.subarray(0, 3))
-    const h = arrivals.begin(D, 0, buf, 8)
-    const a = arrivals.get(D, 0)
-    assert.ok(h !== undefined && a !== undefined)
+    const { h, a } = opened(arrivals, 0, buf)
     h.progress(3)
     const unpin = a.pin()
     h.landWith(good)
@@ -83,11 +85,10 @@ describe('arrivals (chunks relayed as they come)', () => {
 
     const bad = new Uint8Array(8)
     bad.set([9, 9, 9])
-    const h2 = arrivals.begin(D, 1, bad, 8)
-    h2?.progress(3)
-    const a2 = arrivals.get(D, 1)
-    h2?.landWith(good)
-    assert.equal(a2?.state, 'failed', 'bytes already relayed were not those that were checked')
+    const { h: h2, a: a2 } = opened(arrivals, 1, bad)
+    h2.progress(3)
+    h2.landWith(good)
+    assert.equal(a2.state, 'failed', 'bytes already relayed were not those that were checked')
   })
 
   it('stops a waiting reader when its signal aborts', async () => {
