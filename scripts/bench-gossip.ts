@@ -11,7 +11,8 @@ import { startDaemon, type RunningDaemon } from '../test/fixtures/daemon.js'
 import { writeSwarmKey } from '../test/fixtures/cluster.js'
 import { makeTinyModel } from '../test/fixtures/tiny-model.js'
 import { sha256 } from '../test/fixtures/blob.js'
-import { cpuSeconds, hookExit, machineBusySeconds, quantile, rssMiB, waitFor } from './netns.js'
+import { cpuSeconds, hookExit, machineBusySeconds, quantile, rssMiB } from './netns.js'
+import { waitFor } from '../test/fixtures/wait-for.js'
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name)
@@ -43,7 +44,7 @@ async function startNodes (key: string, nodes: RunningDaemon[]): Promise<void> {
     const d = await startDaemon({ args: ['--swarm-key', key, '--name', `g${String(i).padStart(2, '0')}`, ...LIVENESS, ...boot] })
     nodes.push(d)
     // A join sets off syncs and re-published records on every node: let that settle first.
-    await waitFor(async () => (await views([d]))[0]?.alive === nodes.length, 120_000, `g${i} to see ${nodes.length} live nodes`)
+    await waitFor(async () => (await views([d]))[0]?.alive === nodes.length, 120_000, `g${i} to see ${nodes.length} live nodes`, { retryErrors: true })
       .catch(async (e: Error) => { throw new Error(`${e.message}; ${viewSummary(await views(nodes))}`) })
     await sleep(1000)
     if ((i + 1) % 8 === 0) {

@@ -16,7 +16,8 @@ import { newSwarmKey } from '../src/p2p/index.js'
 import { chunkCount, chunkSize } from '../src/transfer/chunks.js'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { pushRandomModel } from './bench-util.js'
-import { createLan, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, waitFor, type Lan, type NsDaemon } from './netns.js'
+import { createLan, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
+import { waitFor } from '../test/fixtures/wait-for.js'
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name)
@@ -143,7 +144,7 @@ async function main (): Promise<void> {
   const [holderNs, holderAddr] = [lan.hosts[0] as string, lan.addrs[0] as string]
   const regProc = nsSpawn(holderNs, '/usr/bin/docker-registry', ['serve', join(registry.dir, 'config.yml')])
   try {
-    await waitFor(async () => (await nsRun(holderNs, 'curl', ['-sf', `${registry.url}/v2/`])).code === 0, 15_000, 'the registry in the holder namespace')
+    await waitFor(async () => (await nsRun(holderNs, 'curl', ['-sf', `${registry.url}/v2/`])).code === 0, 15_000, 'the registry in the holder namespace', { retryErrors: true })
     const key = join(work, 'swarm.key')
     writeFileSync(key, newSwarmKey(), { mode: 0o600 })
     // Default heartbeat and liveness times: a saturated uplink delays gossip by seconds (see the report).
@@ -155,7 +156,7 @@ async function main (): Promise<void> {
     })))
     daemons.push(...hosts)
     for (const d of daemons) {
-      await waitFor(async () => (await nsJson(d.ns, `${d.url}/api/cluster/nodes`)).nodes.filter((n: { liveness: string }) => n.liveness === 'alive').length === daemons.length, 60_000, `${d.name} to see every node`)
+      await waitFor(async () => (await nsJson(d.ns, `${d.url}/api/cluster/nodes`)).nodes.filter((n: { liveness: string }) => n.liveness === 'alive').length === daemons.length, 60_000, `${d.name} to see every node`, { retryErrors: true })
     }
     const t = performance.now()
     const first = await nsJson(holderNs, `${holder.url}/api/pull`, { model, stream: false })
@@ -165,7 +166,7 @@ async function main (): Promise<void> {
       (await nsJson(d.ns, `${d.url}/api/cluster/models`)).models.find((m: { digest: string }) => `sha256:${m.digest}` === manifestDigest)?.nodes ?? []
     const holderSeen = async (): Promise<void> => {
       for (const h of hosts) {
-        await waitFor(async () => (await coverage(h)).some(n => n.name === 'holder' && n.coverage === 'complete' && n.liveness === 'alive'), 60_000, `${h.name} to see the holder alive with its copy`)
+        await waitFor(async () => (await coverage(h)).some(n => n.name === 'holder' && n.coverage === 'complete' && n.liveness === 'alive'), 60_000, `${h.name} to see the holder alive with its copy`, { retryErrors: true })
       }
     }
     await holderSeen()

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitFor } from '../test/fixtures/wait-for.js'
 
 /** The compiled CLI. */
 export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
@@ -154,15 +155,6 @@ export async function nsJson<T = any> (ns: string, url: string, body?: unknown):
   return JSON.parse(r.stdout) as T
 }
 
-/** Waits for a condition with a deadline, polling. */
-export async function waitFor (cond: () => Promise<boolean> | boolean, ms: number, what: string, everyMs = 250): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await Promise.resolve().then(cond).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, everyMs))
-  }
-}
-
 export interface NsDaemon {
   ns: string
   name: string
@@ -207,7 +199,7 @@ export async function startNsDaemon (o: NsDaemonInit): Promise<NsDaemon> {
   const exit = new Promise<void>(resolve => proc.once('exit', () => { exited = true; resolve() }))
   const peerLine = /peer (\S+) \(\S+\) on (\S+)/
   try {
-    await waitFor(() => exited || peerLine.test(out), 30_000, `${o.name} to listen`, 50)
+    await waitFor(() => exited || peerLine.test(out), 30_000, `${o.name} to listen`, { everyMs: 50 })
     if (exited) throw new Error('it exited')
   } catch (e) {
     proc.kill('SIGKILL')

@@ -1,4 +1,8 @@
+import type { Command } from 'commander'
 import { errorMessage } from '../errors.js'
+
+/** The option every client command takes: which daemon to talk to. */
+export const hostOption = (c: Command): Command => c.option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
 
 /** A command's failure: printed as one line, with a non-zero exit. */
 export class CliError extends Error {}

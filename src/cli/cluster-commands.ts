@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { DaemonClient } from './client.js'
+import { hostOption, type DaemonClient } from './client.js'
 import { humanBytes, table } from './format.js'
 
 interface NodesResponse {
@@ -10,7 +10,7 @@ interface ModelsResponse {
 }
 
 /** `ollamad nodes` and `ollamad models`: the cluster as tables. */
-export function addClusterCommands (program: Command, client: (cmd: Command) => DaemonClient, hostOption: (c: Command) => Command): void {
+export function addClusterCommands (program: Command, client: (cmd: Command) => DaemonClient): void {
   hostOption(program.command('nodes').description('list the nodes of the cluster'))
     .action(async (_o: unknown, cmd: Command) => {
       const r = await client(cmd).json<NodesResponse>('GET', '/api/cluster/nodes')

@@ -1,13 +1,11 @@
 import type { Command } from 'commander'
-import { CliError, type DaemonClient } from './client.js'
-import { clusterPull } from './placement-commands.js'
+import { CliError, hostOption, type DaemonClient } from './client.js'
+import { clusterPull } from './cluster-jobs.js'
 import { createProgressView } from './progress.js'
 import { humanAgo, humanBytes, table } from './format.js'
 
 interface TagsResponse { models: Array<{ name: string, digest: string, size: number, modified_at: string }> }
 interface ClusterPs { nodes: Array<{ name: string, vram: { total: number, used: number, free: number }, models: Array<{ name: string, size: number, size_vram: number, expires_at: string }> }> }
-
-export const hostOption = (c: Command): Command => c.option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
 
 async function streamWithBars (client: DaemonClient, path: string, body: unknown): Promise<void> {
   const view = createProgressView()

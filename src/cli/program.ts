@@ -4,7 +4,7 @@ import { startDaemon } from '../daemon.js'
 import { createLogger } from '../util/logger.js'
 import { daemonConfig, daemonUrl, type StartFlags } from './config.js'
 import { CliError, createDaemonClient, type DaemonClient } from './client.js'
-import { addModelCommands, hostOption } from './commands.js'
+import { addModelCommands } from './commands.js'
 import { addClusterCommands } from './cluster-commands.js'
 import { addPlacementCommands } from './placement-commands.js'
 import { VERSION } from '../version.js'
@@ -85,7 +85,7 @@ export function buildProgram (): Command {
 
   const client = (cmd: Command): DaemonClient => createDaemonClient(daemonUrl(cmd.optsWithGlobals().host as string | undefined))
   addModelCommands(program, client)
-  addClusterCommands(program, client, hostOption)
+  addClusterCommands(program, client)
   addPlacementCommands(program, client)
   return program
 }

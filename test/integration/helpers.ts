@@ -33,11 +33,3 @@ export async function ndjson (url: string, body: unknown): Promise<{ status: num
   return { status: r.status, lines: r.text.split('\n').filter(l => l.trim() !== '').map(l => JSON.parse(l)) }
 }
 
-/** Polls a condition until it holds or the deadline passes. */
-export async function waitFor (cond: () => Promise<boolean> | boolean, ms = 20_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}

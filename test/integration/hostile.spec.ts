@@ -9,7 +9,7 @@ import { ClusterMessage, GOSSIP_TOPIC, SYNC_PROTOCOL, signRecord, NodeRecord } f
 import { BLOB_PROTOCOL } from '../../src/transfer/index.js'
 import { startCluster } from '../fixtures/cluster.js'
 import type { RunningDaemon } from '../fixtures/daemon.js'
-import { waitFor } from './helpers.js'
+import { waitFor } from '../fixtures/wait-for.js'
 
 describe('hostile peers inside the swarm', function () {
   this.timeout(60_000)

@@ -4,7 +4,8 @@ import { startRegistry, pushModel, makeTinyModel, type RunningRegistry } from '.
 import { startOllamaStandin, type OllamaStandin } from '../fixtures/ollama-standin.js'
 import { startCluster } from '../fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../fixtures/daemon.js'
-import { ndjson, waitFor } from './helpers.js'
+import { ndjson } from './helpers.js'
+import { waitFor } from '../fixtures/wait-for.js'
 
 interface NodeView { name: string, loaded: Array<{ name: string }>, ollama: string }
 

@@ -7,7 +7,7 @@ import { createClusterState, createHlc, createIntentStore, signRecord, startClus
 import { startKeeper } from '../../src/p2p/index.js'
 import { systemClock } from '../../src/util/clock.js'
 import { silentLogger } from '../../src/util/logger.js'
-import { waitFor } from './helpers.js'
+import { waitFor } from '../fixtures/wait-for.js'
 import { blankFacts, blankRecord } from '../fixtures/records.js'
 
 const M = 'registry.ollama.ai/library/llama3:latest'

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { newSwarmKey } from '../../src/p2p/index.js'
 import { FAST_LIVENESS, type NodeJson } from '../fixtures/cluster.js'
-import { createLan, netnsUnavailable, nsJson, startNsDaemon, tempDir, waitFor, type Lan, type NsDaemon } from '../../scripts/netns.js'
+import { createLan, netnsUnavailable, nsJson, startNsDaemon, tempDir, type Lan, type NsDaemon } from '../../scripts/netns.js'
+import { waitFor } from '../fixtures/wait-for.js'
 
 const writeKey = (label: string): string => {
   const path = join(tempDir(label), 'swarm.key')
@@ -44,7 +45,7 @@ describe('mdns discovery inside network namespaces', function () {
     const stranger = await startNsDaemon({ ns: l.hosts[3] as string, addr: l.addrs[3] as string, name: 'stranger', swarmKey: writeKey('otherkey'), mdns: true, args: FAST_LIVENESS })
     running.push(stranger)
     for (const d of members) {
-      await waitFor(async () => (await nodesSeenBy(d)).filter(n => n.liveness === 'alive').length === 3, 30_000, `${d.name} to see 3 live nodes`)
+      await waitFor(async () => (await nodesSeenBy(d)).filter(n => n.liveness === 'alive').length === 3, 30_000, `${d.name} to see 3 live nodes`, { retryErrors: true })
     }
     for (const d of members) {
       assert.deepEqual((await nodesSeenBy(d)).map(n => n.name).sort(), ['mdns1', 'mdns2', 'mdns3'], d.log())

@@ -3,7 +3,8 @@ import { startRegistry, pushModel, makeTinyModel, type RunningRegistry } from '.
 import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js'
 import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
 import { startCluster, FAST_LIVENESS } from '../fixtures/cluster.js'
-import { ndjson, waitFor } from './helpers.js'
+import { ndjson } from './helpers.js'
+import { waitFor } from '../fixtures/wait-for.js'
 
 const MiB = 1024 * 1024
 /** Quick liveness and a short grace: a killed node's copies stop counting after 4 s. */

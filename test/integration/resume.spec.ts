@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { startRegistry, pushModel, makeTinyModel, sha256, type RunningRegistry } from '../fixtures/registry.js'
 import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js'
 import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
-import { ndjson, post, waitFor } from './helpers.js'
+import { ndjson, post } from './helpers.js'
+import { waitFor } from '../fixtures/wait-for.js'
 
 const MiB = 1024 * 1024
 

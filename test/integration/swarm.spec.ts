@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
 import { startCluster, clusterNodes, writeSwarmKey, FAST_LIVENESS } from '../fixtures/cluster.js'
-import { waitFor } from './helpers.js'
+import { waitFor } from '../fixtures/wait-for.js'
 
 describe('the swarm: peers, gossip and liveness', function () {
   this.timeout(60_000)

@@ -6,7 +6,8 @@ import { startRegistry, pushModel, makeTinyModel, sha256, type RunningRegistry }
 import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js'
 import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
 import { startCluster, FAST_LIVENESS } from '../fixtures/cluster.js'
-import { ndjson, waitFor } from './helpers.js'
+import { ndjson } from './helpers.js'
+import { waitFor } from '../fixtures/wait-for.js'
 import { chunkCount, chunkRange } from '../../src/transfer/chunks.js'
 
 const MiB = 1024 * 1024

@@ -6,7 +6,7 @@ import { parseModelName, fullName, type Digest, type ModelEntry } from '../../..
 import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
 import { makeTinyModel } from '../../fixtures/tiny-model.js'
 import { makeBlob } from '../../fixtures/blob.js'
-import { waitFor } from '../../fixtures/http-server.js'
+import { waitFor } from '../../fixtures/wait-for.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
 import { buildModel, withStore, type BuiltModel, type StoreEnv } from '../../fixtures/store.js'
 
@@ -292,10 +292,10 @@ describe('store', function () {
       env = await withStore({ watch: true, rescanIntervalMs: 60_000 })
       const seen = listener(env)
       const path = await env.writeAsOllama('user/m:tag', a)
-      await waitFor(() => lastNames(seen)?.join() === 'registry.ollama.ai/user/m:tag', 'onChange after the write')
+      await waitFor(() => lastNames(seen)?.join() === 'registry.ollama.ai/user/m:tag', 5000, 'onChange after the write')
       assert.deepEqual(names(env.store().list()), ['registry.ollama.ai/user/m:tag'])
       await rm(path)
-      await waitFor(() => lastNames(seen)?.length === 0, 'onChange after the delete')
+      await waitFor(() => lastNames(seen)?.length === 0, 5000, 'onChange after the delete')
       assert.deepEqual(env.store().list(), [])
     })
 
@@ -340,7 +340,7 @@ describe('store', function () {
       await new Promise(resolve => setImmediate(resolve))
       assert.deepEqual(env.store().list(), [])
       clock.advance(1)
-      await waitFor(() => env.store().list().length === 1, 'the periodic rescan')
+      await waitFor(() => env.store().list().length === 1, 5000, 'the periodic rescan')
     })
 
     it('lists at startup the models already on disk', async () => {
@@ -377,7 +377,7 @@ describe('store', function () {
       env = await withStore({ watch: false, rescanIntervalMs: 60_000 })
       const seen = listener(env)
       await publish(env, 'm', a)
-      await waitFor(() => lastNames(seen)?.join() === 'registry.ollama.ai/library/m:latest', 'onChange after publish', 1000)
+      await waitFor(() => lastNames(seen)?.join() === 'registry.ollama.ai/library/m:latest', 1000, 'onChange after publish')
     })
   })
 

@@ -14,7 +14,7 @@ import { makeBlob, sha256 } from '../../fixtures/blob.js'
 import { chunkOf, memoryLocalBlobs } from '../../fixtures/local-blobs.js'
 import { createTestSwarm, type TestSwarm } from '../../fixtures/swarm.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
-import { waitFor } from '../../fixtures/http-server.js'
+import { waitFor } from '../../fixtures/wait-for.js'
 
 const MiB = 1024 * 1024
 const blob = makeBlob(chunkSize(10 * MiB) + 1000, 'blob-protocol')
@@ -145,11 +145,11 @@ describe('/ollamad/blob/1.0.0', function () {
     slow.local.beforeRead = async () => { await gate }
     const client = swarm.client()
     const first = client.chunk('slow', blob.digest, 0, chunkSize(blob.size))
-    await waitFor(() => slow.local.reads.length === 1, 'the first read')
+    await waitFor(() => slow.local.reads.length === 1, 5000, 'the first read')
     await assert.rejects(client.have('slow', blob.digest), failsWith('PEER_BUSY'))
     release()
     assert.equal((await first).byteLength, chunkSize(blob.size))
-    await waitFor(() => slow.handler.active() === 0, 'the first stream to end')
+    await waitFor(() => slow.handler.active() === 0, 5000, 'the first stream to end')
     assert.ok((await client.have('slow', blob.digest))?.complete)
   })
 
@@ -161,7 +161,7 @@ describe('/ollamad/blob/1.0.0', function () {
     slotted.local.beforeRead = async () => { await gate }
     const client = swarm.client()
     const first = client.chunk('slotted', blob.digest, 0, chunkSize(blob.size))
-    await waitFor(() => slotted.local.reads.length === 1, 'the first read')
+    await waitFor(() => slotted.local.reads.length === 1, 5000, 'the first read')
     const second = client.chunk('slotted', blob.digest, 1, blob.size - chunkSize(blob.size))
     assert.ok((await client.have('slotted', blob.digest))?.complete, 'bitmaps need no slot')
     await assert.rejects(second, failsWith('PEER_BUSY'))
@@ -178,7 +178,7 @@ describe('/ollamad/blob/1.0.0', function () {
     slow.local.beforeRead = async () => await new Promise(() => {})
     const ac = new AbortController()
     const p = swarm.client().chunk('stalled', blob.digest, 0, chunkSize(blob.size), { signal: ac.signal })
-    await waitFor(() => slow.local.reads.length === 1, 'the read')
+    await waitFor(() => slow.local.reads.length === 1, 5000, 'the read')
     ac.abort()
     await assert.rejects(p, failsWith('ABORTED'))
   })
@@ -190,7 +190,7 @@ describe('/ollamad/blob/1.0.0', function () {
     slow.local.beforeRead = async () => await new Promise(() => {})
     const client = swarm.client({ stallTimeoutMs: 5000 }, clock)
     const p = client.chunk('mute', blob.digest, 0, chunkSize(blob.size))
-    await waitFor(() => slow.local.reads.length === 1, 'the read')
+    await waitFor(() => slow.local.reads.length === 1, 5000, 'the read')
     clock.advance(5000)
     await assert.rejects(p, failsWith('STALLED'))
   })
@@ -207,7 +207,7 @@ describe('/ollamad/blob/1.0.0', function () {
     let started = false
     const p = swarm.client().chunk('relay', blob.digest, 0, len, { onBytes: (n) => { got += n }, onStart: () => { started = true } })
     p.catch(() => {})
-    await waitFor(() => started, 'the relay to answer')
+    await waitFor(() => started, 5000, 'the relay to answer')
     return { h, buf, len, got: () => got, p }
   }
 
@@ -218,7 +218,7 @@ describe('/ollamad/blob/1.0.0', function () {
     const most = len - 100 * 1024
     buf.set(want.subarray(0, most))
     h.progress(most)
-    await waitFor(() => got() === most, 'the arrived bytes to be relayed')
+    await waitFor(() => got() === most, 5000, 'the arrived bytes to be relayed')
     buf.set(want.subarray(most), most)
     h.progress(len)
     await new Promise(resolve => setTimeout(resolve, 50))
@@ -231,7 +231,7 @@ describe('/ollamad/blob/1.0.0', function () {
     const { h, buf, len, got, p } = await relaying()
     buf.set(chunkOf(blob.data, 0).subarray(0, 2 * SEND_SLICE))
     h.progress(2 * SEND_SLICE)
-    await waitFor(() => got() === 2 * SEND_SLICE, 'the first bytes to be relayed')
+    await waitFor(() => got() === 2 * SEND_SLICE, 5000, 'the first bytes to be relayed')
     h.fail()
     await assert.rejects(p, failsWith('PEER_UNAVAILABLE'))
     await assert.rejects(swarm.client().chunk('relay', blob.digest, 0, len), failsWith('BLOB_NOT_FOUND'))

@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
 import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
 import { makeBlob } from '../../fixtures/blob.js'
-import { parseRange, sendBlob, waitFor } from '../../fixtures/http-server.js'
+import { parseRange, sendBlob } from '../../fixtures/http-server.js'
+import { waitFor } from '../../fixtures/wait-for.js'
 import { createDownloadEnv, type DownloadEnv } from '../../fixtures/download-env.js'
 
 const MiB = 1024 * 1024
@@ -49,7 +50,7 @@ describe('registry blob download', function () {
     assert.equal(CHUNKS, 4)
     const server = await env.serve(async (req, res) => {
       // Hold each answer until a second request is in flight, so parallelism is observed, not timed.
-      await waitFor(() => server.active() >= 2, 'a second parallel request', 2000).catch(() => {})
+      await waitFor(() => server.active() >= 2, 2000, 'a second parallel request').catch(() => {})
       sendBlob(req, res, blob.data)
     })
     const progress: Array<[number, number]> = []
@@ -120,7 +121,7 @@ describe('registry blob download', function () {
     assert.ok(Date.now() - started >= 190, 'finished before the stall timeout could fire')
     assert.equal(await env.digestOnDisk(partial), blob.digest)
     assert.ok(stalled !== undefined)
-    await waitFor(() => stalledClosed, 'the client to drop the stalled response')
+    await waitFor(() => stalledClosed, 5000, 'the client to drop the stalled response')
     const tries = startsIn(rangeStarts(server.requests), 2)
     assert.equal(tries.length, 2)
     assert.ok((tries[1] as number) <= 2 * CHUNK + 1000, `retry started at ${String(tries[1])}`)
@@ -165,7 +166,7 @@ describe('registry blob download', function () {
       served += sendBlob(req, res, blob.data)
     })
     const first = env.download(server, blob, { concurrency: 1, signal: ac.signal, onProgress: (c) => { done = c } })
-    await waitFor(() => done >= CHUNK + CHUNK / 2, 'half of chunk 1 on disk')
+    await waitFor(() => done >= CHUNK + CHUNK / 2, 5000, 'half of chunk 1 on disk')
     ac.abort()
     await assert.rejects(first, failsWith('ABORTED'))
 

@@ -15,7 +15,7 @@ import { chunkOf } from '../../fixtures/local-blobs.js'
 import { withStore, type StoreEnv } from '../../fixtures/store.js'
 import { createTestSwarm, type TestSwarm } from '../../fixtures/swarm.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
-import { waitFor } from '../../fixtures/http-server.js'
+import { waitFor } from '../../fixtures/wait-for.js'
 
 const MiB = 1024 * 1024
 const CHUNK = chunkSize(16 * MiB)
@@ -205,13 +205,13 @@ describe('swarm download', function () {
     // Someone else's request holds busy's only upload slot for the whole test.
     const ac = new AbortController()
     const blocker = swarm.client().chunk('busy', blob.digest, 3, blob.size - 3 * CHUNK, { signal: ac.signal }).catch(() => {})
-    await waitFor(() => busy.local.reads.length === 1, 'the blocker to take the only slot')
+    await waitFor(() => busy.local.reads.length === 1, 5000, 'the blocker to take the only slot')
     const res = await run({ endgame: false, inflightPerPeer: 2 })
     await assertIntact()
     assert.ok(busy.dials > 1, 'busy was asked for chunks too')
     assert.ok([...res.from.values()].every(s => s.source === 'free'))
     assert.deepEqual(servedBy('busy'), [3], 'busy sent nothing but the blocker\'s chunk')
-    await waitFor(() => busy.handler.active() === 1, 'the queued requests to be withdrawn')
+    await waitFor(() => busy.handler.active() === 1, 5000, 'the queued requests to be withdrawn')
     ac.abort()
     await blocker
   })
@@ -223,7 +223,7 @@ describe('swarm download', function () {
     assert.ok(stuck !== undefined)
     stuck.local.beforeRead = async () => { await stalled }
     const done = run({ clock, timeoutMs: 5_000, endgame: false })
-    await waitFor(() => stuck.local.reads.length > 0 && partial.bitmap.count() + stuck.local.reads.length === 4, 'quick to finish its share')
+    await waitFor(() => stuck.local.reads.length > 0 && partial.bitmap.count() + stuck.local.reads.length === 4, 5000, 'quick to finish its share')
     clock.advance(5_000)
     const res = await done
     await assertIntact()
@@ -288,7 +288,7 @@ describe('swarm download', function () {
     stuck.local.beforeRead = async () => { await stalled }
     const ac = new AbortController()
     const p = run({ signal: ac.signal })
-    await waitFor(() => stuck.local.reads.length > 0, 'a request')
+    await waitFor(() => stuck.local.reads.length > 0, 5000, 'a request')
     ac.abort()
     await assert.rejects(p, failsWith('ABORTED'))
     assert.equal(partial.bitmap.count(), 0)
