@@ -11,7 +11,7 @@ import { startCountingProxy, type CountingProxy } from '../test/fixtures/countin
 import { startCluster } from '../test/fixtures/cluster.js'
 import { startDaemon, tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
 import { pushRandomModel } from './bench-util.js'
-import { chunkSize } from '../src/transfer/chunks.js'
+import { chunkSize } from '../src/store/index.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 256) * 1024 * 1024
 const NODES = Number(process.env.BENCH_NODES ?? 4)

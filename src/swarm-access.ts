@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import { Bitmap } from './util/bitmap.js'
 import { OllamadError } from './errors.js'
-import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type Digest, type ModelName } from './store/index.js'
-import { chunkCount, seedOf, type BlobClient, type PeerView, type SwarmAccess } from './transfer/index.js'
-import type { ChunkMapStore } from './transfer/chunk-map-store.js'
+import { chunkCount, digestHex, modelKey, nameKey, parseDigest, parseManifest, type Digest, type ModelName, type ChunkMapStore } from './store/index.js'
+import { seedOf, type BlobClient, type PeerView, type SwarmAccess } from './transfer/index.js'
 import type { ClusterState, Member } from './cluster/index.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')

@@ -1,6 +1,13 @@
 export { createStore, type Store, type StoreInit, type StoreComponents, type PublishResult } from './store.js'
 export type { ModelEntry } from './catalog.js'
 export type { PartialBlob } from './partial.js'
+export { chunkSize, chunkCount, chunkRange, MIN_CHUNK, MAX_CHUNK } from './chunks.js'
+export {
+  computeChunkMap, chunkMapOfFile, chunkMapOfPartial, decodeChunkMap, encodeChunkMap, chunkMapCid, chunkHash,
+  blobCid, digestFromCid, digestBytes, digestFromBytes, MAX_CHUNK_MAP_BYTES,
+  type ChunkMap, type ComputedChunkMap, type ReadAt
+} from './chunk-map.js'
+export { createChunkMapStore, type ChunkMapStore } from './chunk-map-store.js'
 export * from './digest.js'
 export * from './names.js'
 export * from './manifest.js'

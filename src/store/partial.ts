@@ -1,7 +1,7 @@
 import { open, mkdir, rm, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Bitmap } from '../util/bitmap.js'
-import { chunkCount, chunkRange } from '../transfer/chunks.js'
+import { chunkCount, chunkRange } from './chunks.js'
 import type { Digest } from './digest.js'
 import type { Layout } from './layout.js'
 import type { StateDb } from './db.js'

@@ -1,4 +1,4 @@
-import { sendWithBackpressure } from '../p2p/index.js'
+import { frame, readFrame, sendWithBackpressure } from '../p2p/index.js'
 import { createHash } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
@@ -8,12 +8,9 @@ import { OllamadError, isOllamadError } from '../errors.js'
 import { Bitmap } from '../util/bitmap.js'
 import { sleep, type Clock } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
-import { digestHex, type Digest } from '../store/index.js'
-import { chunkCount } from './chunks.js'
-import { decodeChunkMap, digestBytes, type ChunkMap } from './chunk-map.js'
+import { chunkCount, decodeChunkMap, digestBytes, digestHex, MAX_CHUNK_MAP_BYTES, type ChunkMap, type Digest } from '../store/index.js'
 import {
-  BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_CHUNK_MAP_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES,
-  frame, linkedController, readFrame, watchdog
+  BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES, linkedController, watchdog
 } from './blob-wire.js'
 
 export interface BlobClientComponents {

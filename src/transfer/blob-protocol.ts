@@ -1,4 +1,4 @@
-import { sendWithBackpressure } from '../p2p/index.js'
+import { frame, readFrame, sendWithBackpressure } from '../p2p/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { BlobRequest, BlobResponse } from '../../proto/blob.js'
@@ -7,14 +7,11 @@ import type { Clock } from '../util/clock.js'
 import { createSlots } from '../util/slots.js'
 import type { Logger } from '../util/logger.js'
 import type { RateLimiter } from '../util/rate-limit.js'
-import type { Digest } from '../store/index.js'
-import { chunkRange } from './chunks.js'
-import { digestFromBytes } from './chunk-map.js'
+import { chunkRange, digestFromBytes, MAX_CHUNK_MAP_BYTES, type Digest } from '../store/index.js'
 import type { LocalBlobs } from './local-blobs.js'
 import type { Arrival } from './arrivals.js'
 import {
-  MAX_CHUNK_BYTES, MAX_CHUNK_MAP_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE,
-  frame, readFrame, sendAll, watchdog
+  MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, watchdog
 } from './blob-wire.js'
 
 export { BLOB_PROTOCOL } from './blob-wire.js'

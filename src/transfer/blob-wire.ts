@@ -4,8 +4,7 @@ import type { ByteStream } from '@libp2p/utils'
 import { OllamadError } from '../errors.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
-import { MAX_CHUNK } from './chunks.js'
-import { MAX_CHUNK_MAP_BYTES } from './chunk-map.js'
+import { MAX_CHUNK } from '../store/index.js'
 
 /** One request per stream: a length-prefixed BlobRequest, answered by a length-prefixed BlobResponse and `length` raw bytes. */
 export const BLOB_PROTOCOL = '/ollamad/blob/1.0.0'
@@ -14,11 +13,9 @@ export const MAX_REQUEST_BYTES = 4 * 1024
 export const MAX_HEADER_BYTES = 64 * 1024
 export const MAX_CHUNK_BYTES = MAX_CHUNK
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-export { MAX_CHUNK_MAP_BYTES }
 /** Bytes handed to the stream per send, so the rate limiter and backpressure act often. */
 export const SEND_SLICE = 64 * 1024
 
-export { frame, readFrame } from '../p2p/framing.js'
 
 /** Sends bytes in slices, waiting on the rate limiter and on the stream's backpressure. */
 export async function sendAll (stream: Stream, data: Uint8Array, signal: AbortSignal, limiter?: RateLimiter, onProgress?: () => void): Promise<void> {

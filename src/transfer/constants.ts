@@ -1,4 +1,10 @@
-export { DEFAULT_CONCURRENCY, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_RETRIES, BACKOFF_BASE_MS, BACKOFF_MAX_MS } from '../registry/constants.js'
+/** Parallel Range requests per blob, as Ollama uses. */
+export const DEFAULT_CONCURRENCY = 16
+/** A request that receives no byte for this long is aborted and retried. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000
+export const DEFAULT_RETRIES = 6
+export const BACKOFF_BASE_MS = 500
+export const BACKOFF_MAX_MS = 30_000
 /** How often a running download reports its progress. */
 export const PROGRESS_INTERVAL_MS = 100
 /** A peer whose chunks made a wrong blob is not asked again for this long. */

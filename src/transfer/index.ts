@@ -1,12 +1,6 @@
 export { createPuller, type Puller, type PullerInit, type PullerComponents, type PullOptions } from './puller.js'
-export { chunkSize, chunkCount, chunkRange } from './chunks.js'
 export { layerStatus, type PullProgress, type ProgressListener } from './progress.js'
 export { createPusher, type Pusher, type PushOptions } from './pusher.js'
-export {
-  computeChunkMap, chunkMapOfFile, chunkMapOfPartial, decodeChunkMap, encodeChunkMap, chunkMapCid, chunkHash,
-  blobCid, digestFromCid, digestBytes, digestFromBytes, MAX_CHUNK_MAP_BYTES,
-  type ChunkMap, type ComputedChunkMap, type ReadAt
-} from './chunk-map.js'
 export { BLOB_PROTOCOL, createBlobProtocolHandler, type BlobProtocolHandler, type BlobServerComponents, type BlobServerInit } from './blob-protocol.js'
 export {
   createBlobClient, type BlobClient, type BlobClientComponents, type BlobClientInit, type PeerHave,
@@ -16,6 +10,5 @@ export { pick, seedOf, REGISTRY, type PickerInput, type PickerPeer, type Assignm
 export { fetchFromSwarm, type SwarmDownloadOptions, type SwarmSources, type SwarmResult, type ChunkSource, type PeerView } from './swarm-download.js'
 export type { LocalBlobs } from './local-blobs.js'
 export { noSwarm, type SwarmAccess } from './swarm-access.js'
-export { createChunkMapStore, type ChunkMapStore } from './chunk-map-store.js'
 export { createLocalBlobs } from './local-blobs-store.js'
 export { verifyModels, type VerifyResult } from './verifier.js'

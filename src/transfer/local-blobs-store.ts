@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto'
 import { open, readFile, stat } from 'node:fs/promises'
 import { Bitmap } from '../util/bitmap.js'
-import { manifestBlobs, type Digest, type Store } from '../store/index.js'
-import { chunkCount, chunkRange } from './chunks.js'
-import type { ChunkMapStore } from './chunk-map-store.js'
+import { manifestBlobs, chunkCount, chunkRange, type Digest, type Store, type ChunkMapStore } from '../store/index.js'
 import type { LocalBlobs } from './local-blobs.js'
 import type { Puller } from './puller.js'
 

@@ -2,8 +2,7 @@ import { OllamadError, isOllamadError } from '../errors.js'
 import { sleep, type Clock } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
 import type { RegistryClient } from '../registry/index.js'
-import type { ModelName, PartialBlob } from '../store/index.js'
-import { chunkRange } from './chunks.js'
+import { chunkRange, type ModelName, type PartialBlob } from '../store/index.js'
 
 /** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
 const PROGRESS_FLUSH_MS = 250

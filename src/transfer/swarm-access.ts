@@ -1,7 +1,6 @@
-import type { Digest, ModelName } from '../store/index.js'
+import type { Digest, ModelName, ChunkMap } from '../store/index.js'
 import type { FetchedManifest } from '../registry/index.js'
 import type { BlobClient } from './blob-client.js'
-import type { ChunkMap } from './chunk-map.js'
 import type { PeerView } from './swarm-peers.js'
 
 /**

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
-import { chunkCount, chunkRange, chunkSize } from './chunks.js'
-import { chunkHash } from './chunk-map.js'
+import { chunkCount, chunkRange, chunkSize, chunkHash } from '../store/index.js'
 import { linkedController } from './blob-wire.js'
 import { pick, REGISTRY, type InflightRequest } from './picker.js'
 import { PeerState } from './swarm-peers.js'

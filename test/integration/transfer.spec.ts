@@ -8,7 +8,7 @@ import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
 import { startCluster, FAST_LIVENESS } from '../fixtures/cluster.js'
 import { ndjson } from './helpers.js'
 import { waitFor } from '../fixtures/wait-for.js'
-import { chunkCount, chunkRange } from '../../src/transfer/chunks.js'
+import { chunkCount, chunkRange } from '../../src/store/index.js'
 
 const MiB = 1024 * 1024
 

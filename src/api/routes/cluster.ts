@@ -1,13 +1,10 @@
-import { chunkCount } from '../../transfer/index.js'
-import { displayName, parseModelName } from '../../store/index.js'
+import { chunkCount, displayName, parseModelName, type ModelName } from '../../store/index.js'
 import { Bitmap } from '../../util/bitmap.js'
 import type { Member } from '../../cluster/index.js'
 import { sendJson, readJson, modelField, optBool, progressWriter } from '../http-util.js'
-import { resolveName } from '../context.js'
+import { resolveName, type ApiComponents, type SwarmStats } from '../context.js'
 import { OllamadError } from '../../errors.js'
 import { verifyModels } from '../../transfer/index.js'
-import type { ModelName } from '../../store/index.js'
-import type { ApiComponents, SwarmStats } from '../context.js'
 import type { Router } from '../router.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
+import { chunkCount, chunkSize } from '../../../src/store/index.js'
 import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
 import { makeBlob } from '../../fixtures/blob.js'
 import { parseRange, sendBlob } from '../../fixtures/http-server.js'

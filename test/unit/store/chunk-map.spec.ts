@@ -6,12 +6,12 @@ import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
-import { chunkCount, chunkSize } from '../../../src/transfer/chunks.js'
+import { chunkCount, chunkSize } from '../../../src/store/chunks.js'
 import {
   blobCid, chunkMapCid, chunkMapOfFile, computeChunkMap, decodeChunkMap, digestFromCid, encodeChunkMap,
   MAX_CHUNK_MAP_BYTES, RAW_CODE, DAG_CBOR_CODE, SHA2_256_CODE
-} from '../../../src/transfer/chunk-map.js'
-import { digestHex } from '../../../src/store/index.js'
+} from '../../../src/store/chunk-map.js'
+import { digestHex } from '../../../src/store/digest.js'
 import { makeBlob } from '../../fixtures/blob.js'
 import { chunkOf } from '../../fixtures/local-blobs.js'
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { chunkSize, chunkCount, chunkRange, MIN_CHUNK, MAX_CHUNK } from '../../../src/transfer/chunks.js'
+import { chunkSize, chunkCount, chunkRange, MIN_CHUNK, MAX_CHUNK } from '../../../src/store/chunks.js'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB

@@ -4,7 +4,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digests from 'multiformats/hashes/digest'
 import { OllamadError } from '../errors.js'
-import { digestHex, parseDigest, type Digest, type PartialBlob } from '../store/index.js'
+import { digestHex, parseDigest, type Digest } from './digest.js'
+import type { PartialBlob } from './partial.js'
 import { chunkCount, chunkRange, chunkSize } from './chunks.js'
 
 /** Multicodec and multihash codes used for content addressing. */

@@ -1,4 +1,5 @@
-import type { Digest, StateDb } from '../store/index.js'
+import type { Digest } from './digest.js'
+import type { StateDb } from './db.js'
 import { chunkMapOfFile, encodeChunkMap } from './chunk-map.js'
 
 /** Chunk maps this node made or fetched, kept in the state database and announced by CID. */
