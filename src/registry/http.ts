@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
 import { OllamadError } from '../errors.js'
+import type { Clock } from '../util/clock.js'
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
@@ -67,6 +68,26 @@ export async function readBody (res: IncomingMessage, maxBytes: number): Promise
     parts.push(chunk as Buffer)
   }
   return Buffer.concat(parts)
+}
+
+/**
+ * A response body piece by piece; the response is destroyed with STALLED when no piece comes for
+ * `ms`. Only the wait for the network counts, not the time the reader spends on each piece.
+ */
+export async function * stallGuarded (res: IncomingMessage, clock: Clock, ms: number): AsyncGenerator<Buffer> {
+  const pieces = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+  const onStall = (): void => { res.destroy(new OllamadError('STALLED', `no data from the registry for ${ms} ms`)) }
+  try {
+    for (;;) {
+      const timer = clock.setTimeout(onStall, ms)
+      let next: IteratorResult<Buffer>
+      try { next = await pieces.next() } finally { clock.clearTimeout(timer) }
+      if (next.done === true) return
+      yield next.value
+    }
+  } finally {
+    await pieces.return?.()
+  }
 }
 
 /** Drops a response body we do not need, keeping the connection reusable when it is small. */

@@ -1,7 +1,7 @@
 import { OllamadError, isOllamadError } from '../errors.js'
 import { sleep, type Clock } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
-import type { RegistryClient } from '../registry/index.js'
+import { stallGuarded, type RegistryClient } from '../registry/index.js'
 import { chunkRange, type ModelName, type PartialBlob } from '../store/index.js'
 
 /** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
@@ -76,30 +76,22 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       res.destroy()
       throw new OllamadError('REGISTRY_ERROR', `registry sent ${length} bytes for a range of ${end - start}`)
     }
-    let stall = clock.setTimeout(onStall, init.stallTimeoutMs)
-    function onStall (): void { res.destroy(new OllamadError('STALLED', `no data from the registry for ${init.stallTimeoutMs} ms`)) }
     let pos = start
     let nextChunk = whole ? 0 : index
-    try {
-      for await (const data of res as AsyncIterable<Buffer>) {
-        clock.clearTimeout(stall)
-        if (pos + data.byteLength > end) throw new OllamadError('REGISTRY_ERROR', 'registry sent more bytes than asked for')
-        await init.limiter.take(data.byteLength, ac.signal)
-        await partial.write(data, pos)
-        pos += data.byteLength
-        while (nextChunk < partial.bitmap.length && chunkRange(partial.size, nextChunk).end <= pos) {
-          if (!partial.bitmap.get(nextChunk)) { await partial.markDone(nextChunk); init.onChunk(nextChunk) }
-          nextChunk++
-        }
-        if (nextChunk < partial.bitmap.length && !partial.bitmap.get(nextChunk)) {
-          partial.setChunkProgress(nextChunk, pos - chunkRange(partial.size, nextChunk).start)
-          if (clock.now() - lastFlush >= PROGRESS_FLUSH_MS) { lastFlush = clock.now(); await partial.flush() }
-        }
-        init.onBytes()
-        stall = clock.setTimeout(onStall, init.stallTimeoutMs)
+    for await (const data of stallGuarded(res, clock, init.stallTimeoutMs)) {
+      if (pos + data.byteLength > end) throw new OllamadError('REGISTRY_ERROR', 'registry sent more bytes than asked for')
+      await init.limiter.take(data.byteLength, ac.signal)
+      await partial.write(data, pos)
+      pos += data.byteLength
+      while (nextChunk < partial.bitmap.length && chunkRange(partial.size, nextChunk).end <= pos) {
+        if (!partial.bitmap.get(nextChunk)) { await partial.markDone(nextChunk); init.onChunk(nextChunk) }
+        nextChunk++
       }
-    } finally {
-      clock.clearTimeout(stall)
+      if (nextChunk < partial.bitmap.length && !partial.bitmap.get(nextChunk)) {
+        partial.setChunkProgress(nextChunk, pos - chunkRange(partial.size, nextChunk).start)
+        if (clock.now() - lastFlush >= PROGRESS_FLUSH_MS) { lastFlush = clock.now(); await partial.flush() }
+      }
+      init.onBytes()
     }
     if (pos !== end) throw new OllamadError('REGISTRY_ERROR', `registry closed the body after ${pos - start} of ${end - start} bytes`)
   }
@@ -155,26 +147,18 @@ export async function fetchChunkFromRegistry (
   const res = await c.registry.openBlob(name, digest, { start, end }, { insecure, signal })
   const out = Buffer.allocUnsafe(end - start)
   let pos = 0
-  const stall = (): void => { res.destroy(new OllamadError('STALLED', `no data from the registry for ${c.stallTimeoutMs} ms`)) }
-  let timer = c.clock.setTimeout(stall, c.stallTimeoutMs)
-  try {
-    // A 200 is the whole blob from byte 0: skip to the chunk.
-    let skip = res.statusCode === 200 ? start : 0
-    for await (const data of res as AsyncIterable<Buffer>) {
-      c.clock.clearTimeout(timer)
-      let d = data
-      if (skip > 0) { const n = Math.min(skip, d.byteLength); skip -= n; d = d.subarray(n) }
-      const take = Math.min(d.byteLength, out.byteLength - pos)
-      if (take > 0) {
-        await c.limiter.take(take, signal)
-        d.copy(out, pos, 0, take)
-        pos += take
-      }
-      if (pos === out.byteLength) { res.destroy(); break }
-      timer = c.clock.setTimeout(stall, c.stallTimeoutMs)
+  // A 200 is the whole blob from byte 0: skip to the chunk.
+  let skip = res.statusCode === 200 ? start : 0
+  for await (const data of stallGuarded(res, c.clock, c.stallTimeoutMs)) {
+    let d = data
+    if (skip > 0) { const n = Math.min(skip, d.byteLength); skip -= n; d = d.subarray(n) }
+    const take = Math.min(d.byteLength, out.byteLength - pos)
+    if (take > 0) {
+      await c.limiter.take(take, signal)
+      d.copy(out, pos, 0, take)
+      pos += take
     }
-  } finally {
-    c.clock.clearTimeout(timer)
+    if (pos === out.byteLength) { res.destroy(); break }
   }
   if (pos !== out.byteLength) throw new OllamadError('REGISTRY_ERROR', `registry sent ${pos} of ${out.byteLength} bytes of chunk ${index}`)
   return out
