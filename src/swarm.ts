@@ -48,7 +48,7 @@ export async function startSwarm (cfg: DaemonConfig, c: SwarmComponents): Promis
   const maps = createChunkMapStore(c.store.db, () => { publishSoon() })
   await maps.load()
   await node.handle(BLOB_PROTOCOL, createBlobProtocolHandler({
-    local: createLocalBlobs(c.store, c.puller, maps),
+    local: createLocalBlobs({ store: c.store, puller: c.puller, maps }),
     clock: c.clock,
     limiter: createRateLimiter(c.clock, cfg.maxUploadRate),
     log: c.log

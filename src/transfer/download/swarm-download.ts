@@ -1,16 +1,16 @@
 import { timingSafeEqual } from 'node:crypto'
-import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
-import { chunkCount, chunkRange, chunkSize, chunkHash } from '../store/index.js'
-import { linkedController } from './blob-wire.js'
+import { OllamadError, errorMessage, isOllamadError } from '../../errors.js'
+import { chunkCount, chunkRange, chunkSize, chunkHash } from '../../store/index.js'
+import { linkedController } from '../../util/abort.js'
 import { pick, REGISTRY, type InflightRequest } from './picker.js'
-import { PeerState } from './swarm-peers.js'
+import { PeerState } from './peer-state.js'
 import { crowdRules } from './crowd.js'
-import type { ArrivalHandle } from './arrivals.js'
-import type { SwarmDownloadOptions, SwarmResult, SwarmSources } from './swarm-types.js'
+import type { ArrivalHandle } from '../serving/arrivals.js'
+import type { SwarmDownloadOptions, SwarmResult, SwarmSources } from './options.js'
 
 export { REGISTRY } from './picker.js'
-export type { PeerView } from './swarm-peers.js'
-export type { SwarmSources, SwarmDownloadOptions, ChunkSource, SwarmResult } from './swarm-types.js'
+export type { PeerView } from './peer-state.js'
+export type { SwarmSources, SwarmDownloadOptions, ChunkSource, SwarmResult } from './options.js'
 
 interface Request extends InflightRequest {
   ac: AbortController

@@ -5,7 +5,7 @@
  * view, so no one coordinates; views that differ for a moment cost a duplicate chunk at most.
  */
 import type { InflightRequest } from './picker.js'
-import type { PeerState } from './swarm-peers.js'
+import type { PeerState } from './peer-state.js'
 
 /** A downloader whose copy has not grown for this long is not waited for any more. */
 export const DEFER_STALL_MS = 15_000

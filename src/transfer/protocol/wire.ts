@@ -1,10 +1,10 @@
-import { sendWithBackpressure } from '../p2p/index.js'
+import { sendWithBackpressure } from '../../p2p/index.js'
 import type { Stream } from '@libp2p/interface'
 import type { ByteStream } from '@libp2p/utils'
-import { OllamadError } from '../errors.js'
-import type { Clock, Timer } from '../util/clock.js'
-import type { RateLimiter } from '../util/rate-limit.js'
-import { MAX_CHUNK } from '../store/index.js'
+import { OllamadError } from '../../errors.js'
+import type { Clock, Timer } from '../../util/clock.js'
+import type { RateLimiter } from '../../util/rate-limit.js'
+import { MAX_CHUNK } from '../../store/index.js'
 
 /** One request per stream: a length-prefixed BlobRequest, answered by a length-prefixed BlobResponse and `length` raw bytes. */
 export const BLOB_PROTOCOL = '/ollamad/blob/1.0.0'
@@ -46,14 +46,4 @@ export function watchdog (clock: Clock, ms: number, onFire: () => void): Watchdo
   }
   kick()
   return { kick, stop: () => { if (t !== undefined) clock.clearTimeout(t); t = undefined } }
-}
-
-/** An AbortController that also follows `parent`; `release` unhooks it. */
-export function linkedController (parent?: AbortSignal): { ac: AbortController, release: () => void } {
-  const ac = new AbortController()
-  if (parent === undefined) return { ac, release: () => {} }
-  const onAbort = (): void => { ac.abort(parent.reason) }
-  if (parent.aborted) onAbort()
-  else parent.addEventListener('abort', onAbort, { once: true })
-  return { ac, release: () => { parent.removeEventListener('abort', onAbort) } }
 }

@@ -1,18 +1,43 @@
 import { createHash } from 'node:crypto'
 import { open, readFile, stat } from 'node:fs/promises'
-import { Bitmap } from '../util/bitmap.js'
-import { manifestBlobs, chunkCount, chunkRange, type Digest, type Store, type ChunkMapStore } from '../store/index.js'
-import type { LocalBlobs } from './local-blobs.js'
-import type { Puller } from './puller.js'
+import { Bitmap } from '../../util/bitmap.js'
+import { chunkCount, chunkRange, manifestBlobs, type ChunkMapStore, type Digest, type PartialBlob, type Store } from '../../store/index.js'
+import type { Puller } from '../puller.js'
+import type { Arrival } from './arrivals.js'
+
+/**
+ * What this node can serve to peers over /ollamad/blob/1.0.0. Only verified chunks are offered
+ * whole: complete blobs, and the chunks of partial blobs that passed their chunk check. A chunk
+ * still arriving is relayed as it comes, but its last bytes only once it passed that check.
+ */
+export interface LocalBlobs {
+  /** Size and held chunks of a blob, or undefined when this node has none of it. */
+  have: (d: Digest) => Promise<{ size: number, complete: boolean, bitmap: Bitmap } | undefined>
+  /** Chunk `index` of a download in progress while its bytes arrive (relayed as they come, the last ones once it passed its check). */
+  arrival?: (d: Digest, index: number) => Arrival | undefined
+  /** Reads chunk `index` into memory (at most 16 MiB); undefined when not held. */
+  readChunk: (d: Digest, index: number) => Promise<Uint8Array | undefined>
+  /** Manifest bytes by the sha256 of those bytes. */
+  manifest: (d: Digest) => Promise<Uint8Array | undefined>
+  /** The dag-cbor chunk map of blob `d`, when this node has one. */
+  chunkMap: (d: Digest) => Promise<Uint8Array | undefined>
+}
 
 /** Serves this node's complete blobs, the chunks of its downloads in progress, its manifests and chunk maps. */
-export function createLocalBlobs (store: Store, puller: Puller, maps: ChunkMapStore): LocalBlobs {
+export interface LocalBlobsComponents {
+  store: Store
+  /** Downloads in progress: their verified chunks, and chunks arriving now. */
+  puller: Pick<Puller, 'partials' | 'arrivals'>
+  maps: ChunkMapStore
+}
+
+export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents): LocalBlobs {
   const complete = async (d: Digest): Promise<{ path: string, size: number } | undefined> => {
     const path = store.layout.blob(d)
     const s = await stat(path).catch(() => undefined)
     return s?.isFile() === true ? { path, size: s.size } : undefined
   }
-  const partial = (d: Digest): ReturnType<Puller['partials']>[number] | undefined => puller.partials().find(p => p.digest === d)
+  const partial = (d: Digest): PartialBlob | undefined => puller.partials().find(p => p.digest === d)
   return {
     have: async (d) => {
       const c = await complete(d)

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { chunkCount, chunkSize } from '../../../src/store/index.js'
-import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
-import { makeBlob } from '../../fixtures/blob.js'
-import { parseRange, sendBlob } from '../../fixtures/http-server.js'
-import { waitFor } from '../../fixtures/wait-for.js'
-import { createDownloadEnv, type DownloadEnv } from '../../fixtures/download-env.js'
+import { chunkCount, chunkSize } from '../../../../src/store/index.js'
+import { isOllamadError, type ErrorCode } from '../../../../src/errors.js'
+import { makeBlob } from '../../../fixtures/blob.js'
+import { parseRange, sendBlob } from '../../../fixtures/http-server.js'
+import { waitFor } from '../../../fixtures/wait-for.js'
+import { createDownloadEnv, type DownloadEnv } from '../../../fixtures/download-env.js'
 
 const MiB = 1024 * 1024
 const CHUNK = chunkSize(14 * MiB)

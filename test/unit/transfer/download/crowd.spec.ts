@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { Bitmap } from '../../../src/util/bitmap.js'
-import { crowdRules, DEFER_STALL_MS, type CrowdInput } from '../../../src/transfer/crowd.js'
-import { PeerState } from '../../../src/transfer/swarm-peers.js'
+import { Bitmap } from '../../../../src/util/bitmap.js'
+import { crowdRules, DEFER_STALL_MS, type CrowdInput } from '../../../../src/transfer/download/crowd.js'
+import { PeerState } from '../../../../src/transfer/download/peer-state.js'
 
 const CHUNKS = 8
 const state = (id: string, holds: number[]): PeerState => {

@@ -1,11 +1,11 @@
 /** What a swarm download takes and gives: its sources, its options and its result. */
-import type { Clock } from '../util/clock.js'
-import type { Logger } from '../util/logger.js'
-import type { RateLimiter } from '../util/rate-limit.js'
-import type { PartialBlob } from '../store/index.js'
-import type { BlobClient } from './blob-client.js'
-import type { PeerView } from './swarm-peers.js'
-import type { Arrivals } from './arrivals.js'
+import type { Clock } from '../../util/clock.js'
+import type { Logger } from '../../util/logger.js'
+import type { RateLimiter } from '../../util/rate-limit.js'
+import type { PartialBlob } from '../../store/index.js'
+import type { BlobClient } from '../protocol/client.js'
+import type { PeerView } from './peer-state.js'
+import type { Arrivals } from '../serving/arrivals.js'
 
 export interface SwarmSources {
   /** The peers that hold chunks; a function is asked again on each round, so new holders join. */

@@ -1,4 +1,4 @@
-import type { Bitmap } from '../util/bitmap.js'
+import type { Bitmap } from '../../util/bitmap.js'
 import type { PickerPeer } from './picker.js'
 
 /** What the cluster state says about one peer's copy of a blob. */

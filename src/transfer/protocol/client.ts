@@ -1,17 +1,18 @@
-import { frame, readFrame, sendWithBackpressure } from '../p2p/index.js'
+import { frame, readFrame, sendWithBackpressure } from '../../p2p/index.js'
 import { createHash } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import type { CID } from 'multiformats/cid'
-import { BlobRequest, BlobResponse } from '../../proto/blob.js'
-import { OllamadError, isOllamadError } from '../errors.js'
-import { Bitmap } from '../util/bitmap.js'
-import { sleep, type Clock } from '../util/clock.js'
-import type { RateLimiter } from '../util/rate-limit.js'
-import { chunkCount, decodeChunkMap, digestBytes, digestHex, MAX_CHUNK_MAP_BYTES, type ChunkMap, type Digest } from '../store/index.js'
+import { BlobRequest, BlobResponse } from '../../../proto/blob.js'
+import { OllamadError, isOllamadError } from '../../errors.js'
+import { Bitmap } from '../../util/bitmap.js'
+import { linkedController } from '../../util/abort.js'
+import { sleep, type Clock } from '../../util/clock.js'
+import type { RateLimiter } from '../../util/rate-limit.js'
+import { chunkCount, decodeChunkMap, digestBytes, digestHex, MAX_CHUNK_MAP_BYTES, type ChunkMap, type Digest } from '../../store/index.js'
 import {
-  BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES, linkedController, watchdog
-} from './blob-wire.js'
+  BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES, watchdog
+} from './wire.js'
 
 export interface BlobClientComponents {
   /** Opens a stream to `peer` (a peer id string) for `protocol`. */

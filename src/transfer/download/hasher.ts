@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { chunkCount, chunkRange, type PartialBlob } from '../store/index.js'
+import { chunkCount, chunkRange, type PartialBlob } from '../../store/index.js'
 
 const READ_BUF = 1024 * 1024
 

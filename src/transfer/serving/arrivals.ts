@@ -10,7 +10,7 @@
  * so a downstream peer never completes a chunk that this node found bad, and it checks the chunk
  * against the chunk map itself anyway. A chunk whose arrival fails ends every relay of it.
  */
-import type { Digest } from '../store/index.js'
+import type { Digest } from '../../store/index.js'
 
 export type ArrivalState = 'arriving' | 'landed' | 'failed'
 

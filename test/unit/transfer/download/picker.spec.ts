@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { pick, REGISTRY, type Assignment, type PickerInput, type PickerPeer } from '../../../src/transfer/picker.js'
+import { pick, REGISTRY, type Assignment, type PickerInput, type PickerPeer } from '../../../../src/transfer/download/picker.js'
 
 const peer = (id: string, holds: number[], o: Partial<PickerPeer> = {}): PickerPeer =>
   ({ id, has: i => holds.includes(i), inflight: 0, ...o })

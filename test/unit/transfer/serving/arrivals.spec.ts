@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { createArrivals, type Arrival, type ArrivalHandle, type Arrivals } from '../../../src/transfer/arrivals.js'
-import { PeerState } from '../../../src/transfer/swarm-peers.js'
-import { Bitmap } from '../../../src/util/bitmap.js'
-import type { Digest } from '../../../src/store/index.js'
+import { createArrivals, type Arrival, type ArrivalHandle, type Arrivals } from '../../../../src/transfer/serving/arrivals.js'
+import { PeerState } from '../../../../src/transfer/download/peer-state.js'
+import { Bitmap } from '../../../../src/util/bitmap.js'
+import type { Digest } from '../../../../src/store/index.js'
 
 const D = `sha256:${'a'.repeat(64)}` as Digest
 const E = `sha256:${'b'.repeat(64)}` as Digest

@@ -1,20 +1,20 @@
-import { frame, readFrame, sendWithBackpressure } from '../p2p/index.js'
+import { frame, readFrame, sendWithBackpressure } from '../../p2p/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
-import { BlobRequest, BlobResponse } from '../../proto/blob.js'
-import { OllamadError, errorMessage } from '../errors.js'
-import type { Clock } from '../util/clock.js'
-import { createSlots } from '../util/slots.js'
-import type { Logger } from '../util/logger.js'
-import type { RateLimiter } from '../util/rate-limit.js'
-import { chunkRange, digestFromBytes, MAX_CHUNK_MAP_BYTES, type Digest } from '../store/index.js'
-import type { LocalBlobs } from './local-blobs.js'
-import type { Arrival } from './arrivals.js'
+import { BlobRequest, BlobResponse } from '../../../proto/blob.js'
+import { OllamadError, errorMessage } from '../../errors.js'
+import type { Clock } from '../../util/clock.js'
+import { createSlots } from '../../util/slots.js'
+import type { Logger } from '../../util/logger.js'
+import type { RateLimiter } from '../../util/rate-limit.js'
+import { chunkRange, digestFromBytes, MAX_CHUNK_MAP_BYTES, type Digest } from '../../store/index.js'
+import type { LocalBlobs } from '../serving/local-blobs.js'
+import type { Arrival } from '../serving/arrivals.js'
 import {
   MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, watchdog
-} from './blob-wire.js'
+} from './wire.js'
 
-export { BLOB_PROTOCOL } from './blob-wire.js'
+export { BLOB_PROTOCOL } from './wire.js'
 
 export interface BlobServerComponents {
   local: LocalBlobs

@@ -1,8 +1,8 @@
-import { OllamadError, isOllamadError } from '../errors.js'
-import { sleep, type Clock } from '../util/clock.js'
-import type { RateLimiter } from '../util/rate-limit.js'
-import { stallGuarded, type RegistryClient } from '../registry/index.js'
-import { chunkRange, type ModelName, type PartialBlob } from '../store/index.js'
+import { OllamadError, isOllamadError } from '../../errors.js'
+import { sleep, type Clock } from '../../util/clock.js'
+import type { RateLimiter } from '../../util/rate-limit.js'
+import { stallGuarded, type RegistryClient } from '../../registry/index.js'
+import { chunkRange, type ModelName, type PartialBlob } from '../../store/index.js'
 
 /** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
 const PROGRESS_FLUSH_MS = 250

@@ -1,7 +1,7 @@
-import type { Digest, ModelName, ChunkMap } from '../store/index.js'
-import type { FetchedManifest } from '../registry/index.js'
-import type { BlobClient } from './blob-client.js'
-import type { PeerView } from './swarm-peers.js'
+import type { Digest, ModelName, ChunkMap } from '../../store/index.js'
+import type { FetchedManifest } from '../../registry/index.js'
+import type { BlobClient } from '../protocol/client.js'
+import type { PeerView } from '../download/peer-state.js'
 
 /**
  * What a pull needs from the cluster: who holds chunks of a blob, its chunk map, a manifest when
