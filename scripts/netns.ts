@@ -1,7 +1,7 @@
 // Private LANs for benchmarks and tests: network namespaces joined by a bridge that lives in a
 // namespace of its own, veth pairs, tc shaping, and processes (ollamad among them) run inside a
 // namespace. No namespace gets a default route, so nothing sent inside can leave the machine.
-import { DAEMON_NODE_FLAGS } from '../src/cli/node-flags.js'
+import { DAEMON_NODE_FLAGS } from '../src/daemon/node-flags.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { waitFor } from '../test/fixtures/wait-for.js'
 
 /** The compiled CLI. */
-export const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../src/daemon/main.js', import.meta.url))
 /** Inside its own namespace every daemon can use the default ports. */
 export const API_PORT = 11435
 export const P2P_PORT = 11436

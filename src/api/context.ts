@@ -1,12 +1,11 @@
 import type { Store, ModelName } from '../store/index.js'
 import { nameKey, parseModelName } from '../store/index.js'
 import type { Puller, Pusher, SwarmAccess } from '../transfer/index.js'
-import type { OllamaUpstream } from '../inference/index.js'
+import type { GenerateJobs, LocalServe, OllamaUpstream } from '../inference/index.js'
 import type { Logger } from '../util/logger.js'
 import type { ClusterState } from '../cluster/index.js'
-import type { ControlView, IntentWrite } from '../policy/control.js'
+import type { ClusterControl } from '../policy/index.js'
 import type { Stream } from '@libp2p/interface'
-import type { LocalServe } from '../inference/infer-protocol.js'
 import { OllamadError } from '../errors.js'
 
 export interface ApiComponents {
@@ -20,11 +19,11 @@ export interface ApiComponents {
   /** Sent as X-Ollamad-Instance so a request that loops back to us is recognised. */
   instanceId: string
   /** Intents and the policy, for the cluster routes that change what the cluster should hold. */
-  cluster?: ClusterControl
+  cluster: ClusterControl
   /** Inference routing: this node's own serving, and streams to the others. */
-  inference?: InferenceAccess
+  inference: InferenceAccess
   /** How this node is tied into the swarm, for `/api/cluster/state`. */
-  swarmStats?: () => SwarmStats
+  swarmStats: () => SwarmStats
 }
 
 export interface SwarmStats {
@@ -39,13 +38,8 @@ export interface SwarmStats {
 export interface InferenceAccess {
   serve: LocalServe
   dial: (peerId: string, signal: AbortSignal) => Promise<Stream>
-}
-
-export interface ClusterControl {
-  /** The cluster as the operator's commands check it. */
-  view: () => ControlView
-  /** Writes intents (all checked already), gossips them, and lets this node act at once. */
-  commit: (writes: IntentWrite[]) => Promise<void>
+  /** Async generate jobs taken by this node. */
+  jobs: GenerateJobs
 }
 
 /**

@@ -18,6 +18,8 @@ import { addServingRoutes } from './routes/serving.js'
 
 export interface ApiServer {
   listen: (host: string, port: number) => Promise<AddressInfo>
+  /** Where it listens (http://host:port), '' until it does. */
+  url: () => string
   close: () => Promise<void>
 }
 
@@ -74,11 +76,18 @@ export function createApiServer (c: ApiComponents): ApiServer {
   const server = http.createServer((req, res) => { void handle(req, res) })
   server.requestTimeout = 0
   server.keepAliveTimeout = 65_000
+  let url = ''
   return {
     listen: async (host, port) => await new Promise((resolve, reject) => {
       server.once('error', reject)
-      server.listen(port, host, () => { server.off('error', reject); resolve(server.address() as AddressInfo) })
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        const addr = server.address() as AddressInfo
+        url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+        resolve(addr)
+      })
     }),
+    url: () => url,
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => { server.close(() => { resolve() }) })

@@ -3,7 +3,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_LISTEN } from '../p2p/index.js'
 import { join, resolve } from 'node:path'
 import { parseSize } from '../util/rate-limit.js'
-import type { DaemonConfig } from '../daemon.js'
 
 export const DEFAULT_API_HOST = '127.0.0.1'
 export const DEFAULT_API_PORT = 11435
@@ -28,6 +27,48 @@ export function parseHostPort (s: string, defaultPort = DEFAULT_API_PORT): { hos
   if (port > 65535) throw new Error(`invalid address ${JSON.stringify(s)}: bad port`)
   if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new Error(`invalid address ${JSON.stringify(s)}`)
   return { host, port }
+}
+
+/** What `ollamad start` runs with: flags over defaults, checked. The daemon hands each part its slice. */
+export interface DaemonConfig {
+  /** Listen address of the HTTP API. */
+  host: string
+  port: number
+  modelsDir: string
+  dataDir: string
+  /** The local Ollama. */
+  ollamaUrl: string
+  insecureRegistries: string[]
+  /** Bytes per second downloaded (registry and peers); undefined is unlimited. */
+  maxDownloadRate?: number
+  /** Bytes per second served to peers; undefined is unlimited. */
+  maxUploadRate?: number
+  /** Parallel Range requests per blob. */
+  concurrency?: number
+  stallTimeoutMs?: number
+  rescanIntervalMs?: number
+  /** Human name of the node in the cluster. */
+  name: string
+  /** libp2p listen multiaddrs. */
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+  /** The cluster's swarm key file; without one the node makes its own and is a cluster of one. */
+  swarmKeyFile?: string
+  /** No pre-shared key at all (--open-swarm). */
+  openSwarm?: boolean
+  heartbeatMs?: number
+  suspectAfterMs?: number
+  goneAfterMs?: number
+  /** How long a silent node's copies keep counting, and a withdrawn keep claim waits. @default 300000 */
+  graceMs?: number
+  /** Bytes of models this node may hold. */
+  maxCache?: number
+  minFreeDisk?: { bytes: number } | { percent: number }
+  /** Inference requests sent to the local Ollama at once. @default 4 */
+  parallel?: number
+  /** Inference requests that may wait for a slot; more get 503. @default 64 */
+  maxQueue?: number
 }
 
 export interface StartFlags {

@@ -1,8 +1,6 @@
 import { Command, CommanderError } from 'commander'
-import { errorMessage, OllamadError } from '../errors.js'
-import { startDaemon } from '../daemon.js'
-import { createLogger } from '../util/logger.js'
-import { daemonConfig, daemonUrl, type StartFlags } from './config.js'
+import { OllamadError } from '../errors.js'
+import { daemonUrl, type StartFlags } from './config.js'
 import { CliError, createDaemonClient, type DaemonClient } from './client.js'
 import { addModelCommands } from './commands.js'
 import { addClusterCommands } from './cluster-commands.js'
@@ -13,29 +11,10 @@ import { newSwarmKey } from '../p2p/index.js'
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
-/** Runs the start command until SIGINT/SIGTERM; a second signal exits at once. */
-async function start (flags: StartFlags): Promise<void> {
-  const cfg = daemonConfig(flags)
-  const log = createLogger('ollamad')
-  // Handlers go in before the daemon starts, so a signal during start-up still stops it cleanly.
-  let signalled: string | undefined
-  let wake = (): void => {}
-  const stopRequested = new Promise<void>((resolve) => { wake = resolve })
-  const onSignal = (sig: string): void => {
-    if (signalled !== undefined) process.exit(130)
-    signalled = sig
-    wake()
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  const daemon = await startDaemon(cfg, { log })
-  await stopRequested
-  log.info(`${signalled ?? 'signal'}: stopping (interrupted pulls resume at the next start)`)
-  try { await daemon.stop() } catch (e) { log.error(errorMessage(e)) }
-  log.info('stopped')
-}
+/** What runs `ollamad start`: the daemon, handed in by the composition root (the CLI does not know it). */
+export type StartCommand = (flags: StartFlags) => Promise<void>
 
-export function buildProgram (): Command {
+export function buildProgram (start: StartCommand): Command {
   const program = new Command('ollamad')
     .description('peer-to-peer model store and router for Ollama nodes')
     .version(VERSION)
@@ -91,8 +70,8 @@ export function buildProgram (): Command {
 }
 
 /** Parses argv, runs the command, and turns any failure into one line and an exit code. */
-export async function runCli (argv: string[]): Promise<number> {
-  const program = buildProgram()
+export async function runCli (argv: string[], start: StartCommand): Promise<number> {
+  const program = buildProgram(start)
   try {
     await program.parseAsync(argv)
     return 0

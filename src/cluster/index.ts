@@ -1,5 +1,7 @@
 export { createClusterState, compareVersion, type ClusterState, type Member, type Liveness, type MergeResult } from './state.js'
-export { startClusterService, type ClusterService, type NodeFacts } from './service.js'
+export { createClusterService, type ClusterService, type ClusterServiceComponents, type ClusterServiceInit } from './service.js'
+export { createRecordSections, emptyFacts, type NodeFacts, type RecordSection, type RecordSections } from './sections.js'
+export { addNodeSection, type NodeSectionComponents, type NodeSectionInit } from './node-section.js'
 export { signRecord, verifyRecord, decodeClusterMessage, NodeRecord, SignedRecord, ClusterMessage, type DecodedMessage } from './record.js'
 export * from './constants.js'
 export { createHlc, hlcFrom, hlcPhysical, type Hlc } from './hlc.js'

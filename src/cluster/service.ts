@@ -3,17 +3,16 @@ import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { P2pNode } from '../p2p/index.js'
 import type { Clock, Timer } from '../util/clock.js'
+import type { Startable } from '../util/lifecycle.js'
 import type { Logger } from '../util/logger.js'
 import { ClusterMessage, decodeClusterMessage, signRecord, type NodeRecord } from './record.js'
 import { createSyncHandler, syncWith } from './sync.js'
-import { startIntentRepair } from './intent-repair.js'
+import { startIntentRepair, type IntentRepair } from './intent-repair.js'
 import type { ClusterState } from './state.js'
 import type { IntentStore } from './intents.js'
 import type { SignedIntent } from './intent-codec.js'
+import type { RecordSections } from './sections.js'
 import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
-
-/** Everything in a node record but its identity and version, gathered fresh for each publish. */
-export type NodeFacts = Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence' | 'writtenAt' | 'intentsDigest'>
 
 export interface ClusterServiceComponents {
   node: P2pNode
@@ -21,8 +20,9 @@ export interface ClusterServiceComponents {
   state: ClusterState
   clock: Clock
   log: Logger
-  facts: () => Promise<NodeFacts>
   intents: IntentStore
+  /** The node record's sections: each concern adds its own, and says when it changed. */
+  sections: RecordSections
 }
 
 export interface ClusterServiceInit {
@@ -34,21 +34,21 @@ export interface ClusterServiceInit {
   random?: () => number
 }
 
-export interface ClusterService {
+export interface ClusterService extends Startable {
   /** Local facts changed: publish a new record soon (changes within 100 ms go out together). */
   publishSoon: () => void
   publishNow: () => Promise<void>
   /** Sends intents this node wrote (already merged locally) to the cluster. */
   publishIntents: (signed: SignedIntent[]) => Promise<void>
-  stop: () => Promise<void>
 }
 
 /**
  * Gossips this node's record on every change and on a heartbeat, merges the records of others
  * after checking their signatures, and runs a full sync with each peer that connects, that shows
  * a gap in its sequence or a different intents digest, and with a random peer now and then.
+ * Nothing runs until `start` (after the libp2p node has started).
  */
-export async function startClusterService (c: ClusterServiceComponents, init: ClusterServiceInit = {}): Promise<ClusterService> {
+export function createClusterService (c: ClusterServiceComponents, init: ClusterServiceInit = {}): ClusterService {
   const { node, state, clock, log } = c
   const pubsub = node.services.pubsub
   const incarnation = BigInt(clock.now())
@@ -64,9 +64,9 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
   const publishNow = async (): Promise<void> => {
     publishing = publishing.then(async () => {
       if (stopped) return
-      const facts = await c.facts()
+      const facts = await c.sections.gather()
       sequence++
-      const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(Date.now()), intentsDigest: c.intents.digest() }
+      const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(clock.now()), intentsDigest: c.intents.digest() }
       const signed = await signRecord(c.privateKey, record)
       state.merge(signed, record)
       await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [signed], intents: [] })).catch((e: Error) => { log.debug(`publish: ${e.message}`) })
@@ -104,7 +104,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
       .finally(() => syncing.delete(id))
   }
 
-  pubsub.topicValidators.set(GOSSIP_TOPIC, async (from: PeerId, msg: Message) => {
+  const validate = async (from: PeerId, msg: Message): Promise<TopicValidatorResult> => {
     try {
       let fresh = false
       const decoded = await decodeClusterMessage(msg.data)
@@ -124,17 +124,7 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
       log.debug(`dropped a gossip message from ${from.toString()}: ${(e as Error).message}`)
       return TopicValidatorResult.Reject
     }
-  })
-  pubsub.subscribe(GOSSIP_TOPIC)
-  await node.handle(SYNC_PROTOCOL, createSyncHandler(state, c.intents, log), { maxInboundStreams: 8 })
-  const onConnect = (evt: CustomEvent<PeerId>): void => { void sync(evt.detail); publishSoon() }
-  node.addEventListener('peer:connect', onConnect)
-  // The record carries the intents digest: a change goes out soon, and a lasting difference is repaired.
-  const offIntents = c.intents.onChange(() => { publishSoon() })
-  const repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); return await sync(peerIdFromString(id)) } })
-  await publishNow()
-  every(heartbeatMs, publishNow)
-  every(init.antiEntropyMs ?? 10 * heartbeatMs, mend)
+  }
 
   const publishIntents = async (signed: SignedIntent[]): Promise<void> => {
     for (let i = 0; i < signed.length; i += MAX_INTENTS_PER_MESSAGE) {
@@ -143,18 +133,35 @@ export async function startClusterService (c: ClusterServiceComponents, init: Cl
     }
   }
 
+  const onConnect = (evt: CustomEvent<PeerId>): void => { void sync(evt.detail); publishSoon() }
+  const offs: Array<() => void> = []
+  let repair: IntentRepair | undefined
   return {
     publishSoon,
     publishNow,
     publishIntents,
+    start: async () => {
+      pubsub.topicValidators.set(GOSSIP_TOPIC, validate)
+      pubsub.subscribe(GOSSIP_TOPIC)
+      await node.handle(SYNC_PROTOCOL, createSyncHandler(state, c.intents, log), { maxInboundStreams: 8 })
+      node.addEventListener('peer:connect', onConnect)
+      // The record carries the intents digest: a change goes out soon, and a lasting difference is repaired.
+      offs.push(c.intents.onChange(() => { publishSoon() }), c.sections.onChange(() => { publishSoon() }))
+      repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); return await sync(peerIdFromString(id)) } })
+      await publishNow()
+      every(heartbeatMs, publishNow)
+      every(init.antiEntropyMs ?? 10 * heartbeatMs, mend)
+    },
     stop: async () => {
       stopped = true
       node.removeEventListener('peer:connect', onConnect)
-      offIntents()
-      repair.stop()
+      for (const off of offs.splice(0)) off()
+      repair?.stop()
       for (const t of loops) clock.clearTimeout(t)
       if (debounce !== undefined) clock.clearTimeout(debounce)
       pubsub.unsubscribe(GOSSIP_TOPIC)
+      pubsub.topicValidators.delete(GOSSIP_TOPIC)
+      await node.unhandle(SYNC_PROTOCOL)
       await publishing
     }
   }

@@ -25,6 +25,18 @@ export interface OllamaUpstream {
 
 export type UpstreamProbe = { kind: 'ollama', version: string } | { kind: 'self' | 'ollamad' | 'down' }
 
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0', '::', '[::]', ''])
+
+/** Refuses an upstream that is plainly this daemon's own listen address (the probe after listening catches the rest). */
+export function refuseSelfUpstream (ollamaUrl: string, listen: { host: string, port: number }): void {
+  let u: URL
+  try { u = new URL(ollamaUrl) } catch { throw new OllamadError('INVALID_REQUEST', `invalid --ollama URL: ${ollamaUrl}`) }
+  const port = Number(u.port !== '' ? u.port : u.protocol === 'https:' ? 443 : 80)
+  if (port === listen.port && LOCAL_HOSTS.has(u.hostname) && LOCAL_HOSTS.has(listen.host)) {
+    throw new OllamadError('UPSTREAM_IS_SELF', `the Ollama upstream ${u.origin} is this ollamad's own address; point --ollama at Ollama (default http://127.0.0.1:11434)`)
+  }
+}
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'trailer'])
 
 export function createOllamaUpstream (init: UpstreamInit): OllamaUpstream {

@@ -1,4 +1,4 @@
-import type { GgufInfo } from '../store/gguf.js'
+import type { GgufInfo } from '../store/index.js'
 
 /**
  * The VRAM a model needs fully offloaded, estimated the way Ollama does in llm/memory.go

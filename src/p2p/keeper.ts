@@ -2,6 +2,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Logger } from '../util/logger.js'
+import type { Startable } from '../util/lifecycle.js'
 import type { P2pNode } from './node.js'
 import { REDIAL_INTERVAL_MS } from './constants.js'
 
@@ -14,6 +15,8 @@ export interface KeeperInit {
   bootstrap: string[]
   /** Peers the cluster state knows, so a node that restarts finds its cluster again. */
   known: () => KnownPeer[]
+  /** Calls back with a member's peer id whenever its record changes (a new member is dialled at once). */
+  onMember?: (listener: (peerId: string) => void) => () => void
   intervalMs?: number
 }
 
@@ -23,13 +26,14 @@ export interface KeeperInit {
  * connected. Every member connected to every other lets a record's own publish reach all nodes,
  * instead of hanging on gossipsub's relays.
  */
-export interface Keeper {
+export interface Keeper extends Startable {
   /** A member may be new or unconnected: dial the known members soon, not at the next tick. */
   kick: () => void
-  stop: () => void
 }
 
-export function startKeeper (node: P2pNode, clock: Clock, log: Logger, init: KeeperInit): Keeper {
+export interface KeeperComponents { node: P2pNode, clock: Clock, log: Logger }
+
+export function createKeeper ({ node, clock, log }: KeeperComponents, init: KeeperInit): Keeper {
   let stopped = false
   let timer: Timer | undefined
   let soon: Timer | undefined
@@ -47,7 +51,6 @@ export function startKeeper (node: P2pNode, clock: Clock, log: Logger, init: Kee
     const id = evt.detail.id.toString()
     if (id !== node.peerId.toString() && !connected(id) && evt.detail.multiaddrs.length > 0) dial(id, evt.detail.multiaddrs)
   }
-  node.addEventListener('peer:discovery', onDiscovery as unknown as (e: Event) => void)
   const dialKnown = (): void => {
     for (const p of init.known()) {
       if (p.peerId === node.peerId.toString() || connected(p.peerId)) continue
@@ -68,18 +71,25 @@ export function startKeeper (node: P2pNode, clock: Clock, log: Logger, init: Kee
     dialKnown()
     if (!stopped) { timer = clock.setTimeout(tick, init.intervalMs ?? REDIAL_INTERVAL_MS); timer.unref?.() }
   }
-  tick()
+  const kick = (): void => {
+    if (stopped || soon !== undefined) return
+    soon = clock.setTimeout(() => { soon = undefined; dialKnown() }, KICK_DELAY_MS)
+    soon.unref?.()
+  }
+  let offMember = (): void => {}
   return {
-    kick: () => {
-      if (stopped || soon !== undefined) return
-      soon = clock.setTimeout(() => { soon = undefined; dialKnown() }, KICK_DELAY_MS)
-      soon.unref?.()
+    start: () => {
+      node.addEventListener('peer:discovery', onDiscovery as unknown as (e: Event) => void)
+      offMember = init.onMember?.(id => { if (id !== node.peerId.toString() && !connected(id)) kick() }) ?? offMember
+      tick()
     },
+    kick,
     stop: () => {
       stopped = true
       if (timer !== undefined) clock.clearTimeout(timer)
       if (soon !== undefined) clock.clearTimeout(soon)
       node.removeEventListener('peer:discovery', onDiscovery as unknown as (e: Event) => void)
+      offMember()
     }
   }
 }

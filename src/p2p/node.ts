@@ -18,6 +18,8 @@ export interface P2pInit {
   listen: string[]
   bootstrap: string[]
   mdns: boolean
+  /** Listen at once; with false the node waits for `start()`. @default true */
+  start?: boolean
 }
 
 export type P2pNode = Libp2p<{ pubsub: GossipSub, identify: unknown, ping: unknown }>
@@ -28,6 +30,7 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
   if (init.mdns) discovery.push(mdns({ serviceTag: 'ollamad.local' }))
   if (init.bootstrap.length > 0) discovery.push(bootstrap({ list: init.bootstrap }))
   return await createLibp2p({
+    start: init.start ?? true,
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
     transports: [tcp()],

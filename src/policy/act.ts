@@ -4,6 +4,7 @@ import { displayName, nameKey, parseModelName, type Digest, type ModelEntry, typ
 import type { Puller } from '../transfer/index.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Logger } from '../util/logger.js'
+import type { Startable } from '../util/lifecycle.js'
 import { plan, roomOf, type Placement } from './plan.js'
 import { claimsKeep, clusterModels, planInput, planNodes } from './view.js'
 import { hlcPhysical } from '../cluster/index.js'
@@ -18,6 +19,15 @@ export interface ActComponents {
   log: Logger
   /** The node record changed (keep claims): publish it soon. */
   publishSoon: () => void
+  /** This node's cache limits now, in bytes (0: none). @default none */
+  limits?: () => CacheLimits
+}
+
+export interface CacheLimits {
+  /** Bytes of models this node may hold. */
+  maxCache: number
+  /** Free disk this node keeps. */
+  minFreeDisk: number
 }
 
 export interface ActInit {
@@ -25,19 +35,14 @@ export interface ActInit {
   graceMs: number
   /** @default 2000 */
   intervalMs?: number
-  /** Bytes of models this node may hold (0: no limit). */
-  maxCache?: number
-  /** Free disk this node keeps, in bytes (0: none). */
-  minFreeDisk?: number
 }
 
-export interface Actor {
+export interface Actor extends Startable {
   /** Models this node vouches it keeps, by key → manifest digest (for its record). */
   keep: () => Array<{ name: string, digest: Digest }>
   /** Runs one step now (tests; and after an intent is written here). */
   step: () => Promise<void>
   kick: () => void
-  stop: () => Promise<void>
 }
 
 /**
@@ -45,7 +50,7 @@ export interface Actor {
  * assigns only by the keep-claim rule. Also carries out cluster deletions and eviction. Every
  * change goes through the store and the puller, which keep their own safety checks.
  */
-export function startActor (c: ActComponents, init: ActInit): Actor {
+export function createActor (c: ActComponents, init: ActInit): Actor {
   const interval = init.intervalMs ?? 2_000
   /** Models whose keep claim is withdrawn: key → when the drop may happen. */
   const dropping = new Map<string, { at: number, digest: string, need: number, why: string }>()
@@ -131,10 +136,11 @@ export function startActor (c: ActComponents, init: ActInit): Actor {
 
   /** Over the cache or disk limit: the least recently used unpinned models that have other copies go first. */
   const evict = async (mine: Map<string, ModelEntry>, wanted: Set<string>, members: ReturnType<ClusterState['members']>, now: number): Promise<void> => {
-    if ((init.maxCache ?? 0) === 0 && (init.minFreeDisk ?? 0) === 0) return
+    const { maxCache, minFreeDisk } = c.limits?.() ?? { maxCache: 0, minFreeDisk: 0 }
+    if (maxCache === 0 && minFreeDisk === 0) return
     const self = planNodes(members.filter(m => m.self), now, init.graceMs)[0]
     if (self === undefined) return
-    let over = -roomOf({ ...self, maxCache: init.maxCache ?? 0, minFreeDisk: init.minFreeDisk ?? 0 })
+    let over = -roomOf({ ...self, maxCache, minFreeDisk })
     if (over <= 0) return
     const pinned = new Set(c.intents.bodies('pin').filter(p => p.node === c.selfId).map(p => p.model))
     const lru = [...mine.entries()].filter(([k]) => !pinned.has(k) && !wanted.has(k) && !fetching.has(k))
@@ -163,10 +169,13 @@ export function startActor (c: ActComponents, init: ActInit): Actor {
     run()
     if (!stopped) { timer = c.clock.setTimeout(tick, interval); timer.unref?.() }
   }
-  const offIntents = c.intents.onChange(kick)
-  tick()
+  let offIntents = (): void => {}
 
   return {
+    start: () => {
+      offIntents = c.intents.onChange(kick)
+      tick()
+    },
     keep: () => c.store.list().filter(e => !dropping.has(nameKey(e.name))).map(e => ({ name: displayName(e.name), digest: e.digest })),
     step: async () => { run(); while (running !== undefined) await running },
     kick,

@@ -5,6 +5,7 @@ import { parseModelName, type StateDb } from '../store/index.js'
 import type { Puller } from '../transfer/index.js'
 import { sleep, type Clock, type Timer } from '../util/clock.js'
 import type { Logger } from '../util/logger.js'
+import type { Startable } from '../util/lifecycle.js'
 
 export type JobState = 'pending' | 'pulling' | 'completed' | 'error' | 'cancelled'
 export type JobIntent = Extract<IntentBody, { kind: 'job' }>
@@ -25,27 +26,23 @@ export interface JobRunnerComponents {
   publishSoon: () => void
 }
 
-export interface JobRunner {
+export interface JobRunner extends Startable {
   /** This node's part of every job it is a target of, for its record. */
   progress: () => JobProgress[]
-  stop: () => Promise<void>
 }
 
 /**
  * Runs this node's part of cluster pull jobs: each job intent that names this node is pulled
  * once (through the puller, so peers first), and its progress goes into this node's record,
- * where any node reads it. Progress is kept in the database, so a restart neither repeats a
- * finished job nor forgets a failed one.
+ * where any node reads it. Progress is kept in the database (read back at start), so a restart
+ * neither repeats a finished job nor forgets a failed one.
  */
-export async function startJobRunner (c: JobRunnerComponents): Promise<JobRunner> {
+export function createJobRunner (c: JobRunnerComponents): JobRunner {
   const progress = new Map<string, JobProgress>()
   const running = new Map<string, AbortController>()
   let stopped = false
   let timer: Timer | undefined
-
-  for (const [k, p] of await c.db.list<JobProgress & { completed: string, total: string, updatedAt: string }>(DB_PREFIX)) {
-    progress.set(k.slice(DB_PREFIX.length), { ...p, completed: BigInt(p.completed), total: BigInt(p.total), updatedAt: BigInt(p.updatedAt) })
-  }
+  let off = (): void => {}
   const save = (p: JobProgress, persist: boolean): void => {
     progress.set(p.id, p)
     c.publishSoon()
@@ -53,7 +50,7 @@ export async function startJobRunner (c: JobRunnerComponents): Promise<JobRunner
   }
   const set = (id: string, state: JobState, extra: Partial<JobProgress> = {}): void => {
     const old = progress.get(id)
-    save({ id, state, completed: old?.completed ?? 0n, total: old?.total ?? 0n, error: '', ...extra, updatedAt: BigInt(Date.now()) }, state !== 'pulling')
+    save({ id, state, completed: old?.completed ?? 0n, total: old?.total ?? 0n, error: '', ...extra, updatedAt: BigInt(c.clock.now()) }, state !== 'pulling')
   }
 
   const run = (job: JobIntent): void => {
@@ -89,7 +86,7 @@ export async function startJobRunner (c: JobRunnerComponents): Promise<JobRunner
   }
 
   const step = (): void => {
-    const now = Date.now()
+    const now = c.clock.now()
     for (const job of c.intents.bodies('job')) {
       if (!job.targets.includes(c.selfId)) continue
       const mine = progress.get(job.id)
@@ -106,16 +103,21 @@ export async function startJobRunner (c: JobRunnerComponents): Promise<JobRunner
       if (!running.has(job.id) && (mine === undefined || !terminal(mine.state))) run(job)
     }
   }
-  const off = c.intents.onChange(() => { if (!stopped) step() })
   const tick = (): void => {
     if (stopped) return
     step()
     timer = c.clock.setTimeout(tick, 5_000)
     timer.unref?.()
   }
-  tick()
 
   return {
+    start: async () => {
+      for (const [k, p] of await c.db.list<JobProgress & { completed: string, total: string, updatedAt: string }>(DB_PREFIX)) {
+        progress.set(k.slice(DB_PREFIX.length), { ...p, completed: BigInt(p.completed), total: BigInt(p.total), updatedAt: BigInt(p.updatedAt) })
+      }
+      off = c.intents.onChange(() => { if (!stopped) step() })
+      tick()
+    },
     progress: () => [...progress.values()],
     stop: async () => {
       stopped = true

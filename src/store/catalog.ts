@@ -4,6 +4,9 @@ import { join } from 'node:path'
 import { parseManifest, manifestSize, type Manifest } from './manifest.js'
 import { parseModelName, nameKey, type ModelName } from './names.js'
 import { parseDigest, type Digest } from './digest.js'
+import { watch, type FSWatcher } from 'node:fs'
+import type { Clock, Timer } from '../util/clock.js'
+import { DEFAULT_RESCAN_INTERVAL_MS } from './constants.js'
 
 export interface ModelEntry {
   name: ModelName
@@ -56,4 +59,84 @@ export async function scanManifests (manifestsDir: string): Promise<Map<string, 
     }
   }
   return out
+}
+
+export type CatalogListener = (models: ModelEntry[]) => void
+
+/** The models on disk by name key, following manifests/ with a watch and a periodic rescan (Ollama changes it too). */
+export interface Catalog {
+  list: () => ModelEntry[]
+  set: (key: string, e: ModelEntry) => void
+  delete: (key: string) => void
+  /** The store changed a model itself: listeners hear it now, and a scan confirms it soon. */
+  changed: () => void
+  rescan: () => Promise<void>
+  onChange: (l: CatalogListener) => () => void
+  close: () => Promise<void>
+}
+
+export interface CatalogInit {
+  /** @default 30000 */
+  rescanIntervalMs?: number
+  /** Follow changes made by Ollama itself with a file-system watch. @default true */
+  watch?: boolean
+}
+
+const snapshotKey = (m: Map<string, ModelEntry>): string =>
+  [...m.entries()].map(([k, e]) => `${k}=${e.digest}@${e.modifiedAt.getTime()}`).sort().join('\n')
+
+export async function openCatalog (manifestsDir: string, clock: Clock, init: CatalogInit = {}): Promise<Catalog> {
+  const listeners = new Set<CatalogListener>()
+  let models = new Map<string, ModelEntry>()
+  let closed = false
+  let scanning: Promise<void> | undefined
+  const rescan = async (): Promise<void> => {
+    if (scanning !== undefined) return await scanning
+    scanning = (async () => {
+      const next = await scanManifests(manifestsDir)
+      const changed = snapshotKey(next) !== snapshotKey(models)
+      models = next
+      if (changed) for (const l of listeners) l([...models.values()])
+    })().finally(() => { scanning = undefined })
+    await scanning
+  }
+  await rescan()
+
+  let watcher: FSWatcher | undefined
+  let debounce: Timer | undefined
+  const scheduleRescan = (): void => {
+    if (closed || debounce !== undefined) return
+    debounce = clock.setTimeout(() => { debounce = undefined; void rescan().catch(() => {}) }, 100)
+  }
+  if (init.watch !== false) {
+    try {
+      watcher = watch(manifestsDir, { recursive: true }, scheduleRescan)
+      watcher.on('error', () => {})
+    } catch { /* the periodic rescan still follows the directory */ }
+  }
+  let periodic: Timer | undefined
+  const tick = (): void => {
+    periodic = clock.setTimeout(() => { void rescan().catch(() => {}).finally(() => { if (!closed) tick() }) }, init.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS)
+    periodic.unref?.()
+  }
+  tick()
+
+  return {
+    list: () => [...models.values()],
+    set: (key, e) => { models.set(key, e) },
+    delete: (key) => { models.delete(key) },
+    changed: () => {
+      for (const l of listeners) l([...models.values()])
+      scheduleRescan()
+    },
+    rescan,
+    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
+    close: async () => {
+      closed = true
+      watcher?.close()
+      if (debounce !== undefined) clock.clearTimeout(debounce)
+      if (periodic !== undefined) clock.clearTimeout(periodic)
+      await scanning?.catch(() => {})
+    }
+  }
 }

@@ -11,12 +11,15 @@ export interface ChunkMapStore {
   save: (d: Digest, size: number, hashes: Uint8Array[]) => Promise<void>
   /** Makes the map of a complete blob on disk (once, even when asked twice at the same time). */
   ensure: (d: Digest, size: number, path: string) => Promise<Uint8Array | undefined>
+  /** A new map was saved (the node record announces it). */
+  onChange: (listener: () => void) => () => void
 }
 
 const key = (d: Digest): string => `chunkmap/${d}`
 
-export function createChunkMapStore (db: StateDb, onNew: () => void = () => {}): ChunkMapStore {
+export function createChunkMapStore (db: StateDb): ChunkMapStore {
   const cids = new Map<string, Uint8Array>()
+  const listeners = new Set<() => void>()
   const making = new Map<string, Promise<Uint8Array | undefined>>()
   const store: ChunkMapStore = {
     load: async () => {
@@ -31,7 +34,7 @@ export function createChunkMapStore (db: StateDb, onNew: () => void = () => {}):
       const map = encodeChunkMap(size, hashes)
       await db.put(key(d), { cid: Buffer.from(map.cid.bytes).toString('base64'), bytes: Buffer.from(map.bytes).toString('base64') })
       cids.set(d, map.cid.bytes)
-      onNew()
+      for (const l of listeners) l()
     },
     ensure: async (d, size, path) => {
       const have = await store.bytes(d)
@@ -47,7 +50,8 @@ export function createChunkMapStore (db: StateDb, onNew: () => void = () => {}):
         making.set(d, p)
       }
       return await p
-    }
+    },
+    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } }
   }
   return store
 }

@@ -1,5 +1,7 @@
-import { open, type FileHandle } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { OllamadError, throwIfAborted } from '../errors.js'
+import { Cursor, invalid } from './gguf-cursor.js'
+import { GGUF_DEFAULT_MAX_ARRAY_KEEP, GGUF_MAX_ARRAY_LENGTH, GGUF_MAX_DIMS, GGUF_MAX_KV, GGUF_MAX_TENSORS } from './constants.js'
 
 /** GGUF metadata value types, as numbered in the file format. */
 export const GgufType = {
@@ -35,105 +37,17 @@ export interface ReadGgufOptions {
   maxArrayKeep?: number
 }
 
-export const GGUF_MAX_KV = 65_536
-export const GGUF_MAX_TENSORS = 1_000_000
-export const GGUF_MAX_STRING_BYTES = 16 * 1024 * 1024
-export const GGUF_MAX_ARRAY_LENGTH = 10_000_000
-export const GGUF_MAX_DIMS = 8
-export const GGUF_MAX_HEADER_BYTES = 512 * 1024 * 1024
-export const GGUF_DEFAULT_MAX_ARRAY_KEEP = 1024
 /** Bounds memory for nested arrays: past this many kept elements per file, arrays are summarised. */
 const MAX_KEPT_ELEMENTS = 1 << 20
 /** Bounds recursion on hostile nested arrays. */
 const MAX_ARRAY_DEPTH = 8
-const READ_CHUNK = 64 * 1024
 const NOT_GGUF = 'supplied file was not in GGUF format'
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const FIXED_SIZE: Partial<Record<number, number>> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 }
 
-const invalid = (why: string): OllamadError => new OllamadError('INVALID_REQUEST', `invalid GGUF: ${why}`)
 
 export function isGgufMagic (b: Uint8Array): boolean {
   return b.length >= 4 && b[0] === 0x47 && b[1] === 0x47 && b[2] === 0x55 && b[3] === 0x46
-}
-
-/** Positional reader over the head of a file: reads 64 KiB at a time, never past the header cap. */
-class Cursor {
-  pos = 0
-  private buf = Buffer.allocUnsafe(READ_CHUNK)
-  private bufStart = 0
-  private bufEnd = 0
-
-  constructor (private readonly fh: FileHandle, private readonly size: number, private readonly signal?: AbortSignal) {}
-
-  private check (n: number): void {
-    const end = this.pos + n
-    if (end > GGUF_MAX_HEADER_BYTES) throw invalid(`metadata exceeds ${GGUF_MAX_HEADER_BYTES} bytes`)
-    if (end > this.size) throw invalid(`unexpected end of file at offset ${this.pos}`)
-  }
-
-  /** Makes bytes [pos, pos + n) available and returns their index in the buffer. */
-  private async need (n: number): Promise<number> {
-    this.check(n)
-    if (this.pos + n <= this.bufEnd) return this.pos - this.bufStart
-    throwIfAborted(this.signal)
-    const want = Math.min(Math.max(n, READ_CHUNK), this.size - this.pos)
-    if (want > this.buf.length) this.buf = Buffer.allocUnsafe(want)
-    let got = 0
-    while (got < want) {
-      const { bytesRead } = await this.fh.read(this.buf, got, want - got, this.pos + got)
-      if (bytesRead === 0) break
-      got += bytesRead
-    }
-    if (got < n) throw invalid(`unexpected end of file at offset ${this.pos + got}`)
-    this.bufStart = this.pos
-    this.bufEnd = this.pos + got
-    return 0
-  }
-
-  skip (n: number): void {
-    this.check(n)
-    this.pos += n
-  }
-
-  private async take<T>(n: number, get: (b: Buffer, i: number) => T): Promise<T> {
-    const i = await this.need(n)
-    this.pos += n
-    return get(this.buf, i)
-  }
-
-  u8 = async (): Promise<number> => await this.take(1, (b, i) => b.readUInt8(i))
-  i8 = async (): Promise<number> => await this.take(1, (b, i) => b.readInt8(i))
-  u16 = async (): Promise<number> => await this.take(2, (b, i) => b.readUInt16LE(i))
-  i16 = async (): Promise<number> => await this.take(2, (b, i) => b.readInt16LE(i))
-  u32 = async (): Promise<number> => await this.take(4, (b, i) => b.readUInt32LE(i))
-  i32 = async (): Promise<number> => await this.take(4, (b, i) => b.readInt32LE(i))
-  f32 = async (): Promise<number> => await this.take(4, (b, i) => b.readFloatLE(i))
-  f64 = async (): Promise<number> => await this.take(8, (b, i) => b.readDoubleLE(i))
-  u64 = async (): Promise<bigint> => await this.take(8, (b, i) => b.readBigUInt64LE(i))
-  i64 = async (): Promise<bigint> => await this.take(8, (b, i) => b.readBigInt64LE(i))
-
-  async stringLength (): Promise<number> {
-    const len = await this.u64()
-    if (len > BigInt(GGUF_MAX_STRING_BYTES)) throw invalid(`string length ${len} exceeds ${GGUF_MAX_STRING_BYTES}`)
-    return Number(len)
-  }
-
-  /** Skips `count` strings; synchronous while the lengths are buffered, as vocabularies hold 100k+. */
-  async skipStrings (count: number): Promise<void> {
-    for (let i = 0; i < count; i++) {
-      const at = this.pos + 8 <= this.bufEnd ? this.pos - this.bufStart : await this.need(8)
-      const len = this.buf.readBigUInt64LE(at)
-      if (len > BigInt(GGUF_MAX_STRING_BYTES)) throw invalid(`string length ${len} exceeds ${GGUF_MAX_STRING_BYTES}`)
-      this.pos += 8
-      this.skip(Number(len))
-    }
-  }
-
-  async string (): Promise<string> {
-    const n = await this.stringLength()
-    return await this.take(n, (b, i) => b.toString('utf8', i, i + n))
-  }
 }
 
 const jsonInt = (v: bigint): number | string =>
@@ -262,44 +176,4 @@ export async function readGguf (path: string, opts: ReadGgufOptions = {}): Promi
   } finally {
     await fh.close()
   }
-}
-
-const FILE_TYPES: Partial<Record<number, string>> = {
-  1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S',
-  12: 'Q3_K_M', 13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K',
-  19: 'IQ2_XXS', 20: 'IQ2_XS', 21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS', 24: 'IQ1_S', 25: 'IQ4_NL',
-  26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S', 29: 'IQ2_M', 30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16',
-  36: 'TQ1_0', 37: 'TQ2_0'
-}
-
-/** Ollama's name for a llama.cpp file type; 0 (F32) is 'unknown' because Ollama treats 0 as unset. */
-export function fileTypeName (ft: number | undefined): string {
-  return (ft === undefined ? undefined : FILE_TYPES[ft]) ?? 'unknown'
-}
-
-/** Go's %.<digits>f: rounds the exact binary value, ties to even (JS toFixed rounds ties up). */
-function goFixed (x: number, digits: number): string {
-  if (!Number.isFinite(x) || Math.abs(x) >= 1e21) return x.toFixed(digits)
-  const [int = '0', frac = ''] = x.toFixed(100).split('.') // exact for any double below 1e21
-  let n = BigInt(int + frac.slice(0, digits))
-  const rest = frac.slice(digits)
-  const first = rest[0] ?? '0'
-  if (first > '5' || (first === '5' && (/[1-9]/.test(rest.slice(1)) || n % 2n === 1n))) n += 1n
-  const s = n.toString().padStart(digits + 1, '0')
-  return digits === 0 ? s : `${s.slice(0, -digits)}.${s.slice(-digits)}`
-}
-
-/** Ollama's format.HumanNumber, e.g. 8030000000 -> '8.0B', 125000000 -> '125M', 1001 -> '1K'. */
-export function humanNumber (n: number): string {
-  if (n < 0) return `-${humanNumber(-n)}`
-  if (n >= 1e9) {
-    const v = n / 1e9
-    return v === Math.floor(v) ? `${goFixed(v, 0)}B` : `${goFixed(v, 1)}B`
-  }
-  if (n >= 1e6) {
-    const v = n / 1e6
-    return v === Math.floor(v) ? `${goFixed(v, 0)}M` : `${goFixed(v, 2)}M`
-  }
-  if (n >= 1e3) return `${goFixed(n / 1e3, 0)}K`
-  return String(Math.floor(n))
 }

@@ -1,18 +1,17 @@
-import { mkdir, rename, rm, rmdir, stat, readFile, writeFile, open, unlink } from 'node:fs/promises'
-import { createReadStream, watch, type FSWatcher, type ReadStream } from 'node:fs'
-import { createHash } from 'node:crypto'
+import { mkdir, rename, rm, rmdir, stat, readFile, open, unlink } from 'node:fs/promises'
+import { createReadStream, type ReadStream } from 'node:fs'
 import { dirname, join, sep } from 'node:path'
 import { OllamadError } from '../errors.js'
-import { systemClock, type Clock, type Timer } from '../util/clock.js'
+import { systemClock, type Clock } from '../util/clock.js'
 import { createMutex } from '../util/mutex.js'
 import { createLayout, type Layout } from './layout.js'
 import { openStateDb, type StateDb } from './db.js'
 import { openPartial, type PartialBlob } from './partial.js'
-import { scanManifests, readManifestFile, type ModelEntry } from './catalog.js'
+import { openCatalog, scanManifests, readManifestFile, type CatalogListener, type ModelEntry } from './catalog.js'
+import { createUploads, digestOf } from './uploads.js'
 import { manifestBlobs, parseManifest } from './manifest.js'
 import { nameKey, type ModelName } from './names.js'
-import { digestFileName, parseDigest, type Digest } from './digest.js'
-import { DEFAULT_RESCAN_INTERVAL_MS } from './constants.js'
+import type { Digest } from './digest.js'
 
 export interface StoreInit {
   /** The OLLAMA_MODELS directory. */
@@ -33,7 +32,7 @@ export interface PublishResult {
   pruned: number
 }
 
-export type StoreListener = (models: ModelEntry[]) => void
+export type StoreListener = CatalogListener
 
 export interface Store {
   layout: Layout
@@ -78,52 +77,8 @@ export async function createStore (components: StoreComponents, init: StoreInit)
   await mkdir(init.dataDir, { recursive: true })
   const db = await openStateDb(join(init.dataDir, 'state'))
   const lock = createMutex()
-  const listeners = new Set<StoreListener>()
-  let models = new Map<string, ModelEntry>()
-  let closed = false
-  const uploadPath = (d: Digest): string => join(layout.workDir, 'uploads', digestFileName(d))
-
-  const snapshotKey = (m: Map<string, ModelEntry>): string =>
-    [...m.entries()].map(([k, e]) => `${k}=${e.digest}@${e.modifiedAt.getTime()}`).sort().join('\n')
-
-  /** Tells listeners about a change the store made itself, and lets the scan confirm it. */
-  const notify = (): void => {
-    for (const l of listeners) l([...models.values()])
-    scheduleRescan()
-  }
-
-  let scanning: Promise<void> | undefined
-  const rescan = async (): Promise<void> => {
-    if (scanning !== undefined) return await scanning
-    scanning = (async () => {
-      const next = await scanManifests(layout.manifestsDir)
-      const changed = snapshotKey(next) !== snapshotKey(models)
-      models = next
-      if (changed) for (const l of listeners) l([...models.values()])
-    })().finally(() => { scanning = undefined })
-    await scanning
-  }
-
-  await rescan()
-
-  let watcher: FSWatcher | undefined
-  let debounce: Timer | undefined
-  const scheduleRescan = (): void => {
-    if (closed || debounce !== undefined) return
-    debounce = clock.setTimeout(() => { debounce = undefined; void rescan().catch(() => {}) }, 100)
-  }
-  if (init.watch !== false) {
-    try {
-      watcher = watch(layout.manifestsDir, { recursive: true }, scheduleRescan)
-      watcher.on('error', () => {})
-    } catch { /* the periodic rescan still follows the directory */ }
-  }
-  let periodic: Timer | undefined
-  const tick = (): void => {
-    periodic = clock.setTimeout(() => { void rescan().catch(() => {}).finally(() => { if (!closed) tick() }) }, init.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS)
-    periodic.unref?.()
-  }
-  tick()
+  const catalog = await openCatalog(layout.manifestsDir, clock, { rescanIntervalMs: init.rescanIntervalMs, watch: init.watch })
+  const uploads = createUploads(layout)
 
   const blobSize = async (d: Digest): Promise<number | undefined> =>
     await stat(layout.blob(d)).then(s => s.isFile() ? s.size : undefined, () => undefined)
@@ -166,7 +121,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
   const store: Store = {
     layout,
     db,
-    list: () => [...models.values()],
+    list: catalog.list,
     get: async (name) => await readManifestFile(layout.manifest(name), name),
     hasBlob: async (d, size) => {
       const s = await blobSize(d)
@@ -181,43 +136,20 @@ export async function createStore (components: StoreComponents, init: StoreInit)
     },
     blobStream: (d, range) => createReadStream(layout.blob(d), range !== undefined ? { start: range.start, end: range.end - 1 } : {}),
     openPartial: async (d, size) => await openPartial(layout, db, d, size),
-    hasUpload: async (d) => await stat(uploadPath(d)).then(() => true, () => false),
+    hasUpload: uploads.has,
     blobFile: async (d) => {
-      for (const p of [layout.blob(d), uploadPath(d)]) {
+      for (const p of [layout.blob(d), uploads.path(d)]) {
         if (await stat(p).then(s => s.isFile(), () => false)) return p
       }
       return undefined
     },
     putSmallBlob: async (bytes) => {
-      const digest = parseDigest(`sha256:${createHash('sha256').update(bytes).digest('hex')}`)
+      const digest = digestOf(bytes)
       if (await store.blobFile(digest) !== undefined) return { digest, size: bytes.byteLength, existed: true }
-      const tmp = layout.tmp('small')
-      await writeFile(tmp, bytes)
-      await rename(tmp, uploadPath(digest))
+      await uploads.put(digest, bytes)
       return { digest, size: bytes.byteLength, existed: false }
     },
-    importBlob: async (d, body, signal) => {
-      const tmp = layout.tmp('upload')
-      const fh = await open(tmp, 'w')
-      const hash = createHash('sha256')
-      try {
-        for await (const chunk of body) {
-          if (signal?.aborted === true) throw new OllamadError('ABORTED', 'upload aborted')
-          hash.update(chunk)
-          await fh.write(chunk)
-        }
-        await fh.sync()
-      } catch (e) {
-        await fh.close(); await rm(tmp, { force: true }); throw e
-      }
-      await fh.close()
-      const got = `sha256:${hash.digest('hex')}`
-      if (got !== d) {
-        await rm(tmp, { force: true })
-        throw new OllamadError('DIGEST_MISMATCH', `digest mismatch, expected "${d}", got "${got}"`)
-      }
-      await rename(tmp, uploadPath(d))
-    },
+    importBlob: uploads.import,
     publish: async (name, manifestBytes, staged) => await lock.run(async () => {
       const manifest = parseManifest(manifestBytes)
       const stagedBy = new Map(staged.map(p => [p.digest as string, p]))
@@ -231,7 +163,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
         }
         // A pull of another model that shares this layer may have published it already.
         if (await store.hasBlob(layer.digest, layer.size)) continue
-        const up = uploadPath(layer.digest)
+        const up = uploads.path(layer.digest)
         if (await stat(up).then(s => s.size === layer.size, () => false)) {
           moves.push({ from: up, to: layout.blob(layer.digest) })
           continue
@@ -248,9 +180,9 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       await writeAtomic(layout.manifest(name), manifestBytes)
       const entry = await readManifestFile(layout.manifest(name), name)
       if (entry === undefined) throw new OllamadError('INTERNAL', `manifest for ${name.model} could not be read back`)
-      models.set(nameKey(name), entry)
+      catalog.set(nameKey(name), entry)
       const pruned = previous !== undefined && previous.digest !== entry.digest ? await pruneUnreferenced(manifestBlobs(previous.manifest).map(l => l.digest)) : 0
-      notify()
+      catalog.changed()
       return { entry, pruned }
     }),
     remove: async (name) => await lock.run(async () => {
@@ -260,14 +192,14 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       await unlink(path)
       await pruneEmptyDirs(dirname(path))
       await pruneUnreferenced(manifestBlobs(entry.manifest).map(l => l.digest))
-      models.delete(nameKey(name))
-      notify()
+      catalog.delete(nameKey(name))
+      catalog.changed()
     }),
     quarantine: async (name, bad) => await lock.run(async () => {
       await rm(layout.manifest(name), { force: true })
       await rm(layout.blob(bad), { force: true })
-      models.delete(nameKey(name))
-      notify()
+      catalog.delete(nameKey(name))
+      catalog.changed()
     }),
     copy: async (from, to) => await lock.run(async () => {
       const src = await readFile(layout.manifest(from)).catch(() => undefined)
@@ -275,17 +207,13 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       parseManifest(src)
       await writeAtomic(layout.manifest(to), src)
       const entry = await readManifestFile(layout.manifest(to), to)
-      if (entry !== undefined) models.set(nameKey(to), entry)
-      notify()
+      if (entry !== undefined) catalog.set(nameKey(to), entry)
+      catalog.changed()
     }),
-    rescan,
-    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
+    rescan: catalog.rescan,
+    onChange: catalog.onChange,
     close: async () => {
-      closed = true
-      watcher?.close()
-      if (debounce !== undefined) clock.clearTimeout(debounce)
-      if (periodic !== undefined) clock.clearTimeout(periodic)
-      await scanning?.catch(() => {})
+      await catalog.close()
       await db.close()
     }
   }

@@ -3,10 +3,10 @@ import type { Clock } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
 import type { Logger } from '../util/logger.js'
 import type { RegistryClient, FetchedManifest } from '../registry/index.js'
-import type { SwarmAccess } from './holdings/swarm-access.js'
+import { noSwarm, type SwarmAccess } from './holdings/swarm-access.js'
 import { fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type Digest, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
 import { REGISTRY } from './download/picker.js'
-import { downloadBlob } from './download/blob-download.js'
+import { downloadBlob } from './blob-download.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
 import { createArrivals, type Arrivals } from './serving/arrivals.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
@@ -18,9 +18,7 @@ export interface PullerComponents {
   clock: Clock
   limiter: RateLimiter
   log: Logger
-  /** Called when a download gains a chunk or a partial appears or goes (the cluster record changes). */
-  onActivity?: () => void
-  /** The cluster, as a source of chunks and manifests. */
+  /** The cluster, as a source of chunks and manifests. @default noSwarm */
   swarm?: SwarmAccess
 }
 
@@ -55,6 +53,8 @@ export interface Puller {
   announced: (d: Digest) => ReadonlyMap<number, Uint8Array> | undefined
   /** Chunks arriving from peers right now, which this node relays as they come. */
   arrivals: Pick<Arrivals, 'get' | 'arriving'>
+  /** A download gained a chunk, or a partial appeared or went (what the node record shows changed). */
+  onActivity: (listener: () => void) => () => void
   /** Restarts the pulls that were running when the daemon last stopped. */
   resumeInterrupted: () => Promise<number>
   close: () => Promise<void>
@@ -72,7 +72,9 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   const announced = new Map<string, Map<number, Uint8Array>>()
   /** Verified blobs waiting for the rest of their model: still served to peers (a cluster pull needs them). */
   const held = new Map<string, PartialBlob>()
-  const activity = (): void => { c.onActivity?.() }
+  const swarm = c.swarm ?? noSwarm
+  const listeners = new Set<() => void>()
+  const activity = (): void => { for (const l of listeners) l() }
   const arrivals = createArrivals()
   arrivals.onChange(activity)
   const shutdown = new AbortController()
@@ -120,8 +122,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     try {
       return await c.registry.getManifest(name, { insecure, signal })
     } catch (e) {
-      if (isOllamadError(e, 'ABORTED') || c.swarm === undefined) throw e
-      const fromCluster = await c.swarm.manifestFor(name, signal).catch(() => undefined)
+      if (isOllamadError(e, 'ABORTED')) throw e
+      const fromCluster = await swarm.manifestFor(name, signal).catch(() => undefined)
       if (fromCluster === undefined) throw e
       c.log.info(`registry gave no manifest for ${fullName(name)} (${errorMessage(e)}); using the cluster's copy ${fromCluster.digest}`)
       return fromCluster
@@ -193,6 +195,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     partials: () => [...active.values(), ...[...held.values()].filter(p => !active.has(p.digest))],
     announced: (d) => announced.get(d),
     arrivals,
+    onActivity: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
     resumeInterrupted: async () => {
       const records = await c.store.db.list<PullRecord>('pull/')
       for (const [, rec] of records) {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createP2pNode, type P2pNode } from '../../src/p2p/index.js'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createClusterState, createHlc, createIntentStore, signRecord, startClusterService, type ClusterService, type ClusterState, type IntentStore, type NodeFacts } from '../../src/cluster/index.js'
-import { startKeeper } from '../../src/p2p/index.js'
+import { createClusterService, createClusterState, createHlc, createIntentStore, createRecordSections, signRecord, type ClusterService, type ClusterState, type IntentStore, type NodeFacts } from '../../src/cluster/index.js'
+import { createKeeper } from '../../src/p2p/index.js'
 import { systemClock } from '../../src/util/clock.js'
 import { silentLogger } from '../../src/util/logger.js'
 import { waitFor } from '../fixtures/wait-for.js'
@@ -22,7 +22,10 @@ async function peer (bootstrap: string[], antiEntropyMs = 60_000): Promise<Peer>
   const state = createClusterState(systemClock, { selfId, suspectAfterMs: 1500, goneAfterMs: 3000 })
   const intents = createIntentStore({ selfId, privateKey, hlc: createHlc(() => Date.now()) })
   const own = async (): Promise<NodeFacts> => ({ ...blankFacts(), addrs: node.getMultiaddrs().map(m => m.toString()) })
-  const service = await startClusterService({ node, privateKey, state, clock: systemClock, log: silentLogger, facts: own, intents }, { heartbeatMs: 300, antiEntropyMs })
+  const sections = createRecordSections()
+  sections.add('own', own)
+  const service = createClusterService({ node, privateKey, state, clock: systemClock, log: silentLogger, sections, intents }, { heartbeatMs: 300, antiEntropyMs })
+  await service.start()
   return { node, state, intents, service }
 }
 
@@ -71,7 +74,8 @@ describe('mending what gossip lost', function () {
     const b = await peer([])
     peers.push(b)
     let known: Array<{ peerId: string, addrs: string[] }> = []
-    const keeper = startKeeper(a.node, systemClock, silentLogger, { bootstrap: [], known: () => known, intervalMs: 3_600_000 })
+    const keeper = createKeeper({ node: a.node, clock: systemClock, log: silentLogger }, { bootstrap: [], known: () => known, intervalMs: 3_600_000 })
+    keeper.start()
     try {
       const connected = (): boolean => a.node.getConnections(b.node.peerId).length > 0
       await new Promise(resolve => setTimeout(resolve, 300))

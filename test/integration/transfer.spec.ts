@@ -78,7 +78,7 @@ describe('transfer over the swarm', function () {
   it('relays chunks while they arrive, so two pullers share one slow holder', async () => {
     // The holder's uplink is capped, so each chunk takes a while to cross it: long enough for the
     // other puller to see it arriving at the first and take it from there as it comes.
-    const { nodes } = await startCluster(3, (i) => ({ args: ['--insecure-registry', proxy.host, ...(i === 0 ? ['--max-upload-rate', '4M'] : [])], env: { OLLAMAD_DEBUG: 'ollamad' } }))
+    const { nodes } = await startCluster(3, (i) => ({ args: ['--insecure-registry', proxy.host, ...(i === 0 ? ['--max-upload-rate', '4M'] : [])], env: { OLLAMAD_DEBUG: 'ollamad:transfer*' } }))
     running.push(...nodes)
     const [a, b, c] = nodes as [RunningDaemon, RunningDaemon, RunningDaemon]
     await ndjson(`${a.url}/api/pull`, { model: name })

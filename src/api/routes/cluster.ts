@@ -1,10 +1,9 @@
-import { chunkCount, displayName, parseModelName, type ModelName } from '../../store/index.js'
-import { Bitmap } from '../../util/bitmap.js'
+import { displayName, parseModelName, type ModelName } from '../../store/index.js'
 import type { Member } from '../../cluster/index.js'
 import { sendJson, readJson, modelField, optBool, progressWriter } from '../http-util.js'
 import { resolveName, type ApiComponents, type SwarmStats } from '../context.js'
 import { OllamadError } from '../../errors.js'
-import { verifyModels } from '../../transfer/index.js'
+import { heldChunks, verifyModels } from '../../transfer/index.js'
 import type { Router } from '../router.js'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
@@ -60,10 +59,9 @@ export function clusterModels (members: Member[]): Array<Record<string, unknown>
 function partialPercent (m: Member, model: { size: number }): number {
   let have = 0
   for (const b of m.record.blobs) {
-    const size = num(b.size)
     if (b.complete) continue
-    const bits = new Bitmap(chunkCount(size), b.bitmap)
-    have += size * bits.count() / bits.length
+    const bits = heldChunks(b)
+    have += num(b.size) * bits.count() / bits.length
   }
   return model.size > 0 && have > 0 ? Math.min(99, Math.floor(100 * have / model.size)) : 0
 }
@@ -84,7 +82,7 @@ export function addClusterRoutes (router: Router, c: ApiComponents): void {
       self: c.state.selfId,
       nodes: { alive: count('alive'), suspect: count('suspect'), gone: count('gone') },
       records: { merged: c.state.stats.merged, stale: c.state.stats.stale, dropped: c.state.stats.dropped },
-      ...(c.swarmStats !== undefined ? swarmJson(c.swarmStats()) : {})
+      ...swarmJson(c.swarmStats())
     })
   })
 

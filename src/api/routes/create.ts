@@ -1,10 +1,6 @@
 import { OllamadError } from '../../errors.js'
 import { goJsonLine } from '../../util/go-json.js'
-import {
-  displayName, parseDigest, readModelConfig, serializeManifest, MEDIA, MEDIA_DOCKER_MANIFEST, MEDIA_DOCKER_CONFIG, MAX_SMALL_BLOB_BYTES,
-  type Digest, type Layer, type ModelConfig, type ModelName, type Store
-} from '../../store/index.js'
-import { readGguf, fileTypeName, humanNumber } from '../../store/gguf.js'
+import { displayName, parseDigest, readModelConfig, serializeManifest, MEDIA, MEDIA_DOCKER_MANIFEST, MEDIA_DOCKER_CONFIG, MAX_SMALL_BLOB_BYTES, readGguf, fileTypeName, humanNumber, type Digest, type Layer, type ModelConfig, type ModelName, type Store } from '../../store/index.js'
 import { stat } from 'node:fs/promises'
 import { readJson, badRequest, modelField, optBool, optString, progressWriter } from '../http-util.js'
 import { resolveName, type ApiComponents } from '../context.js'

@@ -1,11 +1,8 @@
 import type { ServerResponse } from 'node:http'
 import { pump } from '../../util/pump.js'
 import { OllamadError, errorMessage } from '../../errors.js'
-import { candidates, heldAnywhere } from '../../inference/route.js'
 import type { Member } from '../../cluster/index.js'
-import { MAX_INFER_BODY, requestInfer, type InferAnswer, type InferHead } from '../../inference/infer-protocol.js'
-import { parsePriority } from '../../inference/queue.js'
-import { FORWARDED_HEADER } from '../../inference/constants.js'
+import { candidates, heldAnywhere, parsePriority, requestInfer, FORWARDED_HEADER, MAX_INFER_BODY, type InferAnswer, type InferHead } from '../../inference/index.js'
 import { isValidModelName } from '../../store/index.js'
 import { readBody, statusOf } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
@@ -25,7 +22,7 @@ function fail (res: ServerResponse, openai: boolean, status: number, message: st
 
 /** Runs a request on one node: this one directly, another over the swarm. Throws before any byte is answered. */
 export async function runOn (c: ApiComponents, node: Member, head: InferHead, body: Uint8Array, signal: AbortSignal, fetch = true): Promise<InferAnswer> {
-  const inference = c.inference as NonNullable<ApiComponents['inference']>
+  const inference = c.inference
   return node.self
     ? await inference.serve(head, body, signal, { fetch })
     : await requestInfer(async (s) => await inference.dial(node.peerId, s), head, body, signal)
@@ -39,8 +36,6 @@ export async function collect (a: InferAnswer): Promise<string> {
 }
 
 export function addInferRoutes (router: Router, c: ApiComponents): void {
-  const inference = c.inference
-  if (inference === undefined) return
   for (const path of ROUTED) {
     const openai = path.startsWith('/v1/')
     router.add('POST', path, async ({ req, res, signal }) => {

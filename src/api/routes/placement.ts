@@ -1,18 +1,13 @@
 import { OllamadError } from '../../errors.js'
-import * as control from '../../policy/control.js'
-import { applySpec } from '../../policy/apply.js'
+import * as control from '../../policy/index.js'
 import { sendJson, readJson, modelField, optBool, optString, badRequest } from '../http-util.js'
-import type { ApiComponents, ClusterControl } from '../context.js'
+import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
 
 /** Routes that change what the cluster should hold: jobs, replicas, pins, migrations, rebalance, deletion, apply. */
 export function addPlacementRoutes (router: Router, c: ApiComponents): void {
-  const cluster = (): ClusterControl => {
-    if (c.cluster === undefined) throw new OllamadError('INTERNAL', 'the cluster policy is not running')
-    return c.cluster
-  }
-  const view = (): control.ControlView => cluster().view()
-  const commit = async (writes: control.IntentWrite[]): Promise<void> => { await cluster().commit(writes) }
+  const view = (): control.ControlView => c.cluster.view()
+  const commit = async (writes: control.IntentWrite[]): Promise<void> => { await c.cluster.commit(writes) }
   const model = (body: Record<string, unknown>): string => {
     const m = modelField(body)
     if (m === '') throw badRequest('model is required')
@@ -72,7 +67,7 @@ export function addPlacementRoutes (router: Router, c: ApiComponents): void {
   router.add('POST', '/api/cluster/apply', async ({ req, res }) => {
     const body = await readJson(req)
     if (typeof body.spec !== 'object' || body.spec === null || Array.isArray(body.spec)) throw badRequest('field "spec" must be an object')
-    const r = applySpec(view(), body.spec as Record<string, unknown>)
+    const r = control.applySpec(view(), body.spec as Record<string, unknown>)
     if (optBool(body, 'dry_run') !== true) await commit(r.writes)
     sendJson(res, 200, { changes: r.changes })
   })

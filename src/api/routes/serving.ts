@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { OllamadError, errorMessage } from '../../errors.js'
-import { candidates, heldAnywhere } from '../../inference/route.js'
-import type { InferHead } from '../../inference/infer-protocol.js'
-import { resolveNode } from '../../policy/control.js'
+import { OllamadError } from '../../errors.js'
+import { candidates, heldAnywhere, type InferHead } from '../../inference/index.js'
+import { resolveNode } from '../../policy/index.js'
 import { isValidModelName, modelKey } from '../../store/index.js'
 import type { Member } from '../../cluster/index.js'
 import { readJson, sendJson, modelField, optString, badRequest } from '../http-util.js'
@@ -10,15 +8,9 @@ import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
 import { collect, runOn } from './infer.js'
 
-interface AsyncJob { id: string, state: 'running' | 'completed' | 'error', model: string, node?: string, result?: unknown, error?: string, createdAt: number }
-/** Async generate jobs kept in memory, newest last; the oldest go past this many. */
-const MAX_JOBS = 1000
-
-
 /** Loads, unloads, the cluster's loaded models, and async generate jobs. */
 export function addServingRoutes (router: Router, c: ApiComponents): void {
-  if (c.inference === undefined) return
-  const jobs = new Map<string, AsyncJob>()
+  const jobs = c.inference.jobs
 
   const modelOf = (body: Record<string, unknown>): string => {
     const m = modelField(body)
@@ -90,25 +82,15 @@ export function addServingRoutes (router: Router, c: ApiComponents): void {
   router.add('POST', '/api/cluster/generate', async ({ req, res }) => {
     const body = await readJson(req)
     const model = modelOf(body)
-    const id = randomBytes(8).toString('hex')
-    const job: AsyncJob = { id, state: 'running', model, createdAt: Date.now() }
-    jobs.set(id, job)
-    if (jobs.size > MAX_JOBS) jobs.delete(jobs.keys().next().value as string)
-    // The job outlives the request that made it.
-    const ac = new AbortController()
-    void (async () => {
+    const id = jobs.start(model, async (signal) => {
       let last: unknown
       for (const node of candidates(c.state.members(), model)) {
         try {
-          job.result = await generateOn(node, model, body, ac.signal)
-          job.node = node.record.name
-          job.state = 'completed'
-          return
+          return { result: await generateOn(node, model, body, signal), node: node.record.name }
         } catch (e) { last = e }
       }
-      job.state = 'error'
-      job.error = errorMessage(last ?? new Error(`no node could serve ${model}`))
-    })()
+      throw last ?? new Error(`no node could serve ${model}`)
+    })
     sendJson(res, 202, { id })
   })
 

@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto'
 import { OllamadError } from '../../errors.js'
-import {
-  displayName, modelDetails, MEDIA, MAX_SMALL_BLOB_BYTES,
-  type Digest, type Manifest, type ModelConfig, type ModelEntry, type ModelName, type Store
-} from '../../store/index.js'
-import { readGguf, type GgufInfo } from '../../store/gguf.js'
+import { displayName, modelDetails, MEDIA, MAX_SMALL_BLOB_BYTES, readGguf, type Digest, type Manifest, type ModelConfig, type ModelEntry, type ModelName, type Store, type GgufInfo } from '../../store/index.js'
 import { readJson, sendJson, badRequest, modelField, optBool } from '../http-util.js'
 import { resolveName, type ApiComponents } from '../context.js'
 import { formatParameters, renderModelfile } from '../modelfile.js'

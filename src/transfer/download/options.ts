@@ -1,11 +1,12 @@
-/** What a swarm download takes and gives: its sources, its options and its result. */
+/** What a swarm download takes and gives: its collaborators, its options (with defaults) and its result. */
 import type { Clock } from '../../util/clock.js'
 import type { Logger } from '../../util/logger.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
 import type { PartialBlob } from '../../store/index.js'
 import type { BlobClient } from '../protocol/client.js'
-import type { PeerView } from './peer-state.js'
 import type { Arrivals } from '../serving/arrivals.js'
+import type { PeerView } from './peer-state.js'
+import type { Bans } from './bans.js'
 
 export interface SwarmSources {
   /** The peers that hold chunks; a function is asked again on each round, so new holders join. */
@@ -19,19 +20,31 @@ export interface SwarmSources {
   findMap?: (signal: AbortSignal) => Promise<Uint8Array[] | undefined>
 }
 
-export interface SwarmDownloadOptions {
-  partial: PartialBlob
+export interface SwarmDownloadComponents {
   sources: SwarmSources
-  /** Per-chunk sha256 from the blob's chunk map; without it, chunks are checked against what their peer announced. */
-  verify?: { chunkHashes?: Uint8Array[] }
   /** The download cap, applied to bytes from peers. */
   limiter: RateLimiter
   clock: Clock
+  /** Peers banned for bad chunks; pass the node's table to keep bans across blobs. @default a table of this download's own */
+  bans?: Bans
+  /** Where chunks coming from peers are shown while they arrive, so this node can relay them at once. */
+  arrivals?: Arrivals
+  log?: Logger
+}
+
+export interface SwarmDownloadInit {
+  partial: PartialBlob
+  /** Per-chunk sha256 from the blob's chunk map; without it, chunks are checked against what their peer announced. */
+  verify?: { chunkHashes?: Uint8Array[] }
   signal?: AbortSignal
   /** A chunk is written and marked done (the in-order hasher may advance). */
   onChunk?: (index: number, from: ChunkSource) => void
   /** Bytes arrived from a peer (for progress). */
   onBytes?: (bytes: number) => void
+  /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
+  seed?: number
+  /** This node's peer id: with the other downloaders of the blob (peers that hold part of it) it fixes this node's share. */
+  selfId?: string
   /** @default 4 */
   inflightPerPeer?: number
   /** @default 4 */
@@ -52,15 +65,34 @@ export interface SwarmDownloadOptions {
   endgame?: boolean
   /** Ask a second holder for a chunk whose request waits in its peer's upload queue (see PickerInput.raceQueued). @default true */
   raceQueued?: boolean
-  /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
-  seed?: number
-  /** Where chunks coming from peers are shown while they arrive, so this node can relay them at once. */
-  arrivals?: Arrivals
-  /** This node's peer id: with the other downloaders of the blob (peers that hold part of it) it fixes this node's share. */
-  selfId?: string
-  /** Bans by peer id (until, on `clock`); pass one map to keep bans across blobs. */
-  bans?: Map<string, number>
-  log?: Logger
+}
+
+export const DEFAULT_INFLIGHT_PER_PEER = 4
+export const DEFAULT_REGISTRY_CONCURRENCY = 4
+export const DEFAULT_INFLIGHT_BYTES = 128 * 1024 * 1024
+export const DEFAULT_PEER_TIMEOUT_MS = 30_000
+export const DEFAULT_BAN_MS = 300_000
+export const DEFAULT_REFRESH_MS = 2_000
+export const DEFAULT_STUCK_TIMEOUT_MS = 120_000
+export const DEFAULT_REGISTRY_RETRIES = 3
+
+/** The tuning of one download, every default filled in. */
+export type SwarmTuning = Required<Pick<SwarmDownloadInit, 'inflightPerPeer' | 'registryConcurrency' | 'maxInflightBytes' | 'timeoutMs' | 'banMs' | 'refreshMs' | 'stuckTimeoutMs' | 'registryRetries' | 'endgame' | 'raceQueued' | 'seed'>>
+
+export function swarmTuning (o: SwarmDownloadInit): SwarmTuning {
+  return {
+    inflightPerPeer: o.inflightPerPeer ?? DEFAULT_INFLIGHT_PER_PEER,
+    registryConcurrency: o.registryConcurrency ?? DEFAULT_REGISTRY_CONCURRENCY,
+    maxInflightBytes: o.maxInflightBytes ?? DEFAULT_INFLIGHT_BYTES,
+    timeoutMs: o.timeoutMs ?? DEFAULT_PEER_TIMEOUT_MS,
+    banMs: o.banMs ?? DEFAULT_BAN_MS,
+    refreshMs: Math.max(100, o.refreshMs ?? DEFAULT_REFRESH_MS),
+    stuckTimeoutMs: o.stuckTimeoutMs ?? DEFAULT_STUCK_TIMEOUT_MS,
+    registryRetries: o.registryRetries ?? DEFAULT_REGISTRY_RETRIES,
+    endgame: o.endgame ?? true,
+    raceQueued: o.raceQueued ?? true,
+    seed: o.seed ?? Math.floor(Math.random() * 2 ** 32)
+  }
 }
 
 export interface ChunkSource {

@@ -1,7 +1,16 @@
-import type { Digest, ModelName, ChunkMap } from '../../store/index.js'
+import { CID } from 'multiformats/cid'
+import { OllamadError } from '../../errors.js'
+import type { ClusterState, Member } from '../../cluster/index.js'
 import type { FetchedManifest } from '../../registry/index.js'
+import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
+import type { Clock } from '../../util/clock.js'
 import type { BlobClient } from '../protocol/client.js'
 import type { PeerView } from '../download/peer-state.js'
+import { noBans, type Bans } from '../download/bans.js'
+import { seedOf } from '../download/picker.js'
+import { heldBlob, heldChunks, peerView, type HeldBlob } from './record.js'
+import { isRegistryOwner, ownerOrder, OWNER_TAKEOVER_MS } from './registry-owner.js'
+import { noPeers } from '../protocol/no-peers.js'
 
 /**
  * What a pull needs from the cluster: who holds chunks of a blob, its chunk map, a manifest when
@@ -19,20 +28,106 @@ export interface SwarmAccess {
    */
   registryOwner?: (d: Digest, size: number, index: number, targets: readonly string[]) => boolean
   client: BlobClient
-  /** Peers banned until a time (ms), shared by every download. */
-  bans: Map<string, number>
+  /** Peers that sent bad chunks, shared by every download. */
+  bans: Bans
   seed: number
   /** This node's peer id. */
   selfId?: string
 }
 
-/** No swarm: every blob comes from the registry. */
+export interface SwarmAccessComponents {
+  state: ClusterState
+  client: BlobClient
+  maps: ChunkMapStore
+  bans: Bans
+  clock: Clock
+}
+
+export interface SwarmAccessInit {
+  /** An upstream owner that makes no progress this long is passed over. @default 15000 */
+  takeoverMs?: number
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
+/** The cluster as the puller sees it: holders of chunks, chunk maps and manifests, from the gossiped records. */
+export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessInit = {}): SwarmAccess {
+  const { state, client, maps, clock } = c
+  const takeoverMs = init.takeoverMs ?? OWNER_TAKEOVER_MS
+  /** Per target and blob: chunks it held when last seen, and since when that count stands. */
+  const growth = new Map<string, { count: number, since: number, sequence: bigint }>()
+  const orders = new Map<string, string[]>()
+  /** When `peer`'s copy of `d` last grew; undefined when it is gone (a busy owner may turn suspect and still work). */
+  const grewAt = (peer: string, d: Digest, size: number): number | undefined => {
+    const m = state.member(peer)
+    if (m === undefined || m.liveness === 'gone') return undefined
+    const key = `${peer}|${d}`
+    const g = growth.get(key)
+    if (g === undefined || g.sequence !== m.record.sequence) {
+      const blob = heldBlob(m.record, d, size)
+      const count = blob === undefined ? 0 : heldChunks(blob).count()
+      if (g === undefined || count > g.count) growth.set(key, { count, since: clock.now(), sequence: m.record.sequence })
+      else g.sequence = m.record.sequence
+    }
+    return (growth.get(key) as { since: number }).since
+  }
+  // A holder busy uploading can miss heartbeats and turn suspect; it is still a source until gone.
+  const others = (): Member[] => state.members().filter(m => !m.self && m.liveness !== 'gone')
+  const holdersOf = (d: Digest, size: number): Array<{ m: Member, blob: HeldBlob }> =>
+    others().flatMap(m => { const blob = heldBlob(m.record, d, size); return blob === undefined ? [] : [{ m, blob }] })
+  return {
+    client,
+    bans: c.bans,
+    seed: seedOf(state.selfId),
+    selfId: state.selfId,
+    peersFor: (d, size) => holdersOf(d, size).map(({ m, blob }) => peerView(m.peerId, blob)),
+    chunkMap: async (d, size, signal) => {
+      for (const { m, blob } of holdersOf(d, size)) {
+        if (blob.chunkMap.byteLength === 0) continue
+        try {
+          const map = await client.chunkMap(m.peerId, d, { signal, expectedCid: CID.decode(blob.chunkMap), expectedSize: size })
+          if (map !== undefined) return map
+        } catch {}
+      }
+      return undefined
+    },
+    manifestFor: async (name, signal) => {
+      // The digest most recently pulled for this name anywhere in the cluster.
+      const key = nameKey(name)
+      const copies = others().flatMap(m => m.record.models.filter(h => modelKey(h.name) === key).map(h => ({ m, h })))
+      copies.sort((a, b) => Number(b.h.pulledAt - a.h.pulledAt) || (hex(b.h.manifestDigest) < hex(a.h.manifestDigest) ? -1 : 1))
+      const best = copies[0]
+      if (best === undefined) return undefined
+      const digest = parseDigest(`sha256:${hex(best.h.manifestDigest)}`)
+      for (const { m } of copies.filter(x => hex(x.h.manifestDigest) === digestHex(digest))) {
+        try {
+          const bytes = await client.manifest(m.peerId, digest, { signal })
+          if (bytes !== undefined) return { bytes: Buffer.from(bytes), manifest: parseManifest(bytes), digest }
+        } catch {}
+      }
+      throw new OllamadError('REGISTRY_UNREACHABLE', `no holder of ${name.model}:${name.tag} answered for its manifest`)
+    },
+    saveChunkMap: async (d, size, hashes) => { await maps.save(d, size, hashes) },
+    registryOwner: (d, size, index, targets) => {
+      const key = `${d}/${index}/${targets.join()}`
+      let order = orders.get(key)
+      if (order === undefined) {
+        order = ownerOrder(d, index, targets)
+        if (orders.size > 100_000) orders.clear()
+        orders.set(key, order)
+      }
+      return isRegistryOwner({ selfId: state.selfId, order, grewAt: (peer) => grewAt(peer, d, size), now: clock.now(), takeoverMs })
+    }
+  }
+}
+
+/** No swarm: no peers hold anything, and every blob comes from the registry. */
 export const noSwarm: SwarmAccess = {
   peersFor: () => [],
   chunkMap: async () => undefined,
   manifestFor: async () => undefined,
   saveChunkMap: async () => {},
-  client: undefined as unknown as BlobClient,
-  bans: new Map(),
+  client: noPeers,
+  bans: noBans,
   seed: 0
 }

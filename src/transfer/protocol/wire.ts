@@ -1,7 +1,5 @@
 import { sendWithBackpressure } from '../../p2p/index.js'
 import type { Stream } from '@libp2p/interface'
-import type { ByteStream } from '@libp2p/utils'
-import { OllamadError } from '../../errors.js'
 import type { Clock, Timer } from '../../util/clock.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
 import { MAX_CHUNK } from '../../store/index.js'

@@ -4,7 +4,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { createClusterState, createHlc, createIntentStore, signRecord, type ClusterState, type IntentStore, type NodeRecord } from '../../../src/cluster/index.js'
-import { startActor, type Actor } from '../../../src/policy/index.js'
+import { createActor, type Actor } from '../../../src/policy/index.js'
 import { parseDigest, parseModelName, displayName, nameKey, type ModelEntry, type Store } from '../../../src/store/index.js'
 import type { Puller } from '../../../src/transfer/index.js'
 import { silentLogger } from '../../../src/util/logger.js'
@@ -66,7 +66,11 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
   afterEach(async () => { await actor.stop() })
 
   /** This node's actor: 5 s grace, a step every second. */
-  const start = (): Actor => startActor({ selfId: ids[0] as string, state, intents, store, puller, clock, log: silentLogger, publishSoon: () => {} }, { graceMs: 5_000, intervalMs: 1_000 })
+  const start = (): Actor => {
+    const a = createActor({ selfId: ids[0] as string, state, intents, store, puller, clock, log: silentLogger, publishSoon: () => {} }, { graceMs: 5_000, intervalMs: 1_000 })
+    a.start()
+    return a
+  }
 
   it('withdraws its claim, waits the grace, and drops only once another live node claims the model', async () => {
     actor = start()

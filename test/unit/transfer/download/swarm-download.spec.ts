@@ -2,12 +2,15 @@ import '../../../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { isOllamadError, type ErrorCode } from '../../../../src/errors.js'
-import { systemClock, type Clock } from '../../../../src/util/clock.js'
+import { systemClock } from '../../../../src/util/clock.js'
 import type { RateLimiter } from '../../../../src/util/rate-limit.js'
 import { chunkCount, chunkSize, computeChunkMap, type PartialBlob } from '../../../../src/store/index.js'
 import { createInOrderHasher } from '../../../../src/transfer/download/hasher.js'
 import { createArrivals } from '../../../../src/transfer/serving/arrivals.js'
-import { fetchFromSwarm, REGISTRY, type ChunkSource, type PeerView, type SwarmDownloadOptions, type SwarmResult } from '../../../../src/transfer/download/swarm-download.js'
+import { fetchFromSwarm } from '../../../../src/transfer/download/swarm-download.js'
+import { REGISTRY } from '../../../../src/transfer/download/picker.js'
+import type { PeerView } from '../../../../src/transfer/download/peer-state.js'
+import type { ChunkSource, SwarmDownloadComponents, SwarmDownloadInit, SwarmResult } from '../../../../src/transfer/download/options.js'
 import { makeBlob, sha256 } from '../../../fixtures/blob.js'
 import { chunkOf } from '../../../fixtures/local-blobs.js'
 import { withStore, type StoreEnv } from '../../../fixtures/store.js'
@@ -59,17 +62,23 @@ describe('swarm download', function () {
   const holders = (spec: Record<string, number[]>): void => {
     for (const [id, chunks] of Object.entries(spec)) swarm.add(id).local.add(blob, { chunks })
   }
-  const run = async (o: Partial<SwarmDownloadOptions> & { clock?: Clock } = {}): Promise<SwarmResult & { from: Map<number, ChunkSource> }> => {
+  /** A download of `blob` over the test swarm; `o` overrides any collaborator or option. */
+  const run = async (o: Partial<SwarmDownloadComponents & SwarmDownloadInit> = {}): Promise<SwarmResult & { from: Map<number, ChunkSource> }> => {
     const from = new Map<number, ChunkSource>()
-    const clock = o.clock ?? systemClock
-    const res = await fetchFromSwarm({
-      partial,
-      sources: { peers: [...swarm.peers.values()].map(p => p.view(blob.digest)), client: swarm.client(undefined, clock) },
-      verify: { chunkHashes },
-      limiter: unlimited,
+    const { sources, limiter, clock = systemClock, bans, arrivals, log, ...init } = o
+    const components: SwarmDownloadComponents = {
+      sources: sources ?? { peers: [...swarm.peers.values()].map(p => p.view(blob.digest)), client: swarm.client(undefined, clock) },
+      limiter: limiter ?? unlimited,
       clock,
+      bans,
+      arrivals,
+      log
+    }
+    const res = await fetchFromSwarm(components, {
+      partial,
+      verify: { chunkHashes },
       seed: 7,
-      ...o,
+      ...init,
       onChunk: (i, s) => { from.set(i, s); o.onChunk?.(i, s) }
     })
     return { ...res, from }

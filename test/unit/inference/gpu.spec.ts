@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { chmod, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createGpuReader, parseNvidiaSmi } from '../../../src/inference/node-facts.js'
+import { createGpuReader, parseNvidiaSmi } from '../../../src/inference/gpu.js'
 import { tempDir } from '../../fixtures/daemon.js'
 
 const MiB = 1024 * 1024
 
-describe('inference/node-facts', () => {
+describe('inference/gpu', () => {
   it('parses nvidia-smi csv and skips lines that are not GPUs', () => {
     const gpus = parseNvidiaSmi('0, NVIDIA A100-SXM4-80GB, 81920, 1024, 80896, 37\n\nnot a gpu\n1, NVIDIA L4, 23034, 0, 23034, 0\n')
     assert.deepEqual(gpus, [
@@ -18,7 +18,7 @@ describe('inference/node-facts', () => {
   it('without nvidia-smi reports no GPUs and asks again only a minute later', async () => {
     const bin = join(await tempDir('gpu'), 'nvidia-smi')
     let now = 0
-    const reader = createGpuReader(bin, () => now)
+    const reader = createGpuReader({ now: () => now }, bin)
     assert.deepEqual(await reader.read(), [], 'no tool, no GPUs')
     // The tool appears (a driver was installed): not looked at until the retry time.
     await writeFile(bin, '#!/bin/sh\necho "0, Test GPU, 1000, 10, 990, 5"\n')

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process'
-import type { OllamaUpstream } from './upstream.js'
+import { systemClock, type Clock } from '../util/clock.js'
 
 export interface GpuFact { index: number, name: string, memoryTotal: number, memoryUsed: number, memoryFree: number, utilization: number }
-export interface LoadedFact { name: string, size: number, sizeVram: number, expiresAt: string, digest: string }
 
 /** GPU facts from nvidia-smi; an empty list, honestly, when there is no NVIDIA GPU or tool. */
 export interface GpuReader { read: () => Promise<GpuFact[]> }
@@ -23,36 +22,19 @@ export function parseNvidiaSmi (csv: string): GpuFact[] {
 /** A machine without the tool is asked again only this often (a driver may be installed later). */
 const ABSENT_RETRY_MS = 60_000
 
-export function createGpuReader (bin = 'nvidia-smi', now: () => number = Date.now): GpuReader {
+export function createGpuReader (clock: Pick<Clock, 'now'> = systemClock, bin = 'nvidia-smi'): GpuReader {
   let absentUntil = -Infinity
   return {
     read: async () => {
       // Spawning a missing binary on every heartbeat costs every GPU-less node a fork for nothing.
-      if (now() < absentUntil) return []
+      if (clock.now() < absentUntil) return []
       return await new Promise(resolve => {
         execFile(bin, ['--query-gpu=index,name,memory.total,memory.used,memory.free,utilization.gpu', '--format=csv,noheader,nounits'],
           { timeout: 5000, maxBuffer: 256 * 1024 }, (err, stdout) => {
-            if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') absentUntil = now() + ABSENT_RETRY_MS
+            if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') absentUntil = clock.now() + ABSENT_RETRY_MS
             resolve(err !== null ? [] : parseNvidiaSmi(stdout))
           })
       })
     }
   }
-}
-
-/** Models loaded in the local Ollama (its /api/ps); empty when Ollama does not answer. */
-export async function readLoaded (upstream: OllamaUpstream, signal?: AbortSignal): Promise<{ up: boolean, loaded: LoadedFact[] }> {
-  try {
-    const res = await fetch(new URL('/api/ps', upstream.url), { signal: signal ?? AbortSignal.timeout(3000) })
-    if (!res.ok) return { up: true, loaded: [] }
-    const body = await res.json() as { models?: Array<Record<string, unknown>> }
-    const loaded = (body.models ?? []).slice(0, 256).map(m => ({
-      name: String(m.name ?? m.model ?? '').slice(0, 600),
-      size: Number(m.size ?? 0) || 0,
-      sizeVram: Number(m.size_vram ?? 0) || 0,
-      expiresAt: String(m.expires_at ?? '').slice(0, 64),
-      digest: String(m.digest ?? '').slice(0, 80)
-    }))
-    return { up: true, loaded }
-  } catch { return { up: false, loaded: [] } }
 }

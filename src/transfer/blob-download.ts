@@ -1,17 +1,18 @@
-import { OllamadError } from '../../errors.js'
-import type { Clock } from '../../util/clock.js'
-import type { RateLimiter } from '../../util/rate-limit.js'
-import type { RegistryClient } from '../../registry/index.js'
-import type { Store, ModelName, PartialBlob, Layer } from '../../store/index.js'
-import { digestHex } from '../../store/index.js'
-import { createInOrderHasher } from './hasher.js'
-import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './registry-source.js'
-import { fetchFromSwarm, type ChunkSource } from './swarm-download.js'
-import { noSwarm, type SwarmAccess } from '../holdings/swarm-access.js'
-import type { Arrivals } from '../serving/arrivals.js'
-import { throttle } from '../../util/throttle.js'
-import type { Logger } from '../../util/logger.js'
-import { PROGRESS_INTERVAL_MS, PEER_BAN_MS, SWARM_INFLIGHT_BYTES } from '../constants.js'
+import { OllamadError } from '../errors.js'
+import type { Clock } from '../util/clock.js'
+import type { RateLimiter } from '../util/rate-limit.js'
+import type { RegistryClient } from '../registry/index.js'
+import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
+import { digestHex } from '../store/index.js'
+import { createInOrderHasher } from './download/hasher.js'
+import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './download/registry-source.js'
+import { fetchFromSwarm } from './download/swarm-download.js'
+import type { ChunkSource } from './download/options.js'
+import { noSwarm, type SwarmAccess } from './holdings/swarm-access.js'
+import type { Arrivals } from './serving/arrivals.js'
+import { throttle } from '../util/throttle.js'
+import type { Logger } from '../util/logger.js'
+import { PROGRESS_INTERVAL_MS, PEER_BAN_MS, SWARM_INFLIGHT_BYTES } from './constants.js'
 
 export interface BlobDownloadComponents {
   store: Store
@@ -64,7 +65,6 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     const onChunk = (i: number, from?: ChunkSource): void => { hasher.kick(); o.onChunk?.(i, from) }
     if (peers.length > 0 || owners !== undefined) {
       const result = await fetchFromSwarm({
-        partial,
         sources: {
           peers: () => swarm.peersFor(o.layer.digest, o.layer.size),
           client: swarm.client,
@@ -72,19 +72,21 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
           ...(owners !== undefined ? { registryAllowed: (index: number) => swarm.registryOwner?.(o.layer.digest, o.layer.size, index, owners) ?? true } : {}),
           findMap: async (signal) => (await swarm.chunkMap(o.layer.digest, o.layer.size, signal))?.hashes
         },
-        verify: { chunkHashes: map?.hashes },
         limiter: c.limiter,
         clock: c.clock,
+        bans: swarm.bans,
+        arrivals: c.arrivals,
+        log: c.log
+      }, {
+        partial,
+        verify: { chunkHashes: map?.hashes },
         signal: o.signal,
         onChunk,
         onBytes: report,
-        bans: swarm.bans,
         seed: swarm.seed,
         selfId: swarm.selfId,
-        arrivals: c.arrivals,
         // Chunks are checked in memory before they are written; this bounds that memory.
-        maxInflightBytes: SWARM_INFLIGHT_BYTES,
-        log: c.log
+        maxInflightBytes: SWARM_INFLIGHT_BYTES
       }).finally(() => { report.cancel() })
       unverified = result.unverified
     } else {
@@ -96,7 +98,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     if (got !== digestHex(o.layer.digest)) {
       await partial.discard()
       if (unverified.size > 0 && o.registryOnly !== true) {
-        for (const peer of new Set(unverified.values())) swarm.bans.set(peer, c.clock.now() + PEER_BAN_MS)
+        for (const peer of new Set(unverified.values())) swarm.bans.ban(peer, PEER_BAN_MS)
         return await downloadBlob(c, { ...o, registryOnly: true })
       }
       throw new OllamadError('DIGEST_MISMATCH', `digest mismatch, file must be downloaded again: want ${o.layer.digest}, got sha256:${got}`)

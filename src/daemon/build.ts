@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { DaemonConfig } from '../cli/index.js'
+import { OllamadError } from '../errors.js'
+import { createApiServer, type ApiServer } from '../api/index.js'
+import { GOSSIP_TOPIC, addNodeSection, createClusterService, createClusterState, createHlc, createIntentStore, createRecordSections, type ClusterState } from '../cluster/index.js'
+import {
+  INFER_PROTOCOL, addInferenceSection, createGenerateJobs, createGpuReader, createInferHandler, createInferQueue, createLocalServe,
+  createOllamaUpstream, createVramEstimates, type OllamaUpstream
+} from '../inference/index.js'
+import { createKeeper, createP2pNode, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey, type P2pNode } from '../p2p/index.js'
+import { createPolicy } from '../policy/index.js'
+import { createRegistryClient } from '../registry/index.js'
+import { createChunkMapStore, createStore, type Store } from '../store/index.js'
+import {
+  BLOB_PROTOCOL, addHoldingsSection, createBans, createBlobClient, createBlobProtocolHandler, createLocalBlobs, createPuller, createPusher,
+  createSwarmAccess, type Puller
+} from '../transfer/index.js'
+import type { Clock } from '../util/clock.js'
+import type { Startable } from '../util/lifecycle.js'
+import type { ComponentLogger } from '../util/logger.js'
+import { createRateLimiter } from '../util/rate-limit.js'
+import { throttle } from '../util/throttle.js'
+
+/** Every part of a daemon, built and wired but not started. */
+export interface Built {
+  store: Store
+  puller: Puller
+  node: P2pNode
+  state: ClusterState
+  upstream: OllamaUpstream
+  api: ApiServer
+  /** The parts with a life, in the order they start (they stop in reverse). */
+  lifecycle: Startable[]
+}
+
+/** Opens the store: its database may be held by another ollamad on the same data dir. */
+async function openStore (cfg: DaemonConfig, clock: Clock): Promise<Store> {
+  try {
+    return await createStore({ clock }, { modelsDir: cfg.modelsDir, dataDir: cfg.dataDir, rescanIntervalMs: cfg.rescanIntervalMs })
+  } catch (e) {
+    if ((e as { code?: string }).code === 'LEVEL_DATABASE_NOT_OPEN') {
+      throw new OllamadError('CONFLICT', `the state directory ${cfg.dataDir} is in use by another ollamad`, { cause: e })
+    }
+    throw e
+  }
+}
+
+/** The swarm's identity and key: kept in the data dir, or the cluster's key file, or none for an open swarm. */
+async function openSwarm (cfg: DaemonConfig): Promise<{ node: P2pNode, privateKey: PrivateKey }> {
+  const privateKey = await loadOrCreatePeerKey(cfg.dataDir)
+  const swarmKey = cfg.openSwarm === true ? undefined : cfg.swarmKeyFile !== undefined ? await readSwarmKey(cfg.swarmKeyFile) : await loadOrCreateOwnSwarmKey(cfg.dataDir)
+  const node = await createP2pNode({ privateKey, swarmKey, listen: cfg.listen, bootstrap: cfg.bootstrap, mdns: cfg.mdns, start: false })
+  return { node, privateKey }
+}
+
+/**
+ * Builds every part of the daemon with the slice of the configuration it needs, bottom up: the
+ * store, the swarm and the cluster, transfer, inference, policy, and the HTTP API. Nothing runs
+ * yet; each concern adds its own section to the node record.
+ */
+export async function buildDaemon (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger): Promise<Built> {
+  const store = await openStore(cfg, clock)
+  let node: P2pNode | undefined
+  try {
+    const swarm = await openSwarm(cfg)
+    node = swarm.node
+    return wire(cfg, clock, logger, store, swarm.node, swarm.privateKey)
+  } catch (e) {
+    await node?.stop()
+    await store.close()
+    throw e
+  }
+}
+
+function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: Store, node: P2pNode, privateKey: PrivateKey): Built {
+  const selfId = node.peerId.toString()
+  const instanceId = randomBytes(12).toString('hex')
+  const dial = async (peer: string, protocol: string, signal: AbortSignal): Promise<Awaited<ReturnType<P2pNode['dialProtocol']>>> => await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+
+  // The cluster: its state, intents and gossip, and the keeper that holds the swarm together.
+  const sections = createRecordSections()
+  const state = createClusterState(clock, { selfId, suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
+  const clusterLog = logger.forComponent('cluster')
+  const intents = createIntentStore({ selfId, privateKey, hlc: createHlc(() => clock.now()), db: store.db, log: clusterLog })
+  const service = createClusterService({ node, privateKey, state, clock, log: clusterLog, intents, sections }, { heartbeatMs: cfg.heartbeatMs })
+  const keeper = createKeeper({ node, clock, log: logger.forComponent('p2p') }, {
+    bootstrap: cfg.bootstrap,
+    known: () => state.members().filter(m => !m.self && m.liveness !== 'gone').map(m => ({ peerId: m.peerId, addrs: m.record.addrs })),
+    onMember: (l) => state.onChange(m => { if (!m.self) l(m.peerId) })
+  })
+
+  // Transfer: pulls from peers and the registry, and what this node serves to peers.
+  const transferLog = logger.forComponent('transfer')
+  const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
+  const downloads = createRateLimiter(clock, cfg.maxDownloadRate)
+  const maps = createChunkMapStore(store.db)
+  const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial }), maps, bans: createBans(clock), clock })
+  const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
+  const pusher = createPusher({ store, registry, clock, limiter: downloads })
+  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: createRateLimiter(clock, cfg.maxUploadRate), log: logger.forComponent('transfer:serve') })
+  addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })
+
+  // Inference: the local Ollama, its queue, and requests routed here from other nodes.
+  const inferLog = logger.forComponent('inference')
+  const upstream = createOllamaUpstream({ url: cfg.ollamaUrl, instanceId })
+  const inference = addInferenceSection({ sections, gpus: createGpuReader(clock), upstream, clock })
+  const policy = createPolicy({ selfId, state, intents, publishIntents: service.publishIntents, sections, store, puller, clock, log: logger.forComponent('policy') }, { graceMs: cfg.graceMs, maxCache: cfg.maxCache, minFreeDisk: cfg.minFreeDisk })
+  const queue = createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue })
+  const serve = createLocalServe({ upstream, store, puller, queue, name: cfg.name, log: inferLog, onServed: throttle(clock, 1_000, inference.refresh), fetch: policy.pullHere })
+
+  const api = createApiServer({
+    store, puller, pusher, upstream, state, instanceId, swarm: access, cluster: policy, log: logger.forComponent('api'),
+    inference: { serve, dial: async (peer, signal) => await dial(peer, INFER_PROTOCOL, signal), jobs: createGenerateJobs(clock) },
+    swarmStats: () => ({
+      connections: node.getConnections().length,
+      gossipPeers: node.services.pubsub.getSubscribers(GOSSIP_TOPIC).length,
+      intents: intents.entries().length,
+      intentsDigest: Buffer.from(intents.digest()).toString('hex')
+    })
+  })
+  addNodeSection({ sections, node, clock, apiUrl: api.url }, { name: cfg.name, diskPath: store.layout.root })
+
+  const p2p: Startable = {
+    start: async () => {
+      await node.handle(BLOB_PROTOCOL, blobs, { maxInboundStreams: 64 })
+      await node.handle(INFER_PROTOCOL, createInferHandler(serve, inferLog), { maxInboundStreams: 256 })
+      await node.start()
+    },
+    stop: async () => { await node.stop() }
+  }
+  const listen: Startable = {
+    start: async () => {
+      try {
+        await api.listen(cfg.host, cfg.port)
+      } catch (e) {
+        throw new OllamadError('CONFLICT', `cannot listen on ${cfg.host}:${cfg.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+      }
+      // The record now carries the API's address.
+      sections.changed()
+    },
+    stop: async () => { await api.close() }
+  }
+  const lifecycle: Startable[] = [
+    { start: () => {}, stop: async () => { await store.close() } },
+    { start: () => {}, stop: async () => { await puller.close() } },
+    { start: async () => { await maps.load(); await intents.load() }, stop: () => {} },
+    p2p,
+    service,
+    keeper,
+    policy,
+    listen
+  ]
+  return { store, puller, node, state, upstream, api, lifecycle }
+}

@@ -1,0 +1,6 @@
+#!/usr/bin/env -S node --max-semi-space-size=2
+import '../polyfill.js'
+import { runCli } from '../cli/index.js'
+import { runDaemon } from './run.js'
+
+process.exitCode = await runCli(process.argv, runDaemon)

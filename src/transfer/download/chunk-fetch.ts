@@ -1,0 +1,165 @@
+import { OllamadError, errorMessage, isOllamadError } from '../../errors.js'
+import { chunkHash, chunkRange, type PartialBlob } from '../../store/index.js'
+import type { Clock } from '../../util/clock.js'
+import type { BufferPool } from './buffers.js'
+import type { MapWatch } from './map-watch.js'
+import type { PeerTable } from './peer-table.js'
+import { REGISTRY } from './picker.js'
+import type { RegistryBackoff } from './registry-backoff.js'
+import type { Request, RequestBook } from './requests.js'
+import { chunkVerdict, sameHash } from './verdict.js'
+import type { SwarmDownloadComponents, SwarmDownloadInit, SwarmResult } from './options.js'
+
+export interface ChunkFetcherComponents extends Pick<SwarmDownloadComponents, 'sources' | 'limiter' | 'arrivals' | 'log'> {
+  clock: Clock
+  book: RequestBook
+  table: PeerTable
+  map: MapWatch
+  buffers: BufferPool
+  upstream: RegistryBackoff
+  /** The download's own signal: a request follows it. */
+  signal: AbortSignal
+  /** Something changed that the loop should look at. */
+  wake: () => void
+  /** Ends the download with this failure. */
+  stop: (e: unknown) => void
+}
+
+export interface ChunkFetcherInit extends Pick<SwarmDownloadInit, 'onChunk' | 'onBytes'> {
+  partial: PartialBlob
+  /** A peer request that gets no bytes for this long is dropped. */
+  timeoutMs: number
+}
+
+/** Requests of one download, from start to landing: fetch, check, write, and what each outcome does to its source. */
+export interface ChunkFetcher {
+  start: (chunk: number, source: string, orphan: boolean, endgame: boolean) => void
+  /** The chunk is written, or being written. */
+  done: (chunk: number) => boolean
+  /** When the last chunk landed. */
+  lastProgress: () => number
+  result: () => Omit<SwarmResult, 'banned'>
+  /** Waits until every request has settled (no write lands after it). */
+  settled: () => Promise<void>
+}
+
+export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetcherInit): ChunkFetcher {
+  const { clock, sources, book, table, map, buffers, upstream } = c
+  const { partial } = init
+  const result: Omit<SwarmResult, 'banned'> = { unverified: new Map(), fromPeers: 0, fromRegistry: 0 }
+  const pending = new Set<Promise<void>>()
+  const landing = new Set<number>()
+  let lastProgress = clock.now()
+  const done = (i: number): boolean => partial.bitmap.get(i) || landing.has(i)
+
+  const land = async (r: Request, data: Uint8Array): Promise<void> => {
+    const st = table.peers.get(r.source)
+    const mapHash = map.hashes()?.[r.chunk]
+    const announced = st?.view.announced?.get(r.chunk)
+    if (done(r.chunk)) {
+      // Another request brought it (or is writing it): relays of this one may end on its own bytes, once checked.
+      const want = mapHash ?? announced
+      if (r.arrival !== undefined && want !== undefined && sameHash(chunkHash(data), want)) r.arrival.land()
+      return
+    }
+    const hash = chunkHash(data)
+    const verdict = chunkVerdict({ hash, fromPeer: st !== undefined, mapHash, announced })
+    if (verdict.kind === 'ban' && st !== undefined) {
+      table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`)
+      book.dropFrom(st.id, 'peer banned')
+      return
+    }
+    if (verdict.kind === 'fatal') throw new OllamadError('DIGEST_MISMATCH', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)
+    if (verdict.kind !== 'accept') return
+    landing.add(r.chunk)
+    try {
+      await partial.write(data, chunkRange(partial.size, r.chunk).start)
+      await partial.markDone(r.chunk)
+      r.arrival?.land()
+    } finally {
+      landing.delete(r.chunk)
+    }
+    lastProgress = clock.now()
+    if (st !== undefined) {
+      if (r.relayed) c.log?.debug(`chunk ${r.chunk} of ${partial.digest} came from ${st.id} as it arrived there`)
+      st.succeed()
+      st.sample(data.byteLength, clock.now() - r.started)
+      result.fromPeers++
+      if (verdict.checked === 'announced') result.unverified.set(r.chunk, st.id)
+    } else {
+      upstream.succeeded()
+      result.fromRegistry++
+    }
+    book.landed(r, data)
+    init.onChunk?.(r.chunk, { source: r.source, hash, checked: verdict.checked })
+  }
+
+  const failed = (r: Request, e: unknown): void => {
+    if (c.signal.aborted || done(r.chunk) || (r.ac.signal.aborted && !isOllamadError(r.ac.signal.reason, 'STALLED'))) return
+    if (r.source === REGISTRY) {
+      if (upstream.failed(r.orphan, clock.now())) c.stop(e)
+      return
+    }
+    const st = table.peers.get(r.source)
+    if (st !== undefined && table.failed(st, r.chunk, r.relayed, e)) book.dropFrom(st.id, 'peer banned')
+  }
+
+  /** The first request of a chunk to be served wins; from then on its bytes show as arriving, for relays. */
+  const served = (r: Request, buffer: Uint8Array | undefined): void => {
+    if (r.ac.signal.aborted) return // it lost the race as its answer came
+    if (book.served(r, clock.now()) && buffer !== undefined) {
+      const { start, end } = chunkRange(partial.size, r.chunk)
+      r.arrival = c.arrivals?.begin(partial.digest, r.chunk, buffer, end - start)
+    }
+    c.wake()
+  }
+
+  const start = (chunk: number, source: string, orphan: boolean, endgame: boolean): void => {
+    const st = table.peers.get(source)
+    const r = book.open(chunk, source, clock.now(), { orphan, endgame, relayed: st !== undefined && !st.heldWhole(chunk) })
+    if (st !== undefined) st.inflight++
+    const { start: from, end } = chunkRange(partial.size, chunk)
+    const buffer = st === undefined ? undefined : buffers.take(end - from)
+    const fetch = st === undefined
+      ? (sources.registryFetch as NonNullable<typeof sources.registryFetch>)(chunk, r.ac.signal).then(data => {
+          if (data.byteLength !== end - from) throw new OllamadError('REGISTRY_ERROR', `registry sent ${data.byteLength} bytes for chunk ${chunk}`)
+          return data
+        })
+      : sources.client.chunk(source, partial.digest, chunk, end - from, {
+        signal: r.ac.signal,
+        // The client stops its stall clock while our own rate cap holds the stream.
+        limiter: c.limiter,
+        onBytes: (n) => { r.got += n; r.arrival?.progress(r.got); init.onBytes?.(n) },
+        stallMs: init.timeoutMs,
+        into: buffer,
+        onStart: () => { served(r, buffer) }
+      })
+    const settled = fetch.then(async data => { await land(r, data) }, e => {
+      const why = r.ac.signal.aborted ? r.ac.signal.reason : e
+      // Bytes that crossed the network for nothing: what duplicates and dropped requests cost.
+      if (r.got > 0) c.log?.debug(`chunk ${r.chunk} from ${r.source} dropped after ${r.got} bytes${r.endgame ? ' (endgame)' : ''}: ${errorMessage(why)}`)
+      failed(r, why)
+    })
+      .catch(c.stop)
+      .finally(() => {
+        // The request is over and the chunk written (or dropped): once no relay reads the buffer, it is free.
+        if (buffer !== undefined) {
+          if (r.arrival !== undefined) r.arrival.release(() => { buffers.give(buffer) })
+          else buffers.give(buffer)
+        }
+        book.close(r)
+        pending.delete(settled)
+        if (st !== undefined) st.inflight--
+        c.wake()
+      })
+    pending.add(settled)
+  }
+
+  return {
+    start,
+    done,
+    lastProgress: () => lastProgress,
+    result: () => result,
+    settled: async () => { await Promise.allSettled([...pending]) }
+  }
+}

@@ -1,0 +1,115 @@
+import '../../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import {
+  ClusterMessage, GOSSIP_TOPIC, createClusterService, createClusterState, createHlc, createIntentStore, createRecordSections, signRecord, verifyRecord,
+  type ClusterService, type ClusterState, type NodeRecord, type RecordSections
+} from '../../../src/cluster/index.js'
+import type { P2pNode } from '../../../src/p2p/index.js'
+import { silentLogger } from '../../../src/util/logger.js'
+import { createFakeClock, type FakeClock } from '../../fixtures/fake-clock.js'
+import { blankRecord } from '../../fixtures/records.js'
+import { settle } from '../../fixtures/wait-for.js'
+
+type Validator = (from: PeerId, msg: Message) => Promise<TopicValidatorResult>
+
+/** Just enough of a libp2p node for the service: gossip it can publish to and a validator it installs. */
+function fakeNode (peerId: PeerId): { node: P2pNode, published: Uint8Array[], validator: () => Validator | undefined } {
+  const published: Uint8Array[] = []
+  const validators = new Map<string, Validator>()
+  const pubsub = {
+    topicValidators: validators,
+    subscribe: () => {},
+    unsubscribe: () => {},
+    publish: async (_topic: string, data: Uint8Array) => { published.push(data); return { recipients: [] } }
+  }
+  const node = {
+    peerId,
+    services: { pubsub },
+    handle: async () => {},
+    unhandle: async () => {},
+    addEventListener: () => {},
+    removeEventListener: () => {},
+    dialProtocol: async () => { throw new Error('no peers in this test') }
+  } as unknown as P2pNode
+  return { node, published, validator: () => validators.get(GOSSIP_TOPIC) }
+}
+
+const records = async (published: Uint8Array[]): Promise<NodeRecord[]> =>
+  await Promise.all(published.map(async m => await verifyRecord(ClusterMessage.decode(m).records[0] as NonNullable<ClusterMessage['records'][0]>)))
+
+describe('cluster/service', () => {
+  let clock: FakeClock
+  let key: PrivateKey
+  let state: ClusterState
+  let sections: RecordSections
+  let service: ClusterService
+  let fake: ReturnType<typeof fakeNode>
+  let name: string
+
+  beforeEach(async () => {
+    clock = createFakeClock()
+    key = await generateKeyPair('Ed25519')
+    const peerId = peerIdFromPrivateKey(key)
+    fake = fakeNode(peerId)
+    state = createClusterState(clock, { selfId: peerId.toString() })
+    const intents = createIntentStore({ selfId: peerId.toString(), privateKey: key, hlc: createHlc(() => clock.now()) })
+    sections = createRecordSections()
+    name = 'node-a'
+    sections.add('node', () => ({ name, version: '9.9.9' }))
+    service = createClusterService({ node: fake.node, privateKey: key, state, clock, log: silentLogger, intents, sections }, { heartbeatMs: 3_000, antiEntropyMs: 3_600_000 })
+  })
+  afterEach(async () => { await service.stop() })
+
+  it('does nothing until started, then publishes a record of its sections signed by this node', async () => {
+    assert.equal(fake.published.length, 0)
+    assert.equal(fake.validator(), undefined)
+    await service.start()
+    const [r] = await records(fake.published)
+    assert.equal(r?.peerId, fake.node.peerId.toString())
+    assert.equal(r?.name, 'node-a')
+    assert.equal(r?.version, '9.9.9')
+    assert.equal(r?.incarnation, BigInt(1_000_000), 'the incarnation is the start time on the clock')
+    assert.equal(state.member(fake.node.peerId.toString())?.record.name, 'node-a', 'its own record is in its state')
+  })
+
+  it('sends changes of its sections together, once the debounce has passed, and again on each heartbeat', async () => {
+    await service.start()
+    name = 'renamed'
+    sections.changed()
+    sections.changed()
+    clock.advance(99)
+    await settle()
+    assert.equal(fake.published.length, 1, 'not before the debounce')
+    clock.advance(1)
+    await settle()
+    assert.deepEqual((await records(fake.published)).map(r => [r.name, r.sequence]), [['node-a', 1n], ['renamed', 2n]])
+    clock.advance(3_000)
+    await settle()
+    assert.equal((await records(fake.published)).at(-1)?.sequence, 3n)
+    await service.stop()
+    clock.advance(10_000)
+    await settle()
+    assert.equal(fake.published.length, 3, 'nothing after stop')
+  })
+
+  it('merges a gossiped record signed by its owner, and rejects one that is not', async () => {
+    await service.start()
+    const validate = fake.validator() as Validator
+    const otherKey = await generateKeyPair('Ed25519')
+    const other = peerIdFromPrivateKey(otherKey)
+    const record = blankRecord({ peerId: other.toString(), name: 'node-b' })
+    const data = ClusterMessage.encode({ records: [await signRecord(otherKey, record)], intents: [] })
+    assert.equal(await validate(other, { data } as unknown as Message), TopicValidatorResult.Accept)
+    assert.equal(state.member(other.toString())?.record.name, 'node-b')
+    assert.equal(await validate(other, { data } as unknown as Message), TopicValidatorResult.Ignore, 'the same record again is nothing new')
+    const forged = ClusterMessage.encode({ records: [await signRecord(key, blankRecord({ peerId: other.toString(), name: 'forged', sequence: 9n }))], intents: [] })
+    assert.equal(await validate(other, { data: forged } as unknown as Message), TopicValidatorResult.Reject)
+    assert.equal(await validate(other, { data: new Uint8Array([1, 2, 3]) } as unknown as Message), TopicValidatorResult.Reject)
+    assert.equal(state.member(other.toString())?.record.name, 'node-b')
+    assert.equal(state.stats.dropped, 2)
+  })
+})

@@ -1,0 +1,99 @@
+import '../../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { createRegistryClient } from '../../../src/registry/index.js'
+import { chunkCount, chunkSize, computeChunkMap, parseDigest, parseModelName, type ChunkMap, type Digest } from '../../../src/store/index.js'
+import { downloadBlob } from '../../../src/transfer/blob-download.js'
+import { createBans } from '../../../src/transfer/download/bans.js'
+import { noSwarm, type SwarmAccess } from '../../../src/transfer/holdings/swarm-access.js'
+import { systemClock } from '../../../src/util/clock.js'
+import { createRateLimiter } from '../../../src/util/rate-limit.js'
+import { makeBlob, sha256 } from '../../fixtures/blob.js'
+import { parseRange, sendBlob, startHttpServer, type TestServer } from '../../fixtures/http-server.js'
+import { withStore, type StoreEnv } from '../../fixtures/store.js'
+import { createTestSwarm, type TestSwarm } from '../../fixtures/swarm.js'
+
+const MiB = 1024 * 1024
+const CHUNK = chunkSize(16 * MiB)
+const blob = makeBlob(3 * CHUNK + 999, 'blob-download')
+const layer = { mediaType: 'application/vnd.ollama.image.model', digest: parseDigest(blob.digest), size: blob.size }
+
+describe('transfer/blob-download', function () {
+  this.timeout(20_000)
+  let env: StoreEnv
+  let swarm: TestSwarm
+  let registry: TestServer
+  /** Chunks the registry was asked for, by index. */
+  let upstream: number[]
+  let map: ChunkMap
+  let saved: Digest[]
+
+  before(async () => {
+    map = await computeChunkMap(async (buf, pos, len) => { buf.set(blob.data.subarray(pos, pos + len)); return Math.min(len, blob.size - pos) }, blob.size)
+  })
+  beforeEach(async () => {
+    assert.equal(chunkCount(blob.size), 4)
+    env = await withStore()
+    swarm = createTestSwarm()
+    upstream = []
+    saved = []
+    registry = await startHttpServer((req, res) => {
+      const r = parseRange(req.headers.range, blob.size)
+      upstream.push(r === undefined ? -1 : Math.floor(r.start / CHUNK))
+      sendBlob(req, res, blob.data)
+    })
+  })
+  afterEach(async () => {
+    swarm.close()
+    await registry.close()
+    await env.cleanup()
+  })
+
+  /** The cluster as the test swarm shows it, with or without the chunk map on offer. */
+  const access = (withMap: boolean, announce?: 'honest' | 'as-served'): SwarmAccess => ({
+    ...noSwarm,
+    peersFor: () => [...swarm.peers.values()].map(p => p.view(blob.digest, announce === undefined ? {} : { announce })),
+    chunkMap: async () => withMap ? map : undefined,
+    saveChunkMap: async (d) => { saved.push(d) },
+    client: swarm.client(),
+    bans: createBans(systemClock)
+  })
+  const download = async (swarmAccess: SwarmAccess): Promise<Buffer> => {
+    const partial = await downloadBlob({ store: env.store(), registry: createRegistryClient(), clock: systemClock, limiter: createRateLimiter(systemClock, undefined), swarm: swarmAccess }, {
+      name: parseModelName(`${registry.host}/library/m:latest`),
+      layer,
+      insecure: true,
+      concurrency: 4,
+      stallTimeoutMs: 5000,
+      retries: 2,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+      onProgress: () => {}
+    })
+    try { return await readFile(partial.path) } finally { await partial.close() }
+  }
+
+  it('takes the chunks peers hold from them, only the rest from the registry, and vouches for the chunk map', async () => {
+    swarm.add('a').local.add(blob, { chunks: [0, 1] })
+    const data = await download(access(true))
+    assert.equal(sha256(data), blob.digest)
+    assert.deepEqual(upstream.sort(), [2, 3])
+    assert.deepEqual(saved, [blob.digest])
+  })
+
+  it('with no peers, reads the blob from the registry by Range requests', async () => {
+    const data = await download(noSwarm)
+    assert.equal(sha256(data), blob.digest)
+    assert.deepEqual(upstream.sort(), [0, 1, 2, 3])
+  })
+
+  it('when unchecked peer chunks make a wrong blob, bans those peers and fetches it again from the registry alone', async () => {
+    // No map anywhere: the peer's chunks are taken against the hashes it announced, which match its bad bytes.
+    swarm.add('liar').local.add(blob, { chunks: [0, 1, 2, 3], corrupt: [1] })
+    const a = access(false, 'as-served')
+    const data = await download(a)
+    assert.equal(sha256(data), blob.digest)
+    assert.ok(a.bans.until('liar') > Date.now(), 'the peer is banned')
+    assert.deepEqual(upstream.sort(), [0, 1, 2, 3], 'every chunk came again from the registry')
+  })
+})

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { createClusterState, type ClusterState, type NodeRecord } from '../../../../src/cluster/index.js'
+import { chunkCount, chunkSize, digestHex, parseModelName, type ChunkMapStore } from '../../../../src/store/index.js'
+import { createBans } from '../../../../src/transfer/download/bans.js'
+import { encodeHoldings } from '../../../../src/transfer/holdings/record.js'
+import { OWNER_TAKEOVER_MS, ownerOrder } from '../../../../src/transfer/holdings/registry-owner.js'
+import { createSwarmAccess, noSwarm, type SwarmAccess } from '../../../../src/transfer/holdings/swarm-access.js'
+import type { BlobClient } from '../../../../src/transfer/protocol/client.js'
+import { Bitmap } from '../../../../src/util/bitmap.js'
+import { isOllamadError } from '../../../../src/errors.js'
+import { makeBlob } from '../../../fixtures/blob.js'
+import { createFakeClock, type FakeClock } from '../../../fixtures/fake-clock.js'
+import { blankRecord } from '../../../fixtures/records.js'
+
+const MiB = 1024 * 1024
+const blob = makeBlob(4 * chunkSize(16 * MiB), 'swarm-access')
+const CHUNKS = chunkCount(blob.size)
+const SELF = 'self'
+const noMaps = { cid: () => undefined } as unknown as ChunkMapStore
+const noClient = {} as unknown as BlobClient
+const noSig = { record: new Uint8Array(0), signature: new Uint8Array(0), publicKey: new Uint8Array(0) }
+
+describe('transfer/holdings/swarm-access', () => {
+  let clock: FakeClock
+  let state: ClusterState
+  let access: SwarmAccess
+  const seq = new Map<string, bigint>()
+  /** A record from `peer` showing it holds `chunks` of the blob (or nothing). */
+  const hear = (peer: string, chunks: number[] | 'all' | undefined, o: Partial<NodeRecord> = {}): void => {
+    const bitmap = new Bitmap(CHUNKS)
+    for (const i of chunks === 'all' || chunks === undefined ? [] : chunks) bitmap.set(i)
+    const partials = chunks === undefined ? [] : [{ digest: blob.digest, size: blob.size, bitmap, arriving: [] }]
+    const held = encodeHoldings({ models: [], partials, mapCid: () => undefined, vramEstimate: () => 0 })
+    const blobs = chunks === 'all' ? [{ ...held.blobs[0] as NonNullable<typeof held.blobs[0]>, complete: true, bitmap: new Uint8Array(0) }] : held.blobs
+    const sequence = (seq.get(peer) ?? 0n) + 1n
+    seq.set(peer, sequence)
+    state.merge(noSig, blankRecord({ peerId: peer, sequence, blobs, ...o }))
+  }
+  beforeEach(() => {
+    clock = createFakeClock()
+    state = createClusterState(clock, { selfId: SELF, suspectAfterMs: 10_000, goneAfterMs: 30_000 })
+    access = createSwarmAccess({ state, client: noClient, maps: noMaps, bans: createBans(clock), clock })
+    seq.clear()
+  })
+
+  it('shows the live holders of a blob, whole or in part, and not this node', () => {
+    hear('a', 'all')
+    hear('b', [0, 2])
+    hear('c', undefined)
+    hear(SELF, 'all')
+    const views = access.peersFor(blob.digest, blob.size)
+    assert.deepEqual(views.map(v => [v.id, v.bitmap.count()]).sort(), [['a', CHUNKS], ['b', 2]])
+    assert.deepEqual(access.peersFor(blob.digest, blob.size + 1), [], 'another size is another blob')
+    clock.advance(30_000)
+    assert.deepEqual(access.peersFor(blob.digest, blob.size), [], 'gone nodes are no source')
+  })
+
+  it('an upstream owner that stops growing its copy is passed over after the takeover time, with the fake clock', () => {
+    // A chunk that the other target owns first.
+    const index = [...Array(CHUNKS).keys()].find(i => ownerOrder(blob.digest, i, [SELF, 'a'])[0] === 'a') as number
+    assert.ok(index !== undefined)
+    const targets = [SELF, 'a']
+    hear('a', [])
+    assert.equal(access.registryOwner?.(blob.digest, blob.size, index, targets), false, 'a owns it while it works')
+    clock.advance(OWNER_TAKEOVER_MS - 1)
+    hear('a', [])
+    assert.equal(access.registryOwner?.(blob.digest, blob.size, index, targets), false, 'a record with no growth is no sign of work, but the time has not run out')
+    clock.advance(1)
+    assert.equal(access.registryOwner?.(blob.digest, blob.size, index, targets), true, 'a stalled owner is passed over')
+    hear('a', [index === 0 ? 1 : 0])
+    assert.equal(access.registryOwner?.(blob.digest, blob.size, index, targets), false, 'its copy grew: it owns the chunk again')
+    clock.advance(30_000)
+    hear('b', [])
+    assert.equal(access.registryOwner?.(blob.digest, blob.size, index, targets), true, 'a gone owner is passed over at once')
+  })
+
+  it('takes a name\'s manifest from the holder of the digest pulled most recently', async () => {
+    const older = `sha256:${'11'.repeat(32)}`
+    const newer = `sha256:${'22'.repeat(32)}`
+    const asked: string[] = []
+    const manifest = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:' + 'cd'.repeat(32) + '","size":2},"layers":[]}')
+    const client = { manifest: async (peer: string, d: string) => { asked.push(`${peer}@${d}`); return manifest } } as unknown as BlobClient
+    access = createSwarmAccess({ state, client, maps: noMaps, bans: createBans(clock), clock })
+    const held = (digest: string, pulledAt: bigint): NodeRecord['models'] => [{ name: 'registry.ollama.ai/library/llama3:latest', manifestDigest: new Uint8Array(Buffer.from(digestHex(digest as never), 'hex')), size: 2n, pulledAt, vramEstimate: 0n }]
+    hear('a', undefined, { models: held(older, 1n) })
+    hear('b', undefined, { models: held(newer, 2n) })
+    const got = await access.manifestFor(parseModelName('llama3'))
+    assert.equal(got?.digest, newer)
+    assert.deepEqual(asked, [`b@${newer}`])
+    assert.equal(await access.manifestFor(parseModelName('other')), undefined, 'nobody holds it')
+  })
+
+  it('without a swarm there are no peers, and the client says so', async () => {
+    assert.deepEqual(noSwarm.peersFor(blob.digest, blob.size), [])
+    assert.equal(await noSwarm.client.have('x', blob.digest), undefined)
+    await assert.rejects(noSwarm.client.chunk('x', blob.digest, 0, 1), (e: unknown) => isOllamadError(e, 'PEER_UNAVAILABLE'))
+    noSwarm.bans.ban('x', 1000)
+    assert.equal(noSwarm.bans.until('x'), 0, 'nobody to ban')
+  })
+})
