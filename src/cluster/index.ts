@@ -2,7 +2,7 @@ export { createClusterState, compareVersion, type ClusterState, type Member, typ
 export { createClusterService, type ClusterService, type ClusterServiceComponents, type ClusterServiceInit } from './service.js'
 export { createRecordSections, emptyFacts, type NodeFacts, type RecordSection, type RecordSections } from './sections.js'
 export { addNodeSection, type NodeSectionComponents, type NodeSectionInit } from './node-section.js'
-export { signRecord, verifyRecord, decodeClusterMessage, NodeRecord, SignedRecord, ClusterMessage, type DecodedMessage } from './record.js'
+export { signRecord, verifyRecord, decodeClusterMessage, NodeRecord, SignedRecord, ClusterMessage, type DecodedMessage, type JobProgress } from './record.js'
 export * from './constants.js'
 export { createHlc, hlcFrom, hlcPhysical, type Hlc } from './hlc.js'
 export { createIntentStore, newerThan, type IntentStore, type IntentEntry } from './intents.js'

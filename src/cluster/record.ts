@@ -1,11 +1,12 @@
 import type { PrivateKey } from '@libp2p/interface'
-import { NodeRecord, SignedRecord, ClusterMessage, type SignedIntent, type Intent } from '../../proto/cluster.js'
+import { NodeRecord, SignedRecord, ClusterMessage, type SignedIntent, type Intent, type JobProgress } from '../../proto/cluster.js'
 import { OllamadError } from '../errors.js'
 import { MAX_RECORD_BYTES, MAX_RECORDS_PER_MESSAGE, MAX_INTENTS_PER_MESSAGE } from './constants.js'
 import { openSigned, signBytes } from './signing.js'
 import { verifyIntent } from './intent-codec.js'
 
 export { NodeRecord, SignedRecord, ClusterMessage }
+export type { JobProgress }
 
 /** Signatures cover this prefix too, so a record signature cannot be replayed as another message. */
 const DOMAIN = new TextEncoder().encode('ollamad/node-record/1:')

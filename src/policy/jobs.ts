@@ -1,5 +1,4 @@
-import type { IntentBody, IntentStore } from '../cluster/index.js'
-import type { JobProgress } from '../../proto/cluster.js'
+import type { IntentBody, IntentStore, JobProgress } from '../cluster/index.js'
 import { OllamadError, errorMessage } from '../errors.js'
 import { parseModelName, type StateDb } from '../store/index.js'
 import type { Puller } from '../transfer/index.js'

@@ -14,7 +14,6 @@ import {
   MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, watchdog
 } from './wire.js'
 
-export { BLOB_PROTOCOL } from './wire.js'
 
 export interface BlobServerComponents {
   local: LocalBlobs
