@@ -29,7 +29,7 @@ const RATE_MBIT = arg('--rate', 100)
 const HOSTS = arg('--hosts', 8)
 const TARGET = 1.3
 const CENTRAL = !process.argv.includes('--no-central')
-/** Where to write every daemon's log at the end (e.g. with OLLAMAD_DEBUG=ollamad), for a failed run. */
+/** Where to write every daemon's log at the end (e.g. with OLLAMAD_DEBUG='ollamad:*'), for a failed run. */
 const LOG_DIR = process.argv.includes('--logs') ? process.argv[process.argv.indexOf('--logs') + 1] : undefined
 /** Print every uplink's use, second by second, during the swarm pull (where the time goes). */
 const TIMELINE = process.argv.includes('--timeline')

@@ -68,15 +68,15 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
     if (fetching.has(p.model)) return
     const ac = new AbortController()
     fetching.set(p.model, ac)
-    c.log.info(`policy: fetching ${name} (assigned here)`)
+    c.log.info(`fetching ${name} (assigned here)`)
     c.puller.pull(parseModelName(name), { signal: ac.signal })
-      .then(() => { c.log.info(`policy: holding ${name}`) }, (e: unknown) => { if (!ac.signal.aborted) c.log.error(`policy: fetching ${name}: ${errorMessage(e)}`) })
+      .then(() => { c.log.info(`holding ${name}`) }, (e: unknown) => { if (!ac.signal.aborted) c.log.error(`fetching ${name}: ${errorMessage(e)}`) })
       .finally(() => { fetching.delete(p.model); kick() })
   }
 
   const drop = async (e: ModelEntry, why: string): Promise<void> => {
-    c.log.info(`policy: dropping ${displayName(e.name)} (${why})`)
-    await c.store.remove(e.name).catch((err: unknown) => { c.log.error(`policy: dropping ${displayName(e.name)}: ${errorMessage(err)}`) })
+    c.log.info(`dropping ${displayName(e.name)} (${why})`)
+    await c.store.remove(e.name).catch((err: unknown) => { c.log.error(`dropping ${displayName(e.name)}: ${errorMessage(err)}`) })
   }
 
   /** Withdraws the claim now; drops once `need` other live nodes claim the same digest in records newer than the wait. */
@@ -116,7 +116,7 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
     }
     for (const p of placements) {
       const shown = p.targets.join(',')
-      if (lastTargets.get(p.model) !== shown) { lastTargets.set(p.model, shown); c.log.debug(`policy: ${p.model} wants ${p.replicas} at [${shown}]`) }
+      if (lastTargets.get(p.model) !== shown) { lastTargets.set(p.model, shown); c.log.debug(`${p.model} wants ${p.replicas} at [${shown}]`) }
       if (p.replicas === 0) continue
       const e = mine.get(p.model)
       const assigned = p.targets.includes(c.selfId)
@@ -156,7 +156,7 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
     if (stopped) return
     if (running !== undefined) { again = true; return }
     running = (async () => {
-      do { again = false; await step().catch((e: unknown) => { c.log.error(`policy step: ${errorMessage(e)}`) }) } while (again && !stopped)
+      do { again = false; await step().catch((e: unknown) => { c.log.error(`step: ${errorMessage(e)}`) }) } while (again && !stopped)
     })().finally(() => { running = undefined })
   }
   // Records arrive many times a second in a large cluster: steps run at most every 200 ms for them.
