@@ -8,7 +8,7 @@
 // Targets: swarm <= 1.3x F/u; central needs about N x F/u. Needs root; namespaces go at exit.
 import '../src/polyfill.js'
 import { createHash } from 'node:crypto'
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -18,6 +18,8 @@ import { startRegistry } from '../test/fixtures/registry.js'
 import { pushRandomModel } from './bench-util.js'
 import { createLan, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
 import { waitFor } from '../test/fixtures/wait-for.js'
+import { DEFAULT_INFLIGHT_PER_PEER } from '../src/transfer/download/options.js'
+import { SWARM_INFLIGHT_BYTES } from '../src/transfer/constants.js'
 
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name)
@@ -42,10 +44,7 @@ const fileSha256 = async (path: string): Promise<string> => await new Promise((r
 
 /** The downloader's in-flight limits, read from its compiled source so the report follows the code. */
 function inflightLimits (chunk: number): string {
-  const src = readFileSync(new URL('../src/transfer/swarm-download.js', import.meta.url), 'utf8')
-  const perPeer = /inflightPerPeer \?\? (\d+)/.exec(src)?.[1] ?? '?'
-  const bytes = /DEFAULT_INFLIGHT_BYTES = ([\d *]+);/.exec(src)?.[1]?.split('*').reduce((a, b) => a * Number(b), 1)
-  return `${perPeer} per peer, at most ${bytes !== undefined ? Math.max(1, Math.floor(bytes / chunk)) : '?'} per download`
+  return `${DEFAULT_INFLIGHT_PER_PEER} per peer, at most ${Math.max(1, Math.floor(SWARM_INFLIGHT_BYTES / chunk))} per download`
 }
 
 /** Bytes each namespace has sent on eth0 so far (tc's counter on the shaped qdisc). */

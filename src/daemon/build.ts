@@ -79,7 +79,6 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
   const instanceId = randomBytes(12).toString('hex')
   const dial = async (peer: string, protocol: string, signal: AbortSignal): Promise<Awaited<ReturnType<P2pNode['dialProtocol']>>> => await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
 
-  // The cluster: its state, intents and gossip, and the keeper that holds the swarm together.
   const sections = createRecordSections()
   const state = createClusterState(clock, { selfId, suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
   const clusterLog = logger.forComponent('cluster')
@@ -91,7 +90,6 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
     onMember: (l) => state.onChange(m => { if (!m.self) l(m.peerId) })
   })
 
-  // Transfer: pulls from peers and the registry, and what this node serves to peers.
   const transferLog = logger.forComponent('transfer')
   const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
   const downloads = createRateLimiter(clock, cfg.maxDownloadRate)
@@ -102,7 +100,6 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
   const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: createRateLimiter(clock, cfg.maxUploadRate), log: logger.forComponent('transfer:serve') })
   addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })
 
-  // Inference: the local Ollama, its queue, and requests routed here from other nodes.
   const inferLog = logger.forComponent('inference')
   const upstream = createOllamaUpstream({ url: cfg.ollamaUrl, instanceId })
   const inference = addInferenceSection({ sections, gpus: createGpuReader(clock), upstream, clock })
@@ -125,10 +122,14 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
   const p2p: Startable = {
     start: async () => {
       await node.handle(BLOB_PROTOCOL, blobs, { maxInboundStreams: 64 })
-      await node.handle(INFER_PROTOCOL, createInferHandler(serve, inferLog), { maxInboundStreams: 256 })
       await node.start()
     },
     stop: async () => { await node.stop() }
+  }
+  // Requests routed here may fetch a model as a cluster job: only once the policy runs.
+  const inferHandler: Startable = {
+    start: async () => { await node.handle(INFER_PROTOCOL, createInferHandler(serve, inferLog), { maxInboundStreams: 256 }) },
+    stop: async () => { await node.unhandle(INFER_PROTOCOL) }
   }
   const listen: Startable = {
     start: async () => {
@@ -150,6 +151,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
     service,
     keeper,
     policy,
+    inferHandler,
     listen
   ]
   return { store, puller, node, state, upstream, api, lifecycle }

@@ -21,7 +21,6 @@ export interface PolicyComponents {
   log: Logger
 }
 
-/** How long a silent node's copies keep counting, and a withdrawn keep claim waits. */
 export const DEFAULT_GRACE_MS = 300_000
 
 export interface PolicyInit {
@@ -65,7 +64,10 @@ export function createPolicy (c: PolicyComponents, init: PolicyInit): Policy {
   const publishSoon = c.sections.changed
   const jobs = createJobRunner({ selfId, intents, puller: c.puller, db: c.store.db, clock, log: c.log, publishSoon })
   const actor = createActor({ selfId, state, intents, store: c.store, puller: c.puller, clock, log: c.log, publishSoon, limits }, { graceMs })
+  let started = false
+  // Nothing is claimed until the actor has looked at the plan.
   c.sections.add('policy', () => {
+    if (!started) return { keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n }
     const l = limits()
     return {
       keep: actor.keep().map(k => ({ name: k.name, manifestDigest: new Uint8Array(Buffer.from(digestHex(k.digest), 'hex')) })),
@@ -95,9 +97,10 @@ export function createPolicy (c: PolicyComponents, init: PolicyInit): Policy {
     start: async () => {
       await jobs.start()
       actor.start()
+      started = true
       // Records of others carry their keep claims and job progress: a change may free a drop here.
       off = state.onChange(() => { actor.kick() })
     },
-    stop: async () => { off(); await actor.stop(); await jobs.stop() }
+    stop: async () => { started = false; off(); await actor.stop(); await jobs.stop() }
   }
 }

@@ -7,8 +7,8 @@ export interface Logger {
 
 /**
  * Hands each component a logger of its own, named `ollamad:<component>` (libp2p's ComponentLogger
- * pattern), so debug output can be switched on per component: `OLLAMAD_DEBUG=ollamad:transfer`,
- * `ollamad:transfer*` for its parts too, `*` for all.
+ * pattern), so debug output can be switched on per component: `OLLAMAD_DEBUG=ollamad:transfer`
+ * (its parts too, such as `ollamad:transfer:serve`), `ollamad` or `*` for all.
  */
 export interface ComponentLogger {
   forComponent: (component: string) => Logger
@@ -25,9 +25,10 @@ export interface ComponentLoggerInit {
 
 const toStderr = (line: string): void => { process.stderr.write(line + '\n') }
 
-/** Whether a comma-separated list of names and `prefix*` patterns names `component`. */
+/** Whether a comma-separated list of names and `prefix*` patterns names `component`; a name covers its parts (`ollamad` all of them). */
 export function debugEnabled (patterns: string, component: string): boolean {
-  return patterns.split(',').map(p => p.trim()).some(p => p === '*' || p === component || (p.endsWith('*') && component.startsWith(p.slice(0, -1))))
+  return patterns.split(',').map(p => p.trim()).filter(p => p !== '').some(p =>
+    p === '*' || p === component || component.startsWith(p + ':') || (p.endsWith('*') && component.startsWith(p.slice(0, -1))))
 }
 
 export function createLogger (component: string, sink: (line: string) => void = toStderr, debug = process.env.OLLAMAD_DEBUG ?? ''): Logger {

@@ -15,6 +15,3 @@ export function createBans (clock: Clock): Bans {
     until: (peer) => until.get(peer) ?? 0
   }
 }
-
-/** Where there are no peers there is nobody to ban. */
-export const noBans: Bans = { ban: () => {}, until: () => 0 }

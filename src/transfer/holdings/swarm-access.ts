@@ -3,10 +3,10 @@ import { OllamadError } from '../../errors.js'
 import type { ClusterState, Member } from '../../cluster/index.js'
 import type { FetchedManifest } from '../../registry/index.js'
 import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
-import type { Clock } from '../../util/clock.js'
+import { systemClock, type Clock } from '../../util/clock.js'
 import type { BlobClient } from '../protocol/client.js'
 import type { PeerView } from '../download/peer-state.js'
-import { noBans, type Bans } from '../download/bans.js'
+import { createBans, type Bans } from '../download/bans.js'
 import { seedOf } from '../download/picker.js'
 import { heldBlob, heldChunks, peerView, type HeldBlob } from './record.js'
 import { isRegistryOwner, ownerOrder, OWNER_TAKEOVER_MS } from './registry-owner.js'
@@ -128,6 +128,7 @@ export const noSwarm: SwarmAccess = {
   manifestFor: async () => undefined,
   saveChunkMap: async () => {},
   client: noPeers,
-  bans: noBans,
+  // A table of its own, so a download given peers through a copy of this one still bans bad ones.
+  bans: createBans(systemClock),
   seed: 0
 }

@@ -23,7 +23,6 @@ export interface LocalBlobs {
   chunkMap: (d: Digest) => Promise<Uint8Array | undefined>
 }
 
-/** Serves this node's complete blobs, the chunks of its downloads in progress, its manifests and chunk maps. */
 export interface LocalBlobsComponents {
   store: Store
   /** Downloads in progress: their verified chunks, and chunks arriving now. */
@@ -31,6 +30,7 @@ export interface LocalBlobsComponents {
   maps: ChunkMapStore
 }
 
+/** Serves this node's complete blobs, the chunks of its downloads in progress, its manifests and chunk maps. */
 export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents): LocalBlobs {
   const complete = async (d: Digest): Promise<{ path: string, size: number } | undefined> => {
     const path = store.layout.blob(d)
