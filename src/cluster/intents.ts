@@ -6,6 +6,7 @@ import type { Logger } from '../util/logger.js'
 import type { Hlc } from './hlc.js'
 import { Intent, SignedIntent, intentKey, intentValue, parseIntent, signIntent, verifyIntent, type IntentBody } from './intent-codec.js'
 import { MAX_INTENTS } from './constants.js'
+import { createListeners } from '../util/listeners.js'
 
 export interface IntentEntry {
   key: string
@@ -50,7 +51,7 @@ export const newerThan = (a: { hlc: bigint, writer: string }, b: { hlc: bigint, 
 
 export function createIntentStore (c: IntentStoreComponents): IntentStore {
   const entries = new Map<string, IntentEntry>()
-  const listeners = new Set<(e: IntentEntry) => void>()
+  const listeners = createListeners<[IntentEntry]>()
   let digest: Uint8Array<ArrayBuffer> | undefined
 
   const merge = (signed: SignedIntent, intent: Intent, persist = true): boolean => {
@@ -65,7 +66,7 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
       const raw = SignedIntent.encode(signed)
       void c.db.put(DB_PREFIX + intent.key, Buffer.from(raw).toString('base64')).catch((err: Error) => { c.log?.error(`cannot keep intent ${intent.key}: ${err.message}`) })
     }
-    for (const l of listeners) l(e)
+    listeners.emit(e)
     return true
   }
 
@@ -99,7 +100,7 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
     entries: () => [...entries.values()],
     digest: ownDigest,
     matches: (d) => d.byteLength > 0 && Buffer.compare(d, ownDigest()) === 0,
-    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
+    onChange: listeners.on,
     load: async () => {
       if (c.db === undefined) return
       for (const [k, v] of await c.db.list<string>(DB_PREFIX)) {

@@ -1,5 +1,6 @@
 import { OllamadError } from '../errors.js'
 import type { NodeRecord } from './record.js'
+import { createListeners } from '../util/listeners.js'
 
 /** Everything in a node record but its identity and version, gathered fresh for each publish. */
 export type NodeFacts = Omit<NodeRecord, 'peerId' | 'incarnation' | 'sequence' | 'writtenAt' | 'intentsDigest'>
@@ -29,14 +30,14 @@ export const emptyFacts = (): NodeFacts => ({
 
 export function createRecordSections (): RecordSections {
   const sections = new Map<string, RecordSection>()
-  const listeners = new Set<() => void>()
+  const listeners = createListeners()
   return {
     add: (name, section) => {
       if (sections.has(name)) throw new OllamadError('INTERNAL', `the record has a section ${name} already`)
       sections.set(name, section)
     },
-    changed: () => { for (const l of listeners) l() },
-    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
+    changed: listeners.emit,
+    onChange: listeners.on,
     gather: async () => {
       const parts = await Promise.all([...sections].map(async ([name, read]) => ({ name, facts: await read() })))
       const owner = new Map<string, string>()

@@ -2,6 +2,7 @@ import type { Clock } from '../util/clock.js'
 import type { NodeRecord, SignedRecord } from './record.js'
 import type { Version } from '../../proto/cluster.js'
 import { DEFAULT_GONE_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS } from './constants.js'
+import { createListeners } from '../util/listeners.js'
 
 export type Liveness = 'alive' | 'suspect' | 'gone'
 
@@ -57,7 +58,7 @@ export function createClusterState (clock: Clock, init: ClusterStateInit): Clust
   const suspectAfter = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
   const goneAfter = init.goneAfterMs ?? DEFAULT_GONE_AFTER_MS
   const entries = new Map<string, { record: NodeRecord, signed: SignedRecord, lastRise: number }>()
-  const listeners = new Set<(m: Member) => void>()
+  const listeners = createListeners<[Member]>()
   const stats = { merged: 0, stale: 0, dropped: 0 }
 
   const view = (peerId: string, e: { record: NodeRecord, signed: SignedRecord, lastRise: number }): Member => {
@@ -81,12 +82,12 @@ export function createClusterState (clock: Clock, init: ClusterStateInit): Clust
       entries.set(record.peerId, e)
       stats.merged++
       const m = view(record.peerId, e)
-      for (const l of listeners) l(m)
+      listeners.emit(m)
       return { changed: true, gap }
     },
     members: () => [...entries.entries()].map(([id, e]) => view(id, e)),
     member: (id) => { const e = entries.get(id); return e === undefined ? undefined : view(id, e) },
     versions: () => [...entries.values()].map(e => ({ peerId: e.record.peerId, incarnation: e.record.incarnation, sequence: e.record.sequence })),
-    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } }
+    onChange: listeners.on
   }
 }

@@ -7,6 +7,7 @@ import { parseDigest, type Digest } from './digest.js'
 import { watch, type FSWatcher } from 'node:fs'
 import type { Clock, Timer } from '../util/clock.js'
 import { DEFAULT_RESCAN_INTERVAL_MS } from './constants.js'
+import { createListeners } from '../util/listeners.js'
 
 export interface ModelEntry {
   name: ModelName
@@ -86,7 +87,7 @@ const snapshotKey = (m: Map<string, ModelEntry>): string =>
   [...m.entries()].map(([k, e]) => `${k}=${e.digest}@${e.modifiedAt.getTime()}`).sort().join('\n')
 
 export async function openCatalog (manifestsDir: string, clock: Clock, init: CatalogInit = {}): Promise<Catalog> {
-  const listeners = new Set<CatalogListener>()
+  const listeners = createListeners<[ModelEntry[]]>()
   let models = new Map<string, ModelEntry>()
   let closed = false
   let scanning: Promise<void> | undefined
@@ -96,7 +97,7 @@ export async function openCatalog (manifestsDir: string, clock: Clock, init: Cat
       const next = await scanManifests(manifestsDir)
       const changed = snapshotKey(next) !== snapshotKey(models)
       models = next
-      if (changed) for (const l of listeners) l([...models.values()])
+      if (changed) listeners.emit([...models.values()])
     })().finally(() => { scanning = undefined })
     await scanning
   }
@@ -126,11 +127,11 @@ export async function openCatalog (manifestsDir: string, clock: Clock, init: Cat
     set: (key, e) => { models.set(key, e) },
     delete: (key) => { models.delete(key) },
     changed: () => {
-      for (const l of listeners) l([...models.values()])
+      listeners.emit([...models.values()])
       scheduleRescan()
     },
     rescan,
-    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
+    onChange: listeners.on,
     close: async () => {
       closed = true
       watcher?.close()

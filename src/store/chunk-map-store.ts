@@ -1,6 +1,7 @@
 import type { Digest } from './digest.js'
 import type { StateDb } from './db.js'
 import { chunkMapOfFile, encodeChunkMap } from './chunk-map.js'
+import { createListeners } from '../util/listeners.js'
 
 /** Chunk maps this node made or fetched, kept in the state database and announced by CID. */
 export interface ChunkMapStore {
@@ -19,7 +20,7 @@ const key = (d: Digest): string => `chunkmap/${d}`
 
 export function createChunkMapStore (db: StateDb): ChunkMapStore {
   const cids = new Map<string, Uint8Array>()
-  const listeners = new Set<() => void>()
+  const listeners = createListeners()
   const making = new Map<string, Promise<Uint8Array | undefined>>()
   const store: ChunkMapStore = {
     load: async () => {
@@ -34,7 +35,7 @@ export function createChunkMapStore (db: StateDb): ChunkMapStore {
       const map = encodeChunkMap(size, hashes)
       await db.put(key(d), { cid: Buffer.from(map.cid.bytes).toString('base64'), bytes: Buffer.from(map.bytes).toString('base64') })
       cids.set(d, map.cid.bytes)
-      for (const l of listeners) l()
+      listeners.emit()
     },
     ensure: async (d, size, path) => {
       const have = await store.bytes(d)
@@ -51,7 +52,7 @@ export function createChunkMapStore (db: StateDb): ChunkMapStore {
       }
       return await p
     },
-    onChange: (l) => { listeners.add(l); return () => { listeners.delete(l) } }
+    onChange: listeners.on
   }
   return store
 }

@@ -11,6 +11,7 @@ import { createSharedTask, type SharedTask } from './shared-task.js'
 import { createArrivals, type Arrivals } from './serving/arrivals.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
 import * as C from './constants.js'
+import { createListeners } from '../util/listeners.js'
 
 export interface PullerComponents {
   store: Store
@@ -73,8 +74,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   /** Verified blobs waiting for the rest of their model: still served to peers (a cluster pull needs them). */
   const held = new Map<string, PartialBlob>()
   const swarm = c.swarm ?? noSwarm
-  const listeners = new Set<() => void>()
-  const activity = (): void => { for (const l of listeners) l() }
+  const listeners = createListeners()
+  const activity = listeners.emit
   const arrivals = createArrivals()
   arrivals.onChange(activity)
   const shutdown = new AbortController()
@@ -195,7 +196,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     partials: () => [...active.values(), ...[...held.values()].filter(p => !active.has(p.digest))],
     announced: (d) => announced.get(d),
     arrivals,
-    onActivity: (l) => { listeners.add(l); return () => { listeners.delete(l) } },
+    onActivity: listeners.on,
     resumeInterrupted: async () => {
       const records = await c.store.db.list<PullRecord>('pull/')
       for (const [, rec] of records) {

@@ -66,7 +66,6 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     const verdict = chunkVerdict({ hash, fromPeer: st !== undefined, mapHash, announced })
     if (verdict.kind === 'ban' && st !== undefined) {
       table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`)
-      book.dropFrom(st.id, 'peer banned')
       return
     }
     if (verdict.kind === 'fatal') throw new OllamadError('DIGEST_MISMATCH', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)
@@ -101,7 +100,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
       return
     }
     const st = table.peers.get(r.source)
-    if (st !== undefined && table.failed(st, r.chunk, r.relayed, e)) book.dropFrom(st.id, 'peer banned')
+    if (st !== undefined) table.failed(st, r.chunk, r.relayed, e)
   }
 
   /** The first request of a chunk to be served wins; from then on its bytes show as arriving, for relays. */

@@ -11,6 +11,8 @@ export interface PeerTableComponents {
   clock: Clock
   bans: Bans
   client: Pick<BlobClient, 'have'>
+  /** A peer was banned: its requests in flight are to be dropped. */
+  onBan: (id: string) => void
   log?: Logger
 }
 
@@ -38,12 +40,12 @@ export interface PeerTable {
   usable: (st: PeerState, now: number) => boolean
   /** When the peer's copy last grew. */
   grewAt: (id: string) => number | undefined
-  /** Bans the peer (its requests are the caller's to drop). */
+  /** Bans the peer for the ban time. */
   ban: (st: PeerState, why: string) => void
   /** Peers banned during this download. */
   banned: () => string[]
-  /** A request to the peer failed: deny, rest, fail or ban it by the error. True when it was banned. */
-  failed: (st: PeerState, chunk: number, relayed: boolean, e: unknown) => boolean
+  /** A request to the peer failed: deny, rest, fail or ban it by the error. */
+  failed: (st: PeerState, chunk: number, relayed: boolean, e: unknown) => void
   forPicker: (now: number, needAnnounced: boolean, relayOk: (chunk: number) => boolean) => PickerPeer[]
   /** Asks partial holders for fresh bitmaps (at most every refreshMs); `done` runs as each answer lands. */
   refresh: (now: number, signal: AbortSignal, done: () => void) => void
@@ -84,6 +86,7 @@ export function createPeerTable (c: PeerTableComponents, init: PeerTableInit): P
       bans.ban(st.id, init.banMs)
       if (!banned.includes(st.id)) banned.push(st.id)
       c.log?.info(`banned peer ${st.id} for ${init.banMs} ms: ${why}`)
+      c.onBan(st.id)
     },
     banned: () => banned,
     failed: (st, chunk, relayed, e) => {
@@ -91,11 +94,10 @@ export function createPeerTable (c: PeerTableComponents, init: PeerTableInit): P
       const now = clock.now()
       if (isOllamadError(e, 'BLOB_NOT_FOUND')) st.deny(chunk)
       else if (isOllamadError(e, 'PEER_BUSY')) st.rest(now)
-      else if (isOllamadError(e, 'PEER_PROTOCOL')) { table.ban(st, errorMessage(e)); return true }
+      else if (isOllamadError(e, 'PEER_PROTOCOL')) table.ban(st, errorMessage(e))
       // A relay is cut when the chunk's own download there ends (a lost race, a stall upstream): rest it briefly.
       else if (relayed) st.rest(now)
       else st.fail(now, init.banMs)
-      return false
     },
     forPicker: (now, needAnnounced, relayOk) => [...peers.values()].map(st => st.asPicker(now, bans.until(st.id), needAnnounced, present.has(st.id), relayOk)),
     refresh: (now, signal, done) => {

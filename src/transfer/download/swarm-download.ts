@@ -36,7 +36,7 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
   const { ac: run, release } = linkedController(o.signal)
   const waker = createWaker(clock, run.signal)
   const book = createRequestBook(run.signal, { race: t.raceQueued })
-  const table = createPeerTable({ clock, bans: c.bans ?? createBans(clock), client: sources.client, log: c.log }, { digest: partial.digest, size: partial.size, chunks, banMs: t.banMs, refreshMs: t.refreshMs })
+  const table = createPeerTable({ clock, bans: c.bans ?? createBans(clock), client: sources.client, onBan: (id) => { book.dropFrom(id, 'peer banned') }, log: c.log }, { digest: partial.digest, size: partial.size, chunks, banMs: t.banMs, refreshMs: t.refreshMs })
   const map = createMapWatch(sources.findMap, { chunks, refreshMs: t.refreshMs, hashes: o.verify?.chunkHashes })
   const buffers = createBufferPool(chunkSize(partial.size), maxInflight)
   const upstream = createRegistryBackoff(t.registryRetries)

@@ -11,6 +11,7 @@
  * against the chunk map itself anyway. A chunk whose arrival fails ends every relay of it.
  */
 import type { Digest } from '../../store/index.js'
+import { createListeners } from '../../util/listeners.js'
 
 export type ArrivalState = 'arriving' | 'landed' | 'failed'
 
@@ -99,8 +100,8 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffe
 export function createArrivals (): Arrivals {
   /** Open arrivals only, by blob and chunk: an arrival leaves the moment it ends. */
   const blobs = new Map<Digest, Map<number, Entry>>()
-  const listeners = new Set<() => void>()
-  const changed = (): void => { for (const f of listeners) f() }
+  const listeners = createListeners()
+  const changed = listeners.emit
 
   return {
     begin: (d, index, buf, length) => {
@@ -137,6 +138,6 @@ export function createArrivals (): Arrivals {
     },
     get: (d, index) => blobs.get(d)?.get(index),
     arriving: (d) => [...(blobs.get(d)?.keys() ?? [])],
-    onChange: (fn) => { listeners.add(fn); return () => { listeners.delete(fn) } }
+    onChange: listeners.on
   }
 }
