@@ -7,6 +7,7 @@ export interface BlobRequest {
   kind: BlobRequest.Kind
   digest: Uint8Array<ArrayBuffer>
   index: number
+  dataPlane: boolean
 }
 
 export namespace BlobRequest {
@@ -54,6 +55,11 @@ export namespace BlobRequest {
           w.uint32(obj.index)
         }
 
+        if ((obj.dataPlane != null && obj.dataPlane !== false)) {
+          w.uint32(32)
+          w.bool(obj.dataPlane)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -61,7 +67,8 @@ export namespace BlobRequest {
         const obj: any = {
           kind: Kind.HAVE,
           digest: uint8ArrayAlloc(0),
-          index: 0
+          index: 0,
+          dataPlane: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -80,6 +87,10 @@ export namespace BlobRequest {
             }
             case 3: {
               obj.index = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.dataPlane = reader.bool()
               break
             }
             default: {
@@ -118,6 +129,13 @@ export namespace BlobRequest {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.dataPlane`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -145,6 +163,11 @@ export namespace BlobRequest {
     value: number
   }
 
+  export interface BlobRequestDataPlaneFieldEvent {
+    field: '$.dataPlane'
+    value: boolean
+  }
+
   export function encode (obj: Partial<BlobRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BlobRequest.codec())
   }
@@ -153,7 +176,7 @@ export namespace BlobRequest {
     return decodeMessage(buf, BlobRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRequest>): Generator<BlobRequestKindFieldEvent | BlobRequestDigestFieldEvent | BlobRequestIndexFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobRequest>): Generator<BlobRequestKindFieldEvent | BlobRequestDigestFieldEvent | BlobRequestIndexFieldEvent | BlobRequestDataPlaneFieldEvent> {
     return streamMessage(buf, BlobRequest.codec(), opts)
   }
 }
@@ -165,6 +188,8 @@ export interface BlobResponse {
   complete: boolean
   length: bigint
   error: string
+  ticket: Uint8Array<ArrayBuffer>
+  dataPort: number
 }
 
 export namespace BlobResponse {
@@ -227,6 +252,16 @@ export namespace BlobResponse {
           w.string(obj.error)
         }
 
+        if ((obj.ticket != null && obj.ticket.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.ticket)
+        }
+
+        if ((obj.dataPort != null && obj.dataPort !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.dataPort)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -237,7 +272,9 @@ export namespace BlobResponse {
           bitmap: uint8ArrayAlloc(0),
           complete: false,
           length: 0n,
-          error: ''
+          error: '',
+          ticket: uint8ArrayAlloc(0),
+          dataPort: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -268,6 +305,14 @@ export namespace BlobResponse {
             }
             case 6: {
               obj.error = reader.string()
+              break
+            }
+            case 7: {
+              obj.ticket = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.dataPort = reader.uint32()
               break
             }
             default: {
@@ -327,6 +372,20 @@ export namespace BlobResponse {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.ticket`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.dataPort`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -369,6 +428,16 @@ export namespace BlobResponse {
     value: string
   }
 
+  export interface BlobResponseTicketFieldEvent {
+    field: '$.ticket'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface BlobResponseDataPortFieldEvent {
+    field: '$.dataPort'
+    value: number
+  }
+
   export function encode (obj: Partial<BlobResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, BlobResponse.codec())
   }
@@ -377,7 +446,7 @@ export namespace BlobResponse {
     return decodeMessage(buf, BlobResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobResponse>): Generator<BlobResponseStatusFieldEvent | BlobResponseSizeFieldEvent | BlobResponseBitmapFieldEvent | BlobResponseCompleteFieldEvent | BlobResponseLengthFieldEvent | BlobResponseErrorFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<BlobResponse>): Generator<BlobResponseStatusFieldEvent | BlobResponseSizeFieldEvent | BlobResponseBitmapFieldEvent | BlobResponseCompleteFieldEvent | BlobResponseLengthFieldEvent | BlobResponseErrorFieldEvent | BlobResponseTicketFieldEvent | BlobResponseDataPortFieldEvent> {
     return streamMessage(buf, BlobResponse.codec(), opts)
   }
 }

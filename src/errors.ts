@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'PEER_BUSY'
   | 'PEER_PROTOCOL'
   | 'PEER_UNAVAILABLE'
+  | 'DATA_UNREACHABLE'
   | 'ABORTED'
   | 'CONFLICT'
   | 'CLOCK_DRIFT'

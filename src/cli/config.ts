@@ -51,6 +51,8 @@ export interface DaemonConfig {
   name: string
   /** libp2p listen multiaddrs. */
   listen: string[]
+  /** Where the data plane listens (chunk bytes over TLS); undefined sends them over libp2p. */
+  data?: { host: string, port: number }
   bootstrap: string[]
   mdns: boolean
   /** The cluster's swarm key file; without one the node makes its own and is a cluster of one. */
@@ -82,6 +84,8 @@ export interface StartFlags {
   concurrency?: string
   name?: string
   listen?: string[]
+  dataPort?: string
+  dataPlane?: boolean
   bootstrap?: string[]
   mdns?: boolean
   swarmKey?: string
@@ -118,6 +122,7 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
   if (flags.openSwarm === true && flags.swarmKey !== undefined) throw new Error('--open-swarm and --swarm-key exclude each other')
   checkMultiaddrs('--listen', flags.listen ?? [])
   checkMultiaddrs('--bootstrap', flags.bootstrap ?? [])
+  const listen = flags.listen !== undefined && flags.listen.length > 0 ? flags.listen : [DEFAULT_LISTEN]
   return {
     host,
     port,
@@ -129,7 +134,8 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     maxUploadRate: upRate,
     concurrency,
     name: nodeName(flags.name ?? hostname()),
-    listen: flags.listen !== undefined && flags.listen.length > 0 ? flags.listen : [DEFAULT_LISTEN],
+    listen,
+    data: flags.dataPlane === false ? undefined : dataListen(listen[0] as string, flags.dataPort),
     bootstrap: flags.bootstrap ?? [],
     mdns: flags.mdns !== false,
     swarmKeyFile: flags.swarmKey !== undefined ? resolve(flags.swarmKey) : undefined,
@@ -143,6 +149,18 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     parallel: count('--parallel', flags.parallel, 256),
     maxQueue: count('--max-queue', flags.maxQueue, 100_000)
   }
+}
+
+/** The data plane listens on the swarm's first address, one port up (or any port when the swarm's is 0). */
+function dataListen (swarm: string, portFlag: string | undefined): { host: string, port: number } {
+  const parts = multiaddr(swarm).getComponents()
+  const host = parts.find(p => p.name === 'ip4' || p.name === 'ip6')?.value ?? '0.0.0.0'
+  if (portFlag !== undefined) {
+    if (!/^\d{1,5}$/.test(portFlag) || Number(portFlag) > 65535) throw new Error('--data-port takes a port number (0 for any free port)')
+    return { host, port: Number(portFlag) }
+  }
+  const swarmPort = Number(parts.find(p => p.name === 'tcp')?.value ?? 0)
+  return { host, port: swarmPort === 0 || swarmPort === 65535 ? 0 : swarmPort + 1 }
 }
 
 const count = (flag: string, v: string | undefined, max: number): number | undefined => {

@@ -37,6 +37,8 @@ export function buildProgram (start: StartCommand): Command {
     .option('--no-mdns', 'do not discover peers by mdns on the local network')
     .option('--swarm-key <file>', 'the cluster\'s pre-shared key (default: a key of this node\'s own)')
     .option('--open-swarm', 'no swarm key: any peer that reaches --listen may join (noise still encrypts); isolated networks only')
+    .option('--data-port <port>', 'TLS port for chunk bytes between members (default: the swarm port + 1, or any free port when that is 0)')
+    .option('--no-data-plane', 'send chunk bytes over libp2p streams instead (slower; for a firewalled data port)')
     .option('--max-upload-rate <rate>', 'cap on traffic served to peers, e.g. 100M (bytes/s)')
     .option('--heartbeat <ms>', 'how often the node record is re-sent (default 3000)')
     .option('--suspect-after <ms>', 'silence before a node is suspect (default 10000)')

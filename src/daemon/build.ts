@@ -9,7 +9,10 @@ import {
   INFER_PROTOCOL, addInferenceSection, createGenerateJobs, createGpuReader, createInferHandler, createInferQueue, createLocalServe,
   createOllamaUpstream, createVramEstimates, type OllamaUpstream
 } from '../inference/index.js'
-import { createKeeper, createP2pNode, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey, type P2pNode } from '../p2p/index.js'
+import {
+  createDataIdentity, createDataPlane, createKeeper, createP2pNode, libp2pMembers, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey,
+  type DataPlane, type P2pNode
+} from '../p2p/index.js'
 import { createPolicy } from '../policy/index.js'
 import { createRegistryClient } from '../registry/index.js'
 import { createChunkMapStore, createStore, type Store } from '../store/index.js'
@@ -31,6 +34,7 @@ export interface Built {
   state: ClusterState
   upstream: OllamaUpstream
   api: ApiServer
+  data?: DataPlane
   /** The parts with a life, in the order they start (they stop in reverse). */
   lifecycle: Startable[]
 }
@@ -66,7 +70,10 @@ export async function buildDaemon (cfg: DaemonConfig, clock: Clock, logger: Comp
   try {
     const swarm = await openSwarm(cfg)
     node = swarm.node
-    return wire(cfg, clock, logger, store, swarm.node, swarm.privateKey)
+    const data = cfg.data === undefined
+      ? undefined
+      : createDataPlane({ identity: await createDataIdentity(swarm.privateKey), members: libp2pMembers(node), clock, log: logger.forComponent('p2p:data') }, cfg.data)
+    return wire(cfg, clock, logger, store, swarm.node, swarm.privateKey, data)
   } catch (e) {
     await node?.stop()
     await store.close()
@@ -74,10 +81,15 @@ export async function buildDaemon (cfg: DaemonConfig, clock: Clock, logger: Comp
   }
 }
 
-function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: Store, node: P2pNode, privateKey: PrivateKey): Built {
+function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: Store, node: P2pNode, privateKey: PrivateKey, data: DataPlane | undefined): Built {
   const selfId = node.peerId.toString()
   const instanceId = randomBytes(12).toString('hex')
-  const dial = async (peer: string, protocol: string, signal: AbortSignal): Promise<Awaited<ReturnType<P2pNode['dialProtocol']>>> => await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+  // A stream on the open connection when there is one: every chunk request opens a stream, and
+  // going through the dialer each time updated the peer store for nothing.
+  const dial = async (peer: string, protocol: string, signal: AbortSignal): Promise<Awaited<ReturnType<P2pNode['dialProtocol']>>> => {
+    const open = node.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
+    return open !== undefined ? await open.newStream(protocol, { signal }) : await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+  }
 
   const sections = createRecordSections()
   const state = createClusterState(clock, { selfId, suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
@@ -94,10 +106,10 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
   const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
   const downloads = createRateLimiter(clock, cfg.maxDownloadRate)
   const maps = createChunkMapStore(store.db)
-  const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial }), maps, bans: createBans(clock), clock })
+  const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial, data }), maps, bans: createBans(clock), clock })
   const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
   const pusher = createPusher({ store, registry, clock, limiter: downloads })
-  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: createRateLimiter(clock, cfg.maxUploadRate), log: logger.forComponent('transfer:serve') })
+  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: createRateLimiter(clock, cfg.maxUploadRate), log: logger.forComponent('transfer:serve'), data })
   addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })
 
   const inferLog = logger.forComponent('inference')
@@ -122,9 +134,18 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
   const p2p: Startable = {
     start: async () => {
       await node.handle(BLOB_PROTOCOL, blobs, { maxInboundStreams: 64 })
+      if (data !== undefined) {
+        try {
+          await data.start()
+        } catch (e) {
+          throw new OllamadError('CONFLICT', `cannot listen for data on ${cfg.data?.host}:${cfg.data?.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (see --data-port)`)
+        }
+        // A member that leaves takes its data connections with it.
+        node.addEventListener('peer:disconnect', (e) => { data.dropPeer(e.detail.toString()) })
+      }
       await node.start()
     },
-    stop: async () => { await node.stop() }
+    stop: async () => { await node.stop(); await data?.stop() }
   }
   // Requests routed here may fetch a model as a cluster job: only once the policy runs.
   const inferHandler: Startable = {
@@ -154,5 +175,5 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
     inferHandler,
     listen
   ]
-  return { store, puller, node, state, upstream, api, lifecycle }
+  return { store, puller, node, state, upstream, api, data, lifecycle }
 }

@@ -43,7 +43,7 @@ export async function startDaemon (cfg: DaemonConfig, deps: DaemonDeps = {}): Pr
   const url = d.api.url()
   const peerId = d.node.peerId.toString()
   log.info(`listening on ${url} (models ${cfg.modelsDir}, state ${cfg.dataDir}, Ollama upstream ${d.upstream.url.origin})`)
-  log.info(`peer ${peerId} (${cfg.name}) on ${d.node.getMultiaddrs().map(a => a.toString()).join(' ')}${cfg.openSwarm === true ? '; open swarm: no swarm key, any peer that reaches this address may join' : cfg.swarmKeyFile === undefined ? '; own swarm key: a cluster of one until given the cluster key (--swarm-key)' : ''}`)
+  log.info(`peer ${peerId} (${cfg.name}) on ${d.node.getMultiaddrs().map(a => a.toString()).join(' ')}${d.data !== undefined ? `; data plane on ${cfg.data?.host}:${d.data.port()}` : ''}${cfg.openSwarm === true ? '; open swarm: no swarm key, any peer that reaches this address may join' : cfg.swarmKeyFile === undefined ? '; own swarm key: a cluster of one until given the cluster key (--swarm-key)' : ''}`)
   const at = d.upstream.url.origin
   log.info(probe.kind === 'ollama'
     ? `Ollama ${probe.version} answers at ${at}`

@@ -4,3 +4,4 @@ export { loadOrCreatePeerKey, loadOrCreateOwnSwarmKey, readSwarmKey, newSwarmKey
 export * from './constants.js'
 export { waitForWritable, sendWithBackpressure } from './stream-io.js'
 export { frame, readFrame } from './framing.js'
+export * from './data/index.js'

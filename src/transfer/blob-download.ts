@@ -62,7 +62,11 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     // Progress lines go out at most every 100 ms, as Ollama's do every 60 ms.
     const report = throttle(c.clock, PROGRESS_INTERVAL_MS, () => { o.onProgress(partial.bytesDone(), o.layer.size) })
     o.onProgress(partial.bytesDone(), o.layer.size)
-    const onChunk = (i: number, from?: ChunkSource): void => { hasher.kick(); o.onChunk?.(i, from) }
+    const onChunk = (i: number, from?: ChunkSource): void => {
+      if (from?.data !== undefined) hasher.offer(i, from.data, from.hash)
+      else hasher.kick()
+      o.onChunk?.(i, from)
+    }
     if (peers.length > 0 || owners !== undefined) {
       const result = await fetchFromSwarm({
         sources: {

@@ -1,7 +1,7 @@
 import { OllamadError, errorMessage, isOllamadError } from '../../errors.js'
 import { chunkHash, chunkRange, type PartialBlob } from '../../store/index.js'
 import type { Clock } from '../../util/clock.js'
-import type { BufferPool } from './buffers.js'
+import type { BufferPool } from '../../util/buffers.js'
 import type { MapWatch } from './map-watch.js'
 import type { PeerTable } from './peer-table.js'
 import { REGISTRY } from './picker.js'
@@ -90,7 +90,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
       result.fromRegistry++
     }
     book.landed(r, data)
-    init.onChunk?.(r.chunk, { source: r.source, hash, checked: verdict.checked })
+    init.onChunk?.(r.chunk, { source: r.source, hash, checked: verdict.checked, data })
   }
 
   const failed = (r: Request, e: unknown): void => {

@@ -10,6 +10,11 @@ const READ_BUF = 1024 * 1024
  */
 export interface InOrderHasher {
   kick: () => void
+  /**
+   * Chunk `index` was written and marked done, and here are its bytes: when it is the next in
+   * order, it is hashed from memory rather than read back. `chunkHash` saves hashing it twice.
+   */
+  offer: (index: number, data: Uint8Array, chunkHash?: Uint8Array) => void
   /** Waits until every chunk is hashed and returns the hex sha256. */
   finish: () => Promise<string>
   /** Each chunk's sha256, when asked for at creation (the first holder builds the chunk map from them). */
@@ -49,8 +54,19 @@ export function createInOrderHasher (partial: PartialBlob, opts: { chunkHashes?:
     })().catch(e => { failure = e }).finally(() => { running = undefined })
   }
 
+  const offer = (index: number, data: Uint8Array, chunkHash?: Uint8Array): void => {
+    if (running === undefined && failure === undefined && index === next && partial.bitmap.get(index) &&
+        data.byteLength === chunkRange(partial.size, index).end - chunkRange(partial.size, index).start) {
+      hash.update(data)
+      perChunk?.push(chunkHash ?? new Uint8Array(createHash('sha256').update(data).digest()))
+      next++
+    }
+    kick()
+  }
+
   return {
     kick,
+    offer,
     chunkHashes: () => perChunk !== undefined && perChunk.length === total ? perChunk : undefined,
     finish: async () => {
       kick()

@@ -102,6 +102,8 @@ export interface ChunkSource {
   hash: Uint8Array
   /** What it was checked against. */
   checked: 'map' | 'announced' | 'none'
+  /** The chunk's bytes as written, valid only during the call (its buffer is reused after). */
+  data?: Uint8Array
 }
 
 export interface SwarmResult {

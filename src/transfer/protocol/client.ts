@@ -9,15 +9,19 @@ import { Bitmap } from '../../util/bitmap.js'
 import { linkedController } from '../../util/abort.js'
 import { sleep, type Clock } from '../../util/clock.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
+import type { DataPlane } from '../../p2p/index.js'
 import { chunkCount, decodeChunkMap, digestBytes, digestHex, MAX_CHUNK_MAP_BYTES, type ChunkMap, type Digest } from '../../store/index.js'
 import {
-  BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES, watchdog
+  BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES
 } from './wire.js'
+import { watchdog } from '../../util/watchdog.js'
 
 export interface BlobClientComponents {
   /** Opens a stream to `peer` (a peer id string) for `protocol`. */
   dial: (peer: string, protocol: string, signal: AbortSignal) => Promise<Stream>
   clock: Clock
+  /** Chunk bytes come over the data plane when the holder offers it (see p2p/data). */
+  data?: Pick<DataPlane, 'fetch'>
 }
 
 export interface BlobClientInit {
@@ -26,6 +30,8 @@ export interface BlobClientInit {
 }
 
 export const DEFAULT_CLIENT_STALL_MS = 30_000
+/** After a holder's data port could not be reached, its chunks come on the stream for this long. */
+export const DATA_RETRY_MS = 60_000
 
 export interface RequestOptions { signal?: AbortSignal }
 
@@ -67,6 +73,13 @@ interface Answer { header: BlobResponse, body: Uint8Array }
 
 export function createBlobClient (c: BlobClientComponents, init: BlobClientInit = {}): BlobClient {
   const stallMs = init.stallTimeoutMs ?? DEFAULT_CLIENT_STALL_MS
+  const unreachable = new Map<string, number>()
+  const dataTo = (peer: string): boolean => {
+    if (c.data === undefined) return false
+    const until = unreachable.get(peer)
+    if (until !== undefined && until <= c.clock.now()) unreachable.delete(peer)
+    return until === undefined || until <= c.clock.now()
+  }
 
   /** One request on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */
   const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}, exact = false): Promise<Answer | undefined> => {
@@ -100,6 +113,16 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       o.onStart?.()
       const len = Number(header.length)
       const body = o.into !== undefined && o.into.byteLength >= len ? o.into.subarray(0, len) : new Uint8Array(len)
+      if (header.ticket.byteLength > 0) {
+        if (c.data === undefined || !req.dataPlane) throw new OllamadError('PEER_PROTOCOL', `${peer} offered a data ticket nobody asked for`)
+        dog.stop()
+        await c.data.fetch(peer, header.dataPort, header.ticket, body, {
+          signal: ac.signal,
+          stallMs: stall,
+          onBytes: (n) => { o.onBytes?.(n); return o.limiter?.reserve(n) ?? 0 }
+        })
+        return { header, body }
+      }
       for (let got = 0; got < body.byteLength;) {
         const list = await bs.read({ signal: ac.signal })
         if (list === null) throw new OllamadError('PEER_UNAVAILABLE', `${peer} closed the stream after ${got} of ${body.byteLength} bytes`)
@@ -129,7 +152,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
     }
   }
 
-  const ask = (kind: BlobRequest.Kind, d: Digest, index = 0): BlobRequest => ({ kind, digest: digestBytes(d) as Uint8Array<ArrayBuffer>, index })
+  const ask = (kind: BlobRequest.Kind, d: Digest, index = 0): BlobRequest => ({ kind, digest: digestBytes(d) as Uint8Array<ArrayBuffer>, index, dataPlane: false })
 
   return {
     have: async (peer, d, o) => {
@@ -147,7 +170,16 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       if (!Number.isInteger(expectedLength) || expectedLength < 0 || expectedLength > MAX_CHUNK_BYTES) {
         throw new OllamadError('INVALID_REQUEST', `a chunk of ${expectedLength} bytes`)
       }
-      const a = await request(peer, ask(Kind.CHUNK, d, index), expectedLength, o, true)
+      const req = ask(Kind.CHUNK, d, index)
+      let a: Answer | undefined
+      try {
+        a = await request(peer, { ...req, dataPlane: dataTo(peer) }, expectedLength, o, true)
+      } catch (e) {
+        if (!isOllamadError(e) || e.code !== 'DATA_UNREACHABLE') throw e
+        // A firewall or an older holder: the same request, its bytes on the stream.
+        unreachable.set(peer, c.clock.now() + DATA_RETRY_MS)
+        a = await request(peer, req, expectedLength, o, true)
+      }
       if (a === undefined) throw new OllamadError('BLOB_NOT_FOUND', `${peer} does not hold chunk ${index} of ${d}`)
       return a.body
     },

@@ -10,9 +10,12 @@ import type { RateLimiter } from '../../util/rate-limit.js'
 import { chunkRange, digestFromBytes, MAX_CHUNK_MAP_BYTES, type Digest } from '../../store/index.js'
 import type { LocalBlobs } from '../serving/local-blobs.js'
 import type { Arrival } from '../serving/arrivals.js'
+import { createBufferPool } from '../../util/buffers.js'
+import type { DataPlane } from '../../p2p/index.js'
 import {
-  MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, watchdog
+  DATA_SLICE, MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, streamSink, type Sink
 } from './wire.js'
+import { watchdog } from '../../util/watchdog.js'
 
 
 export interface BlobServerComponents {
@@ -21,6 +24,8 @@ export interface BlobServerComponents {
   /** The upload cap shared by every stream this node serves. */
   limiter?: RateLimiter
   log?: Logger
+  /** Where chunk bytes go when the asker can take them there (see p2p/data). */
+  data?: Pick<DataPlane, 'offer'>
 }
 
 export interface BlobServerInit {
@@ -54,8 +59,8 @@ export interface BlobProtocolHandler {
   active: () => number
 }
 
-/** A body, or a chunk still arriving (pinned: `unpin` when done with it). */
-type Answer = { header: Partial<BlobResponse>, body?: Uint8Array, relay?: { arrival: Arrival, unpin: () => void } }
+/** A body, or a chunk still arriving (pinned); `done` releases what it holds once it is sent. */
+type Answer = { header: Partial<BlobResponse>, body?: Uint8Array, relay?: Arrival, done?: () => void }
 
 const { Status } = BlobResponse
 const answer = (status: BlobResponse.Status, error = ''): Answer => ({ header: { status, error } })
@@ -70,6 +75,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   const stallMs = init.stallTimeoutMs ?? DEFAULT_SERVE_STALL_MS
   const slots = createSlots(init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS, c.clock)
   const slotWaitMs = init.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS
+  const reads = createBufferPool(0, init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS)
   let active = 0
 
   const lookup = async (req: BlobRequest, d: Digest): Promise<Answer> => {
@@ -83,18 +89,19 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         const arrival = c.local.arrival?.(d, req.index)
         if (arrival !== undefined && arrival.state === 'arriving' && arrival.length <= MAX_CHUNK_BYTES) {
           // Pinned at once: the download may not reuse the buffer while we read it.
-          const unpin = arrival.pin()
-          return { header: { status: Status.OK, length: BigInt(arrival.length) }, relay: { arrival, unpin } }
+          return { header: { status: Status.OK, length: BigInt(arrival.length) }, relay: arrival, done: arrival.pin() }
         }
         const h = await c.local.have(d)
         if (h === undefined || req.index >= h.bitmap.length || !h.bitmap.get(req.index)) return answer(Status.NOT_FOUND)
-        const data = await c.local.readChunk(d, req.index)
-        if (data === undefined) return answer(Status.NOT_FOUND)
+        // Chunks are read into reused buffers: a fresh 4-16 MiB one per chunk costs page faults and GC.
+        const buf = reads.take(chunkRange(h.size, req.index).end - chunkRange(h.size, req.index).start)
+        const data = await c.local.readChunk(d, req.index, buf).catch((e: unknown) => { reads.give(buf); throw e })
+        if (data === undefined) { reads.give(buf); return answer(Status.NOT_FOUND) }
         const { start, end } = chunkRange(h.size, req.index)
         if (data.byteLength !== end - start || data.byteLength > MAX_CHUNK_BYTES) {
           throw new OllamadError('INTERNAL', `chunk ${req.index} of ${d} read as ${data.byteLength} bytes, not ${end - start}`)
         }
-        return { header: { status: Status.OK, size: BigInt(h.size), length: BigInt(data.byteLength) }, body: data }
+        return { header: { status: Status.OK, size: BigInt(h.size), length: BigInt(data.byteLength) }, body: data, done: () => { reads.give(buf) } }
       }
       case BlobRequest.Kind.MANIFEST:
       case BlobRequest.Kind.CHUNK_MAP: {
@@ -111,20 +118,47 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     }
   }
 
+  const sendBody = async (sink: Sink, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
+    if (a.body !== undefined) await sendAll(sink, a.body, signal, c.limiter, kick)
+    if (a.relay !== undefined) await relay(sink, a.relay, signal, kick)
+  }
+
   const reply = async (stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
     try {
-      const head = frame(BlobResponse.encode(a.header))
-      await sendWithBackpressure(stream, head, signal)
-      if (a.body !== undefined) await sendAll(stream, a.body, signal, c.limiter, kick)
-      if (a.relay !== undefined) await relay(stream, a.relay.arrival, signal, kick)
+      await sendWithBackpressure(stream, frame(BlobResponse.encode(a.header)), signal)
+      await sendBody(streamSink(stream), a, signal, kick)
       await stream.close({ signal })
     } finally {
-      a.relay?.unpin()
+      a.done?.()
+    }
+  }
+
+  /**
+   * The header and a ticket on the stream, the bytes on the data connection that presents the
+   * ticket. The stream stays open meanwhile: the asker ends it if it gives up.
+   */
+  const replyOnDataPlane = async (data: Pick<DataPlane, 'offer'>, peer: string, stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
+    try {
+      const offer = data.offer(peer, requestTimeoutMs, signal)
+      offer.connection.catch(() => {})
+      await sendWithBackpressure(stream, frame(BlobResponse.encode({ ...a.header, ticket: offer.ticket, dataPort: offer.port })), signal)
+      const conn = await offer.connection
+      kick()
+      try {
+        await sendBody({ write: conn.write, slice: DATA_SLICE }, a, signal, kick)
+      } catch (e) {
+        conn.destroy()
+        throw e
+      }
+      conn.release()
+      await stream.close({ signal })
+    } finally {
+      a.done?.()
     }
   }
 
   /** Sends a chunk as it arrives, in slices; the last slice only once the chunk passed its check. */
-  const relay = async (stream: Stream, a: Arrival, signal: AbortSignal, kick: () => void): Promise<void> => {
+  const relay = async (sink: Sink, a: Arrival, signal: AbortSignal, kick: () => void): Promise<void> => {
     const held = Math.max(0, a.length - SEND_SLICE)
     let sent = 0
     while (sent < a.length) {
@@ -132,7 +166,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       const ready = a.state === 'landed' ? a.length : Math.min(a.got, held)
       // Whole slices while bytes trickle in: one send per socket read would cost more than it saves.
       if (ready > sent && (ready - sent >= SEND_SLICE || ready === held || ready === a.length)) {
-        await sendAll(stream, a.buf.subarray(sent, ready), signal, c.limiter, kick)
+        await sendAll(sink, a.buf.subarray(sent, ready), signal, c.limiter, kick)
         sent = ready
       } else {
         await a.changed(signal)
@@ -179,7 +213,11 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         }
       }
       if (a.relay !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${Buffer.from(req?.digest ?? []).toString('hex')} to ${peer} as it arrives`)
-      await reply(stream, a, ac.signal, dog.kick)
+      if (c.data !== undefined && connection !== undefined && req?.dataPlane === true && (a.body !== undefined || a.relay !== undefined)) {
+        await replyOnDataPlane(c.data, peer, stream, a, ac.signal, dog.kick)
+      } else {
+        await reply(stream, a, ac.signal, dog.kick)
+      }
     } catch (e) {
       c.log?.debug(`blob stream from ${peer} dropped: ${errorMessage(e)}`)
       stream.abort(e instanceof Error ? e : new Error(String(e)))

@@ -1,6 +1,5 @@
 import { sendWithBackpressure } from '../../p2p/index.js'
 import type { Stream } from '@libp2p/interface'
-import type { Clock, Timer } from '../../util/clock.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
 import { MAX_CHUNK } from '../../store/index.js'
 
@@ -15,33 +14,27 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 export const SEND_SLICE = 64 * 1024
 
 
-/** Sends bytes in slices, waiting on the rate limiter and on the stream's backpressure. */
-export async function sendAll (stream: Stream, data: Uint8Array, signal: AbortSignal, limiter?: RateLimiter, onProgress?: () => void): Promise<void> {
-  for (let off = 0; off < data.byteLength; off += SEND_SLICE) {
-    const slice = data.subarray(off, Math.min(data.byteLength, off + SEND_SLICE))
-    await limiter?.take(slice.byteLength, signal)
-    await sendWithBackpressure(stream, slice, signal)
-    onProgress?.()
-  }
+/** Bytes per send on the data plane: TLS and the kernel take large writes, and each send is a JavaScript turn. */
+export const DATA_SLICE = 512 * 1024
+
+/** Where a body goes: the request's libp2p stream, or a data connection. */
+export interface Sink {
+  write: (data: Uint8Array, signal: AbortSignal) => Promise<void>
+  /** Bytes per write, so the rate limiter and backpressure act often. */
+  slice: number
 }
 
-/** Aborts when nothing happens for `ms`: each `kick` restarts the wait; `stop` disarms it until the next kick. */
-export interface Watchdog { kick: () => void, stop: () => void }
+export const streamSink = (stream: Stream): Sink => ({
+  write: async (data, signal) => { await sendWithBackpressure(stream, data, signal) },
+  slice: SEND_SLICE
+})
 
-export function watchdog (clock: Clock, ms: number, onFire: () => void): Watchdog {
-  // A kick only notes the time (it runs for every piece of a chunk); the one timer re-arms itself
-  // for what is left when it wakes early.
-  let t: Timer | undefined
-  let last = clock.now()
-  const check = (): void => {
-    const left = last + ms - clock.now()
-    t = left > 0 ? clock.setTimeout(check, left) : undefined
-    if (left <= 0) onFire()
+/** Sends bytes in slices, waiting on the rate limiter and on the sink's backpressure. */
+export async function sendAll (sink: Sink, data: Uint8Array, signal: AbortSignal, limiter?: RateLimiter, onProgress?: () => void): Promise<void> {
+  for (let off = 0; off < data.byteLength; off += sink.slice) {
+    const slice = data.subarray(off, Math.min(data.byteLength, off + sink.slice))
+    await limiter?.take(slice.byteLength, signal)
+    await sink.write(slice, signal)
+    onProgress?.()
   }
-  const kick = (): void => {
-    last = clock.now()
-    t ??= clock.setTimeout(check, ms)
-  }
-  kick()
-  return { kick, stop: () => { if (t !== undefined) clock.clearTimeout(t); t = undefined } }
 }

@@ -15,8 +15,8 @@ export interface LocalBlobs {
   have: (d: Digest) => Promise<{ size: number, complete: boolean, bitmap: Bitmap } | undefined>
   /** Chunk `index` of a download in progress while its bytes arrive (relayed as they come, the last ones once it passed its check). */
   arrival?: (d: Digest, index: number) => Arrival | undefined
-  /** Reads chunk `index` into memory (at most 16 MiB); undefined when not held. */
-  readChunk: (d: Digest, index: number) => Promise<Uint8Array | undefined>
+  /** Reads chunk `index` (at most 16 MiB) into `into` when it is large enough, else a new buffer; undefined when not held. */
+  readChunk: (d: Digest, index: number, into?: Uint8Array) => Promise<Uint8Array | undefined>
   /** Manifest bytes by the sha256 of those bytes. */
   manifest: (d: Digest) => Promise<Uint8Array | undefined>
   /** The dag-cbor chunk map of blob `d`, when this node has one. */
@@ -50,14 +50,15 @@ export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents)
       return p === undefined ? undefined : { size: p.size, complete: false, bitmap: new Bitmap(p.bitmap.length, p.bitmap.bytes) }
     },
     arrival: (d, index) => puller.arrivals.get(d, index),
-    readChunk: async (d, index) => {
+    readChunk: async (d, index, into) => {
+      const bufFor = (n: number): Uint8Array => into !== undefined && into.byteLength >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n)
       const c = await complete(d)
       if (c !== undefined) {
         if (index < 0 || index >= chunkCount(c.size)) return undefined
         const { start, end } = chunkRange(c.size, index)
         const fh = await open(c.path, 'r')
         try {
-          const buf = Buffer.allocUnsafe(end - start)
+          const buf = bufFor(end - start)
           const { bytesRead } = await fh.read(buf, 0, buf.byteLength, start)
           return bytesRead === buf.byteLength ? buf : undefined
         } finally { await fh.close() }
@@ -65,7 +66,7 @@ export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents)
       const p = partial(d)
       if (p === undefined || index < 0 || index >= p.bitmap.length || !p.bitmap.get(index)) return undefined
       const { start, end } = chunkRange(p.size, index)
-      const buf = Buffer.allocUnsafe(end - start)
+      const buf = bufFor(end - start)
       return await p.read(buf, start, buf.byteLength) === buf.byteLength ? buf : undefined
     },
     manifest: async (d) => {

@@ -93,6 +93,7 @@ describe('cli/config', () => {
         concurrency: '8',
         name: 'gpu-01',
         listen: ['/ip4/10.0.0.5/tcp/4001'],
+        dataPort: '5000',
         bootstrap: ['/ip4/10.0.0.6/tcp/4001'],
         mdns: false,
         swarmKey: '/etc/ollamad/swarm.key',
@@ -115,6 +116,7 @@ describe('cli/config', () => {
         concurrency: 8,
         name: 'gpu-01',
         listen: ['/ip4/10.0.0.5/tcp/4001'],
+        data: { host: '10.0.0.5', port: 5000 },
         bootstrap: ['/ip4/10.0.0.6/tcp/4001'],
         mdns: false,
         swarmKeyFile: '/etc/ollamad/swarm.key',
@@ -137,6 +139,15 @@ describe('cli/config', () => {
       assert.equal(cfg.name, hostname())
       assert.equal(cfg.swarmKeyFile, undefined)
       assert.equal(cfg.openSwarm, false, 'closed unless asked')
+      assert.deepEqual(cfg.data, { host: '0.0.0.0', port: 11437 }, 'the data plane one port above the swarm')
+    })
+
+    it('puts the data plane beside the swarm, on any port when the swarm takes any, and leaves it out when asked', () => {
+      assert.deepEqual(daemonConfig({ listen: ['/ip4/10.1.2.3/tcp/4001'] }, {}).data, { host: '10.1.2.3', port: 4002 })
+      assert.deepEqual(daemonConfig({ listen: ['/ip4/127.0.0.1/tcp/0'] }, {}).data, { host: '127.0.0.1', port: 0 })
+      assert.deepEqual(daemonConfig({ listen: ['/ip6/::1/tcp/4001'], dataPort: '0' }, {}).data, { host: '::1', port: 0 })
+      assert.equal(daemonConfig({ dataPlane: false }, {}).data, undefined)
+      for (const bad of ['-1', '65536', 'x', '1.5']) assert.throws(() => daemonConfig({ dataPort: bad }, {}), /--data-port takes a port number/, bad)
     })
 
     it('refuses a bad node name, multiaddr or time with one line', () => {

@@ -9,10 +9,14 @@ export interface BufferPool {
   give: (b: Uint8Array) => void
 }
 
+/** Buffers of at least `chunkBytes` (0: exactly what is asked), at most `keep` kept spare. */
 export function createBufferPool (chunkBytes: number, keep: number): BufferPool {
   const spare: Uint8Array[] = []
   return {
-    take: (n) => { const b = spare.pop(); return b !== undefined && b.byteLength >= n ? b : new Uint8Array(chunkBytes) },
+    take: (n) => {
+      const i = spare.findIndex(b => b.byteLength >= n)
+      return i >= 0 ? spare.splice(i, 1)[0] as Uint8Array : new Uint8Array(Math.max(n, chunkBytes))
+    },
     give: (b) => { if (spare.length < keep) spare.push(b) }
   }
 }

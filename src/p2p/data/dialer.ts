@@ -1,0 +1,84 @@
+import { OllamadError } from '../../errors.js'
+import type { Clock, Timer } from '../../util/clock.js'
+import { dialDataConnection, type ClientDataConnection, type ReadOptions } from './connection.js'
+import type { DataIdentity } from './identity.js'
+
+export interface DataDialerComponents {
+  identity: DataIdentity
+  clock: Clock
+}
+
+export interface DataDialerInit {
+  /** Idle connections kept per peer for the next body. @default 8 */
+  maxIdlePerPeer?: number
+  /** An idle connection is closed after this long. @default 30000 */
+  idleTimeoutMs?: number
+}
+
+export interface DataDialer {
+  /** Presents `ticket` on a data connection to `peer` at host:port and reads its body into `into`. */
+  fetch: (peer: string, host: string, port: number, ticket: Uint8Array, into: Uint8Array, o: ReadOptions) => Promise<void>
+  dropPeer: (peer: string) => void
+  close: () => void
+}
+
+interface Idle { conn: ClientDataConnection, timer: Timer }
+
+/** The puller's side: a few TLS connections per peer, reused body after body (one body on each at a time). */
+export function createDataDialer (c: DataDialerComponents, init: DataDialerInit = {}): DataDialer {
+  const maxIdle = init.maxIdlePerPeer ?? 8
+  const idleMs = init.idleTimeoutMs ?? 30_000
+  const idle = new Map<string, Idle[]>()
+
+  const take = (key: string): ClientDataConnection | undefined => {
+    const list = idle.get(key) ?? []
+    for (let it = list.pop(); it !== undefined; it = list.pop()) {
+      c.clock.clearTimeout(it.timer)
+      if (it.conn.usable()) return it.conn
+      it.conn.destroy()
+    }
+    idle.delete(key)
+    return undefined
+  }
+
+  const giveBack = (key: string, conn: ClientDataConnection): void => {
+    const list = idle.get(key) ?? []
+    if (!conn.usable() || list.length >= maxIdle) { conn.destroy(); return }
+    const it: Idle = {
+      conn,
+      timer: c.clock.setTimeout(() => {
+        const i = list.indexOf(it)
+        if (i >= 0) list.splice(i, 1)
+        conn.destroy()
+      }, idleMs)
+    }
+    list.push(it)
+    idle.set(key, list)
+  }
+
+  return {
+    fetch: async (peer, host, port, ticket, into, o) => {
+      const key = `${peer} ${host} ${port}`
+      const conn = take(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal: o.signal })
+      try {
+        await conn.write(ticket, o.signal)
+        await conn.readInto(into, o)
+      } catch (e) {
+        conn.destroy()
+        throw e instanceof OllamadError ? e : new OllamadError('PEER_UNAVAILABLE', `${peer}: ${String(e)}`, { cause: e })
+      }
+      giveBack(key, conn)
+    },
+    dropPeer: (peer) => {
+      for (const [key, list] of idle) {
+        if (!key.startsWith(`${peer} `)) continue
+        for (const it of list) { c.clock.clearTimeout(it.timer); it.conn.destroy() }
+        idle.delete(key)
+      }
+    },
+    close: () => {
+      for (const list of idle.values()) for (const it of list) { c.clock.clearTimeout(it.timer); it.conn.destroy() }
+      idle.clear()
+    }
+  }
+}

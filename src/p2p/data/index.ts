@@ -1,0 +1,6 @@
+export { createDataPlane, type DataPlane, type DataPlaneComponents, type DataPlaneInit, type DataOffer } from './plane.js'
+export { createDataIdentity, certificatePeer, type DataIdentity } from './identity.js'
+export { libp2pMembers } from './members.js'
+export type { Members } from './server.js'
+export type { ServerDataConnection } from './tickets.js'
+export type { ReadOptions } from './connection.js'

@@ -1,0 +1,135 @@
+import tls from 'node:tls'
+import type { AddressInfo, Socket } from 'node:net'
+import { OllamadError, errorMessage } from '../../errors.js'
+import type { Logger } from '../../util/logger.js'
+import { certificatePeer, type DataIdentity } from './identity.js'
+import { TICKET_BYTES, type ServerDataConnection, type TicketBook } from './tickets.js'
+import { plainIp, tlsOptions } from './tls-options.js'
+import { writeWithBackpressure } from './write.js'
+
+/** Who may use the data plane: current members of the swarm, as libp2p knows them. */
+export interface Members {
+  /** The peer has a live libp2p connection here (so it holds the swarm key now). */
+  isMember: (peer: string) => boolean
+  /** Some member's libp2p connection comes from this address: anyone else gets no TLS handshake at all. */
+  isMemberAddress: (ip: string) => boolean
+  /** Where to dial a member's data port: the address of its libp2p connection. */
+  addressOf: (peer: string) => string | undefined
+}
+
+export interface DataServerComponents {
+  identity: DataIdentity
+  members: Members
+  tickets: TicketBook
+  log?: Logger
+}
+
+export interface DataServerInit {
+  host: string
+  port: number
+  /** @default 10000 */
+  handshakeTimeoutMs?: number
+  /** A connection with no ticket to serve for this long is closed. @default 60000 */
+  idleTimeoutMs?: number
+  /** @default 256 */
+  maxConnections?: number
+}
+
+export interface DataServer {
+  listen: () => Promise<void>
+  close: () => Promise<void>
+  port: () => number
+  /** Closes the peer's data connections (it left the swarm). */
+  dropPeer: (peer: string) => void
+}
+
+export function createDataServer (c: DataServerComponents, init: DataServerInit): DataServer {
+  const byPeer = new Map<string, Set<Socket>>()
+  const all = new Set<Socket>()
+  const server = tls.createServer({
+    ...tlsOptions(c.identity),
+    requestCert: true,
+    handshakeTimeout: init.handshakeTimeoutMs ?? 10_000,
+    maxVersion: 'TLSv1.3'
+  })
+  server.maxConnections = init.maxConnections ?? 256
+  const idleMs = init.idleTimeoutMs ?? 60_000
+
+  // Before TLS: an address that no member connects from never sees our certificate.
+  server.on('connection', (socket: Socket) => {
+    all.add(socket)
+    socket.once('close', () => { all.delete(socket) })
+    if (!c.members.isMemberAddress(plainIp(socket.remoteAddress))) {
+      c.log?.debug(`data connection from ${socket.remoteAddress ?? '?'} refused: no member there`)
+      socket.destroy()
+    }
+  })
+  server.on('tlsClientError', (e) => { c.log?.debug(`data handshake failed: ${errorMessage(e)}`) })
+  server.on('secureConnection', (socket: tls.TLSSocket) => {
+    socket.on('error', () => {})
+    certificatePeer(socket.getPeerCertificate().raw).then(peer => {
+      if (!c.members.isMember(peer)) throw new OllamadError('PEER_PROTOCOL', `${peer} is not a member now`)
+      if (socket.destroyed) return
+      serve(socket, peer)
+    }).catch(e => {
+      c.log?.debug(`data connection from ${socket.remoteAddress ?? '?'} refused: ${errorMessage(e)}`)
+      socket.destroy()
+    })
+  })
+
+  const serve = (socket: tls.TLSSocket, peer: string): void => {
+    c.log?.debug(`data connection from ${peer} at ${socket.remoteAddress ?? '?'}`)
+    const mine = byPeer.get(peer) ?? new Set()
+    byPeer.set(peer, mine)
+    mine.add(socket)
+    socket.setNoDelay(true)
+    socket.setTimeout(idleMs, () => { socket.destroy() })
+    socket.on('close', () => { mine.delete(socket); if (mine.size === 0 && byPeer.get(peer) === mine) byPeer.delete(peer) })
+    let pending = Buffer.alloc(0)
+    let busy = false
+    const conn: ServerDataConnection = {
+      peer,
+      write: async (data, signal) => { await writeWithBackpressure(socket, data, signal) },
+      release: () => { busy = false; socket.setTimeout(idleMs); next() },
+      destroy: (e) => { socket.destroy(e) }
+    }
+    const next = (): void => {
+      if (busy || pending.byteLength < TICKET_BYTES) return
+      const ticket = pending.subarray(0, TICKET_BYTES)
+      pending = pending.subarray(TICKET_BYTES)
+      busy = true
+      socket.setTimeout(0)
+      if (!c.tickets.redeem(ticket, conn)) {
+        c.log?.debug(`${peer} presented a data ticket that is not waiting for it`)
+        socket.destroy()
+      }
+    }
+    socket.on('data', (d: Buffer) => {
+      // A puller sends one ticket per body; anything more than a few queued is not ours to hold.
+      if (pending.byteLength + d.byteLength > 4 * TICKET_BYTES) { socket.destroy(); return }
+      pending = Buffer.concat([pending, d])
+      next()
+    })
+  }
+
+  return {
+    listen: async () => {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(init.port, init.host, () => { server.off('error', reject); resolve() })
+      })
+    },
+    close: async () => {
+      if (!server.listening) return
+      const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+      for (const s of all) s.destroy()
+      byPeer.clear()
+      await closed
+    },
+    port: () => (server.address() as AddressInfo | null)?.port ?? 0,
+    dropPeer: (peer) => {
+      for (const s of byPeer.get(peer) ?? []) s.destroy()
+      byPeer.delete(peer)
+    }
+  }
+}
