@@ -147,7 +147,7 @@ async function main (): Promise<void> {
     const key = join(work, 'swarm.key')
     writeFileSync(key, newSwarmKey(), { mode: 0o600 })
     // Default heartbeat and liveness times: a saturated uplink delays gossip by seconds (see the report).
-    const common = ['--insecure-registry', registry.host]
+    const common = ['--insecure-registry', registry.host, ...(process.env.BENCH_DAEMON_ARGS ?? '').split(' ').filter(a => a !== '')]
     const holder = await startNsDaemon({ ns: holderNs, addr: holderAddr, name: 'holder', swarmKey: key, mdns: false, args: common })
     daemons.push(holder)
     const hosts = await Promise.all(lan.hosts.slice(1).map(async (ns, i) => await startNsDaemon({
