@@ -55,13 +55,6 @@ http { access_log off; sendfile on; tcp_nopush on; ${temp}
   }
 }
 
-/** CPU seconds (user + system) a process has used, from /proc. */
-export async function cpuSeconds (pid: number): Promise<{ user: number, sys: number }> {
-  const raw = await readFile(`/proc/${pid}/stat`, 'utf8')
-  const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ')
-  return { user: Number(f[11]) / 100, sys: Number(f[12]) / 100 }
-}
-
 export interface CopyResult { secs: number, user: number, sys: number, hex: string }
 
 /** `curl URL | tee OUT | openssl sha256`, timed, with the CPU of the three (bash's `times`). */

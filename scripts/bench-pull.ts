@@ -2,22 +2,17 @@
 // in the same run, fetches the same blob with `curl | tee FILE | openssl sha256`. Prints both
 // times, their ratio (target: ollamad >= 1.0x the baseline's speed) and ollamad's peak RSS.
 import '../src/polyfill.js'
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { median, pushRandomModel } from './bench-util.js'
 import { join } from 'node:path'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { startDaemon, tempDir } from '../test/fixtures/daemon.js'
 import { curlTeeOpenssl } from './baseline.js'
+import { rssMiB } from './netns.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
-
-async function peakRssMiB (pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN)
-  return kb / 1024
-}
 
 async function main (): Promise<void> {
   const work = await tempDir('bench')
@@ -43,7 +38,7 @@ async function main (): Promise<void> {
         const body = await res.text()
         ollamadTimes.push(Number(process.hrtime.bigint() - t) / 1e9)
         if (res.status !== 200) throw new Error(`pull failed: ${body}`)
-        rss.push(await peakRssMiB(daemon.proc.pid as number))
+        rss.push(rssMiB(daemon.proc.pid as number).peak)
       } finally {
         await daemon.kill('SIGKILL')
         await rm(daemon.modelsDir, { recursive: true, force: true })

@@ -7,13 +7,14 @@
 // split by side and by user/system, and the receiver's peak RSS. BENCH_MODES=data or =libp2p runs
 // one mode; BENCH_PROF=DIR writes V8 CPU profiles.
 import '../src/polyfill.js'
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startRegistry, type RunningRegistry } from '../test/fixtures/registry.js'
 import { startCluster } from '../test/fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
 import { median, pushRandomModel } from './bench-util.js'
-import { cpuSeconds, curlTeeOpenssl, startNginx, type Nginx } from './baseline.js'
+import { curlTeeOpenssl, startNginx, type Nginx } from './baseline.js'
+import { processCpu, rssMiB } from './netns.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
 const MIB = SIZE / 1024 / 1024
@@ -25,16 +26,11 @@ const MODES = [
   { key: 'libp2p', label: 'libp2p streams (pnet + noise + yamux, --no-data-plane)', args: ['--no-data-plane'] }
 ].filter(m => process.env.BENCH_MODES === undefined || process.env.BENCH_MODES.split(',').includes(m.key))
 
-interface Cpu { user: number, sys: number }
-const total = (c: Cpu): number => c.user + c.sys
-const diff = (a: Cpu, b: Cpu): Cpu => ({ user: b.user - a.user, sys: b.sys - a.sys })
-const sum = (xs: Cpu[]): Cpu => xs.reduce((a, b) => ({ user: a.user + b.user, sys: a.sys + b.sys }), { user: 0, sys: 0 })
-const fmt = (c: Cpu): string => `${(total(c) / GIB).toFixed(2)} (user ${(c.user / GIB).toFixed(2)}, system ${(c.sys / GIB).toFixed(2)})`
-
-async function peakRssMiB (pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024
-}
+interface Cpu { user: number, system: number }
+const total = (c: Cpu): number => c.user + c.system
+const diff = (a: Cpu, b: Cpu): Cpu => ({ user: b.user - a.user, system: b.system - a.system })
+const sum = (xs: Cpu[]): Cpu => xs.reduce((a, b) => ({ user: a.user + b.user, system: a.system + b.system }), { user: 0, system: 0 })
+const fmt = (c: Cpu): string => `${(total(c) / GIB).toFixed(2)} (user ${(c.user / GIB).toFixed(2)}, system ${(c.system / GIB).toFixed(2)})`
 
 async function waitHolders (d: RunningDaemon, model: string): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
@@ -48,11 +44,11 @@ async function waitHolders (d: RunningDaemon, model: string): Promise<void> {
 /** One baseline copy: seconds, and the CPU of nginx plus the pipeline. */
 async function baseline (nginx: Nginx, url: string, out: string, hex: string): Promise<{ secs: number, cpu: Cpu }> {
   const pids = await nginx.pids()
-  const n0 = sum(await Promise.all(pids.map(cpuSeconds)))
+  const n0 = sum(pids.map(processCpu))
   const r = await curlTeeOpenssl(url, out)
-  const n1 = sum(await Promise.all(pids.map(cpuSeconds)))
+  const n1 = sum(pids.map(processCpu))
   if (r.hex !== hex) throw new Error(`baseline copy hashed to ${r.hex}, not ${hex}`)
-  return { secs: r.secs, cpu: sum([diff(n0, n1), { user: r.user, sys: r.sys }]) }
+  return { secs: r.secs, cpu: sum([diff(n0, n1), { user: r.user, system: r.sys }]) }
 }
 
 async function measure (registry: RunningRegistry, nginx: Nginx, url: string, work: string, model: string, hex: string, mode: typeof MODES[number]): Promise<void> {
@@ -68,14 +64,14 @@ async function measure (registry: RunningRegistry, nginx: Nginx, url: string, wo
     const ours: Array<{ secs: number, send: Cpu, recv: Cpu }> = []
     for (let round = 1; round <= ROUNDS; round++) {
       const bl = await baseline(nginx, url, join(work, 'copy.bin'), hex)
-      const [a0, b0] = [await cpuSeconds(a.proc.pid as number), await cpuSeconds(b.proc.pid as number)]
+      const [a0, b0] = [processCpu(a.proc.pid as number), processCpu(b.proc.pid as number)]
       // The registry answers manifests only: every blob byte comes from the peer.
       const t = process.hrtime.bigint()
       const res = await fetch(`${b.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
       const body = await res.text()
       const secs = Number(process.hrtime.bigint() - t) / 1e9
       if (res.status !== 200) throw new Error(`swarm pull failed: ${body}`)
-      const [a1, b1] = [await cpuSeconds(a.proc.pid as number), await cpuSeconds(b.proc.pid as number)]
+      const [a1, b1] = [processCpu(a.proc.pid as number), processCpu(b.proc.pid as number)]
       base.push(bl)
       ours.push({ secs, send: diff(a0, a1), recv: diff(b0, b1) })
       console.log(`  round ${round}: baseline ${bl.secs.toFixed(2)} s, ollamad ${secs.toFixed(2)} s (${(bl.secs / secs).toFixed(2)}x); CPU-s/GiB: baseline ${(total(bl.cpu) / GIB).toFixed(2)}, ollamad sender ${(total(diff(a0, a1)) / GIB).toFixed(2)} + receiver ${(total(diff(b0, b1)) / GIB).toFixed(2)}`)
@@ -92,7 +88,7 @@ async function measure (registry: RunningRegistry, nginx: Nginx, url: string, wo
     console.log(`  speed ratio ollamad / baseline: ${(c / o).toFixed(2)}x of the medians (target >= 1.0); per round: ${base.map((x, i) => (x.secs / (ours[i]?.secs ?? NaN)).toFixed(2)).join(', ')}`)
     console.log(`  CPU-s per GiB (median round): baseline ${fmt(baseCpu)}; ollamad ${fmt(sum([mid.send, mid.recv]))} = sender ${fmt(mid.send)} + receiver ${fmt(mid.recv)}`)
     console.log(`  CPU ratio ollamad / baseline: ${(total(sum([mid.send, mid.recv])) / total(baseCpu)).toFixed(2)}x (target <= 2.0)`)
-    console.log(`  receiver peak RSS over all rounds: ${(await peakRssMiB(b.proc.pid as number)).toFixed(0)} MiB (target < 150); 2 cores`)
+    console.log(`  receiver peak RSS over all rounds: ${rssMiB(b.proc.pid as number).peak.toFixed(0)} MiB (target < 150); 2 cores`)
   } finally {
     for (const d of nodes) await d.kill(PROF !== undefined ? 'SIGTERM' : 'SIGKILL')
   }

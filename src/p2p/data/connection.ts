@@ -100,7 +100,6 @@ export async function dialDataConnection (init: DialInit): Promise<ClientDataCon
     ...tlsOptions(init.identity),
     host: init.host,
     port: init.port,
-    servername: undefined,
     checkServerIdentity: () => undefined,
     onread: {
       buffer: () => target !== undefined ? target.buf.subarray(target.off) : scratch,

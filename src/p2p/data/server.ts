@@ -49,8 +49,7 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
   const server = tls.createServer({
     ...tlsOptions(c.identity),
     requestCert: true,
-    handshakeTimeout: init.handshakeTimeoutMs ?? 10_000,
-    maxVersion: 'TLSv1.3'
+    handshakeTimeout: init.handshakeTimeoutMs ?? 10_000
   })
   server.maxConnections = init.maxConnections ?? 256
   const idleMs = init.idleTimeoutMs ?? 60_000

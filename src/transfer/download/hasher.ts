@@ -55,8 +55,8 @@ export function createInOrderHasher (partial: PartialBlob, opts: { chunkHashes?:
   }
 
   const offer = (index: number, data: Uint8Array, chunkHash?: Uint8Array): void => {
-    if (running === undefined && failure === undefined && index === next && partial.bitmap.get(index) &&
-        data.byteLength === chunkRange(partial.size, index).end - chunkRange(partial.size, index).start) {
+    const { start, end } = chunkRange(partial.size, index)
+    if (running === undefined && failure === undefined && index === next && partial.bitmap.get(index) && data.byteLength === end - start) {
       hash.update(data)
       perChunk?.push(chunkHash ?? new Uint8Array(createHash('sha256').update(data).digest()))
       next++

@@ -75,10 +75,9 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
   const stallMs = init.stallTimeoutMs ?? DEFAULT_CLIENT_STALL_MS
   const unreachable = new Map<string, number>()
   const dataTo = (peer: string): boolean => {
-    if (c.data === undefined) return false
-    const until = unreachable.get(peer)
-    if (until !== undefined && until <= c.clock.now()) unreachable.delete(peer)
-    return until === undefined || until <= c.clock.now()
+    if ((unreachable.get(peer) ?? 0) > c.clock.now()) return false
+    unreachable.delete(peer)
+    return c.data !== undefined
   }
 
   /** One request on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */

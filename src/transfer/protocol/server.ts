@@ -93,11 +93,11 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         }
         const h = await c.local.have(d)
         if (h === undefined || req.index >= h.bitmap.length || !h.bitmap.get(req.index)) return answer(Status.NOT_FOUND)
+        const { start, end } = chunkRange(h.size, req.index)
         // Chunks are read into reused buffers: a fresh 4-16 MiB one per chunk costs page faults and GC.
-        const buf = reads.take(chunkRange(h.size, req.index).end - chunkRange(h.size, req.index).start)
+        const buf = reads.take(end - start)
         const data = await c.local.readChunk(d, req.index, buf).catch((e: unknown) => { reads.give(buf); throw e })
         if (data === undefined) { reads.give(buf); return answer(Status.NOT_FOUND) }
-        const { start, end } = chunkRange(h.size, req.index)
         if (data.byteLength !== end - start || data.byteLength > MAX_CHUNK_BYTES) {
           throw new OllamadError('INTERNAL', `chunk ${req.index} of ${d} read as ${data.byteLength} bytes, not ${end - start}`)
         }
