@@ -65,6 +65,13 @@ export async function openPartial (layout: Layout, db: StateDb, digest: Digest, 
   const fh: FileHandle = await open(path, onDisk === size ? 'r+' : 'w+')
   if (onDisk !== size) await fh.truncate(size)
   await save()
+  const write = async (data: Uint8Array, position: number): Promise<void> => {
+    let off = 0
+    while (off < data.byteLength) {
+      const { bytesWritten } = await fh.write(data, off, data.byteLength - off, position + off)
+      off += bytesWritten
+    }
+  }
   let closed = false
   const close = async (): Promise<void> => { if (!closed) { closed = true; await fh.close() } }
   return {
@@ -72,13 +79,7 @@ export async function openPartial (layout: Layout, db: StateDb, digest: Digest, 
     size,
     path,
     bitmap,
-    write: async (data, position) => {
-      let off = 0
-      while (off < data.byteLength) {
-        const { bytesWritten } = await fh.write(data, off, data.byteLength - off, position + off)
-        off += bytesWritten
-      }
-    },
+    write,
     read: async (buf, position, length) => (await fh.read(buf, 0, length, position)).bytesRead,
     markDone: async (chunk) => {
       bitmap.set(chunk)

@@ -4,7 +4,7 @@ import type { RateLimiter } from '../util/rate-limit.js'
 import type { RegistryClient } from '../registry/index.js'
 import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
 import { digestHex } from '../store/index.js'
-import { createInOrderHasher } from './download/hasher.js'
+import { createInOrderHasher, HASH_THREAD_MIN_BYTES } from './download/hasher.js'
 import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './download/registry-source.js'
 import { fetchFromSwarm } from './download/swarm-download.js'
 import type { ChunkSource } from './download/options.js'
@@ -55,9 +55,10 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
   const partial = await c.store.openPartial(o.layer.digest, o.layer.size)
   o.onOpen?.(partial)
   let unverified = new Map<number, string>()
+  const fromSwarm = peers.length > 0 || owners !== undefined
+  // Without a chunk map anywhere, this node is a first holder: it builds the map as it hashes.
+  const hasher = createInOrderHasher(partial, { chunkHashes: map === undefined, thread: !fromSwarm && o.layer.size >= HASH_THREAD_MIN_BYTES })
   try {
-    // Without a chunk map anywhere, this node is a first holder: it builds the map as it hashes.
-    const hasher = createInOrderHasher(partial, { chunkHashes: map === undefined })
     hasher.kick()
     // Progress lines go out at most every 100 ms, as Ollama's do every 60 ms.
     const report = throttle(c.clock, PROGRESS_INTERVAL_MS, () => { o.onProgress(partial.bytesDone(), o.layer.size) })
@@ -67,7 +68,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
       else hasher.kick()
       o.onChunk?.(i, from)
     }
-    if (peers.length > 0 || owners !== undefined) {
+    if (fromSwarm) {
       const result = await fetchFromSwarm({
         sources: {
           peers: () => swarm.peersFor(o.layer.digest, o.layer.size),
@@ -112,6 +113,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     if (hashes !== undefined) await swarm.saveChunkMap(o.layer.digest, o.layer.size, hashes).catch(() => {})
     return partial
   } catch (e) {
+    await hasher.close()
     await partial.close()
     throw e
   }

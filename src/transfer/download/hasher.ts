@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto'
 import { chunkCount, chunkRange, type PartialBlob } from '../../store/index.js'
+import { startHashThread, type HashThread } from './hash-thread.js'
 
 const READ_BUF = 1024 * 1024
+/** Blobs from this size up are worth a hash thread of their own. */
+export const HASH_THREAD_MIN_BYTES = 64 * 1024 * 1024
+/** How many finished chunks one message to the hash thread covers at most. */
+const THREAD_BATCH = 16
 
 /**
  * Hashes a partial blob in byte order while chunks arrive out of order: each `kick` hashes the
@@ -19,19 +24,45 @@ export interface InOrderHasher {
   finish: () => Promise<string>
   /** Each chunk's sha256, when asked for at creation (the first holder builds the chunk map from them). */
   chunkHashes: () => Uint8Array[] | undefined
+  /** Stops hashing (the download failed); the hasher is unusable after. */
+  close: () => Promise<void>
 }
 
-export function createInOrderHasher (partial: PartialBlob, opts: { chunkHashes?: boolean } = {}): InOrderHasher {
+export interface HasherOptions {
+  chunkHashes?: boolean
+  /**
+   * Hash on a worker thread, reading the chunks back from the page cache. It pays where bytes
+   * land out of order without passing through JavaScript whole (parallel registry ranges); where
+   * every chunk is in memory to be checked anyway (from peers), hashing it there is cheaper.
+   */
+  thread?: boolean
+}
+
+export function createInOrderHasher (partial: PartialBlob, opts: HasherOptions = {}): InOrderHasher {
   const hash = createHash('sha256')
   const perChunk: Uint8Array[] | undefined = opts.chunkHashes === true ? [] : undefined
   const total = chunkCount(partial.size)
-  const buf = Buffer.allocUnsafe(READ_BUF)
+  const thread: HashThread | undefined = opts.thread === true
+    ? startHashThread(partial.path, { chunkHashes: perChunk !== undefined })
+    : undefined
+  const buf = thread === undefined ? Buffer.allocUnsafe(READ_BUF) : Buffer.alloc(0)
   let next = 0
   let running: Promise<void> | undefined
   let again = false
   let failure: unknown
 
+  const drainOnThread = async (t: HashThread): Promise<void> => {
+    while (next < total && partial.bitmap.get(next)) {
+      const ranges: Array<{ start: number, end: number }> = []
+      for (let i = next; i < total && partial.bitmap.get(i) && ranges.length < THREAD_BATCH; i++) ranges.push(chunkRange(partial.size, i))
+      const hashes = await t.update(ranges)
+      perChunk?.push(...hashes)
+      next += ranges.length
+    }
+  }
+
   const drain = async (): Promise<void> => {
+    if (thread !== undefined) { await drainOnThread(thread); return }
     while (next < total && partial.bitmap.get(next)) {
       const { start, end } = chunkRange(partial.size, next)
       const chunk = perChunk !== undefined ? createHash('sha256') : undefined
@@ -56,7 +87,7 @@ export function createInOrderHasher (partial: PartialBlob, opts: { chunkHashes?:
 
   const offer = (index: number, data: Uint8Array, chunkHash?: Uint8Array): void => {
     const { start, end } = chunkRange(partial.size, index)
-    if (running === undefined && failure === undefined && index === next && partial.bitmap.get(index) && data.byteLength === end - start) {
+    if (thread === undefined && running === undefined && failure === undefined && index === next && partial.bitmap.get(index) && data.byteLength === end - start) {
       hash.update(data)
       perChunk?.push(chunkHash ?? new Uint8Array(createHash('sha256').update(data).digest()))
       next++
@@ -73,7 +104,8 @@ export function createInOrderHasher (partial: PartialBlob, opts: { chunkHashes?:
       while (running !== undefined) await running
       if (failure !== undefined) throw failure
       if (next < total) throw new Error(`blob ${partial.digest} is incomplete: ${next} of ${total} chunks`)
-      return hash.digest('hex')
-    }
+      return thread !== undefined ? await thread.digest() : hash.digest('hex')
+    },
+    close: async () => { await thread?.close() }
   }
 }

@@ -3,9 +3,21 @@ import { sleep, type Clock } from '../../util/clock.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
 import { stallGuarded, type RegistryClient } from '../../registry/index.js'
 import { chunkRange, type ModelName, type PartialBlob } from '../../store/index.js'
+import { createBufferPool } from '../../util/buffers.js'
 
 /** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
 const PROGRESS_FLUSH_MS = 250
+/**
+ * Socket reads are 64 KiB; copying them into one buffer per write saves a thread-pool trip per
+ * read, and lets each read's buffer die young (holding them for a write makes the GC work).
+ */
+const WRITE_BATCH = 256 * 1024
+/**
+ * The most one Range request asks for. A request costs a registry (and a CDN redirect) far more
+ * than 4 MiB of bytes do, so runs of missing chunks go in one request; runs shrink toward the end
+ * so the last requests finish together and the in-order hasher is not left a long tail.
+ */
+const RUN_MAX = 32 * 1024 * 1024
 
 /** How hard a download tries: parallel requests, stall detection, retries and backoff. */
 export interface FetchTuning {
@@ -34,8 +46,8 @@ const fatal = (e: unknown): boolean =>
   isOllamadError(e) && ['ABORTED', 'BLOB_NOT_FOUND', 'REGISTRY_AUTH', 'REGISTRY_DENIED', 'SIZE_LIMIT'].includes(e.code)
 
 /**
- * Fills the partial's missing chunks from the registry with parallel Range requests, one chunk
- * per request, taken in order so the hasher's frontier keeps moving.
+ * Fills the partial's missing chunks from the registry with parallel Range requests, each for a
+ * run of consecutive missing chunks, taken in order so the hasher's frontier keeps moving.
  */
 export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void> {
   const { partial, clock } = init
@@ -50,12 +62,12 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
   let firstError: unknown
   let lastFlush = clock.now()
 
-  const fetchChunk = async (index: number): Promise<void> => {
+  const chunkBytes = chunkRange(partial.size, 0).end
+  const fetchRun = async (first: number, last: number): Promise<void> => {
     const whole = mode === 'whole'
-    const range = whole ? { start: 0, end: partial.size } : chunkRange(partial.size, index)
-    // Resume inside a chunk from where an earlier request (or run) stopped.
-    const start = whole ? 0 : range.start + partial.chunkProgress(index)
-    const end = range.end
+    // Resume inside the first chunk from where an earlier request (or run) stopped.
+    const start = whole ? 0 : chunkRange(partial.size, first).start + partial.chunkProgress(first)
+    const end = whole ? partial.size : chunkRange(partial.size, last).end
     const res = await init.registry.openBlob(init.name, partial.digest, whole ? undefined : { start, end }, { insecure: init.insecure, signal: ac.signal })
     if (res.statusCode === 200 && !whole && !(start === 0 && end === partial.size)) {
       // A 200 to a Range request is the whole blob: this registry cannot serve ranges.
@@ -77,12 +89,13 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       throw new OllamadError('REGISTRY_ERROR', `registry sent ${length} bytes for a range of ${end - start}`)
     }
     let pos = start
-    let nextChunk = whole ? 0 : index
-    for await (const data of stallGuarded(res, clock, init.stallTimeoutMs)) {
-      if (pos + data.byteLength > end) throw new OllamadError('REGISTRY_ERROR', 'registry sent more bytes than asked for')
-      await init.limiter.take(data.byteLength, ac.signal)
-      await partial.write(data, pos)
-      pos += data.byteLength
+    let nextChunk = whole ? 0 : first
+    let batched = 0
+    const writeBatch = async (): Promise<void> => {
+      if (batched === 0) return
+      await partial.write(batch.subarray(0, batched), pos)
+      pos += batched
+      batched = 0
       while (nextChunk < partial.bitmap.length && chunkRange(partial.size, nextChunk).end <= pos) {
         if (!partial.bitmap.get(nextChunk)) { await partial.markDone(nextChunk); init.onChunk(nextChunk) }
         nextChunk++
@@ -93,6 +106,23 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       }
       init.onBytes()
     }
+    const batch = buffers.take(WRITE_BATCH)
+    try {
+      for await (const data of stallGuarded(res, clock, init.stallTimeoutMs)) {
+        if (pos + batched + data.byteLength > end) throw new OllamadError('REGISTRY_ERROR', 'registry sent more bytes than asked for')
+        await init.limiter.take(data.byteLength, ac.signal)
+        for (let off = 0; off < data.byteLength;) {
+          const n = Math.min(data.byteLength - off, batch.byteLength - batched)
+          batch.set(data.subarray(off, off + n), batched)
+          batched += n
+          off += n
+          if (batched === batch.byteLength) await writeBatch()
+        }
+      }
+      await writeBatch()
+    } finally {
+      buffers.give(batch)
+    }
     if (pos !== end) throw new OllamadError('REGISTRY_ERROR', `registry closed the body after ${pos - start} of ${end - start} bytes`)
   }
 
@@ -100,11 +130,14 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
     let failures = 0
     for (;;) {
       if (ac.signal.aborted || mode !== as) return
-      const index = queue.shift()
-      if (index === undefined) return
-      if (partial.bitmap.get(index)) continue
+      const first = queue.shift()
+      if (first === undefined) return
+      if (partial.bitmap.get(first)) continue
+      const target = Math.min(RUN_MAX, Math.max(chunkBytes, (queue.length + 1) * chunkBytes / (2 * workers)))
+      let last = first
+      while (queue[0] === last + 1 && (last - first + 2) * chunkBytes <= target) last = queue.shift() as number
       try {
-        await fetchChunk(index)
+        await fetchRun(first, last)
         failures = 0
       } catch (e) {
         if (ac.signal.aborted) return
@@ -114,16 +147,17 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
           return
         }
         failures++
-        queue.unshift(index)
+        for (let i = last; i >= first; i--) if (!partial.bitmap.get(i)) queue.unshift(i)
         const backoff = Math.min(init.backoffMaxMs, init.backoffBaseMs * 2 ** (failures - 1))
         try { await sleep(clock, backoff * (0.5 + Math.random() / 2), ac.signal) } catch { return }
       }
     }
   }
 
+  const workers = Math.max(1, Math.min(init.concurrency, queue.length))
+  const buffers = createBufferPool(WRITE_BATCH, workers)
   try {
-    const n = Math.max(1, Math.min(init.concurrency, queue.length))
-    await Promise.all(Array.from({ length: n }, async () => { await worker('ranges') }))
+    await Promise.all(Array.from({ length: workers }, async () => { await worker('ranges') }))
     // A registry that ignores Range requests is read once more as one whole body.
     if ((mode as string) === 'whole' && firstError === undefined && !partial.bitmap.full()) {
       queue.splice(0, queue.length, ...partial.bitmap.missing())
