@@ -70,7 +70,7 @@ async function main (): Promise<void> {
       }
     }
     const cluster = await measure(proxy, async () => {
-      const r = await fetch(`${first.url}/api/cluster/pull`, { method: 'POST', body: JSON.stringify({ model, nodes: 'all' }) })
+      const r = await fetch(`${first.url}/api/cluster/pull`, { method: 'POST', headers: first.auth, body: JSON.stringify({ model, nodes: 'all' }) })
       const { id } = await r.json() as { id: string }
       await waitJob(first, id)
     })

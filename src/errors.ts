@@ -28,6 +28,8 @@ export type ErrorCode =
   | 'NO_ROOM'
   | 'JOB_NOT_FOUND'
   | 'QUEUE_FULL'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'INTERNAL'
 
 export class OllamadError extends Error {

@@ -20,7 +20,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CLOCK_DRIFT: 400,
   QUEUE_FULL: 503,
   UPSTREAM_UNAVAILABLE: 502,
-  UPSTREAM_IS_SELF: 502
+  UPSTREAM_IS_SELF: 502,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403
 }
 
 export const statusOf = (e: unknown): number =>

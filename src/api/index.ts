@@ -1,2 +1,5 @@
 export { createApiServer, type ApiServer } from './server.js'
 export type { ApiComponents } from './context.js'
+export { ACCESS_CLASSES, DEFAULT_OPEN_LOOPBACK, DEFAULT_OPEN_NETWORK, NEVER_OPEN_ON_NETWORK, parseAccessList, type Access, type AccessPolicy } from './access.js'
+export { parseOrigins, isLoopbackHost } from './origin.js'
+export { TOKEN_FILE_NAME, defaultDataDir, readToken, loadOrCreateToken } from './token.js'

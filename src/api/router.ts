@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Access } from './access.js'
 
 export interface RequestContext {
   req: IncomingMessage
@@ -11,12 +12,15 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<void>
 
-interface Route { method: string, parts: string[], handler: Handler }
+interface Route { method: string, parts: string[], access: Access, handler: Handler }
 
-/** Method + path routing with `:param` segments; 405 when the path exists under another method. */
+/**
+ * Method + path routing with `:param` segments; 405 when the path exists under another method.
+ * Every route says what it does (its access class), so none is added without a rule for who may call it.
+ */
 export interface Router {
-  add: (method: string | string[], path: string, handler: Handler) => void
-  match: (method: string, path: string) => { handler: Handler, params: Record<string, string> } | 'method-not-allowed' | undefined
+  add: (method: string | string[], path: string, access: Access, handler: Handler) => void
+  match: (method: string, path: string) => { handler: Handler, access: Access, params: Record<string, string> } | 'method-not-allowed' | undefined
 }
 
 export function createRouter (): Router {
@@ -34,8 +38,8 @@ export function createRouter (): Router {
     return params
   }
   return {
-    add: (method, path, handler) => {
-      for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, parts: path.split('/').filter(Boolean), handler })
+    add: (method, path, access, handler) => {
+      for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, parts: path.split('/').filter(Boolean), access, handler })
     },
     match: (method, path) => {
       const segs = path.split('/').filter(Boolean)
@@ -43,7 +47,7 @@ export function createRouter (): Router {
       for (const r of routes) {
         const params = matchParts(r, segs)
         if (params === undefined) continue
-        if (r.method === method) return { handler: r.handler, params }
+        if (r.method === method) return { handler: r.handler, access: r.access, params }
         pathKnown = true
       }
       return pathKnown ? 'method-not-allowed' : undefined

@@ -5,6 +5,8 @@ import { FORWARDED_HEADER, INSTANCE_HEADER } from '../inference/index.js'
 import { createRouter } from './router.js'
 import { sendError, sendFailure, statusOf } from './http-util.js'
 import type { ApiComponents } from './context.js'
+import { createAuthorizer, type Access, type AccessPolicy } from './access.js'
+import { corsHeaders, createOriginPolicy, hostAllowed, hostOfHeader, isLoopbackHost } from './origin.js'
 import { addModelRoutes } from './routes/models.js'
 import { addShowRoute } from './routes/show.js'
 import { addTransferRoutes } from './routes/transfer.js'
@@ -25,8 +27,25 @@ export interface ApiServer {
 
 /** Paths that belong to Ollama's inference side and go to the local Ollama as they are. */
 const FORWARDED = [/^\/api\/(generate|chat|embed|embeddings|ps|status)$/, /^\/v1\//]
+const forwardedAccess = (method: string | undefined): Access => method === 'GET' || method === 'HEAD' ? 'read' : 'infer'
 
-export function createApiServer (c: ApiComponents): ApiServer {
+/** Who may call what: the access policy (open classes, token) and the browser origins allowed. */
+export interface ApiEdge {
+  access: AccessPolicy
+  /** Origins allowed on top of Ollama's defaults (OLLAMA_ORIGINS, --origins). */
+  origins: readonly string[]
+}
+
+/** Bounds on every connection, so slow or many clients cannot hold the server. */
+const HEADERS_TIMEOUT_MS = 30_000
+const MAX_CONNECTIONS = 2048
+
+export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
+  const authorize = createAuthorizer(edge.access)
+  const origins = createOriginPolicy(edge.origins)
+  // A server on loopback checks Host against DNS rebinding, as Ollama does; one the network
+  // reaches is named by whatever DNS its clients use, and its writes need the token anyway.
+  let checkHost = true
   const router = createRouter()
   addMiscRoutes(router, c)
   addModelRoutes(router, c)
@@ -43,6 +62,25 @@ export function createApiServer (c: ApiComponents): ApiServer {
     res.setHeader(INSTANCE_HEADER, c.instanceId)
     const ac = new AbortController()
     res.on('close', () => { if (!res.writableFinished) ac.abort() })
+    const refuse = (status: number, message: string): void => {
+      // Drain a body we will not read first, so the connection can carry the next request.
+      if (!req.readableEnded) req.resume()
+      sendError(res, status, message)
+    }
+    if (checkHost && !hostAllowed(req.headers.host)) {
+      refuse(403, `forbidden: host ${JSON.stringify(hostOfHeader(req.headers.host ?? ''))} does not name this node`)
+      return
+    }
+    const origin = req.headers.origin
+    if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
+      if (!origins.allowed(origin)) {
+        refuse(403, `forbidden: origin ${JSON.stringify(origin)} is not allowed (add it to OLLAMA_ORIGINS or --origins)`)
+        return
+      }
+      const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined
+      for (const [k, v] of Object.entries(corsHeaders(origin, preflight, req.headers['access-control-request-headers']))) res.setHeader(k, v)
+      if (preflight) { res.writeHead(204).end(); return }
+    }
     let url: URL
     try { url = new URL(req.url ?? '/', 'http://localhost') } catch { sendError(res, 400, 'invalid request URL'); return }
     const via = req.headers[FORWARDED_HEADER]
@@ -54,6 +92,7 @@ export function createApiServer (c: ApiComponents): ApiServer {
     try {
       if (m === undefined) {
         if (FORWARDED.some(re => re.test(url.pathname))) {
+          authorize(forwardedAccess(req.method), req.headers.authorization)
           await c.upstream.forward(req, res, ac.signal)
           return
         }
@@ -64,6 +103,7 @@ export function createApiServer (c: ApiComponents): ApiServer {
         res.writeHead(405, { 'Content-Type': 'text/plain' }).end('405 method not allowed')
         return
       }
+      authorize(m.access, req.headers.authorization)
       await m.handler({ req, res, url, params: m.params, signal: ac.signal })
     } catch (e) {
       if (statusOf(e) >= 500) c.log.error(`${req.method ?? ''} ${url.pathname}: ${errorMessage(e)}`)
@@ -74,12 +114,16 @@ export function createApiServer (c: ApiComponents): ApiServer {
   }
 
   const server = http.createServer((req, res) => { void handle(req, res) })
+  // No whole-request timeout: pulls and generations stream for as long as they take.
   server.requestTimeout = 0
+  server.headersTimeout = HEADERS_TIMEOUT_MS
   server.keepAliveTimeout = 65_000
+  server.maxConnections = MAX_CONNECTIONS
   let url = ''
   return {
     listen: async (host, port) => await new Promise((resolve, reject) => {
       server.once('error', reject)
+      checkHost = isLoopbackHost(host)
       server.listen(port, host, () => {
         server.off('error', reject)
         const addr = server.address() as AddressInfo

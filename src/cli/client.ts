@@ -2,7 +2,9 @@ import type { Command } from 'commander'
 import { errorMessage } from '../errors.js'
 
 /** The option every client command takes: which daemon to talk to. */
-export const hostOption = (c: Command): Command => c.option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
+export const hostOption = (c: Command): Command => c
+  .option('--host <host:port>', 'the ollamad to talk to (default: $OLLAMAD_HOST or 127.0.0.1:11435)')
+  .option('--token <token>', 'the daemon\'s API token for cluster-wide writes (default: $OLLAMAD_TOKEN, or the local daemon\'s own)')
 
 /** A command's failure: printed as one line, with a non-zero exit. */
 export class CliError extends Error {}
@@ -13,13 +15,17 @@ export interface DaemonClient {
   stream: (path: string, body: unknown, onLine: (line: Record<string, unknown>) => void, signal?: AbortSignal) => Promise<void>
 }
 
-export function createDaemonClient (base: string): DaemonClient {
+/** A client of one daemon; `token` is asked for once, at the first call. */
+export function createDaemonClient (base: string, token: () => Promise<string | undefined> = async () => undefined): DaemonClient {
+  let bearer: Promise<string | undefined> | undefined
   const call = async (method: string, path: string, body: unknown, signal?: AbortSignal): Promise<Response> => {
+    bearer ??= token()
+    const t = await bearer
     let res: Response
     try {
       res = await fetch(base + path, {
         method,
-        headers: body !== undefined ? { 'Content-Type': 'application/json' } : {},
+        headers: { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(t !== undefined ? { Authorization: `Bearer ${t}` } : {}) },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         signal
       })

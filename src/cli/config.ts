@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_LISTEN } from '../p2p/index.js'
 import { join, resolve } from 'node:path'
 import { parseSize } from '../util/rate-limit.js'
+import { DEFAULT_OPEN_LOOPBACK, DEFAULT_OPEN_NETWORK, NEVER_OPEN_ON_NETWORK, TOKEN_FILE_NAME, defaultDataDir, isLoopbackHost, parseAccessList, parseOrigins, type Access } from '../api/index.js'
 
 export const DEFAULT_API_HOST = '127.0.0.1'
 export const DEFAULT_API_PORT = 11435
@@ -34,6 +35,12 @@ export interface DaemonConfig {
   /** Listen address of the HTTP API. */
   host: string
   port: number
+  /** Route classes callable without the token. */
+  open: Access[]
+  /** Where the API token is kept (made on first start when missing). */
+  tokenFile: string
+  /** Browser origins allowed on top of Ollama's defaults. */
+  origins: string[]
   modelsDir: string
   dataDir: string
   /** The local Ollama. */
@@ -75,6 +82,9 @@ export interface DaemonConfig {
 
 export interface StartFlags {
   host?: string
+  open?: string
+  tokenFile?: string
+  origins?: string
   models?: string
   data?: string
   ollama?: string
@@ -123,11 +133,15 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
   checkMultiaddrs('--listen', flags.listen ?? [])
   checkMultiaddrs('--bootstrap', flags.bootstrap ?? [])
   const listen = flags.listen !== undefined && flags.listen.length > 0 ? flags.listen : [DEFAULT_LISTEN]
+  const dataDir = resolve(flags.data ?? defaultDataDir(env))
   return {
     host,
     port,
+    open: openRoutes(host, flags.open),
+    tokenFile: resolve(flags.tokenFile ?? join(dataDir, TOKEN_FILE_NAME)),
+    origins: [...parseOrigins(env.OLLAMA_ORIGINS), ...parseOrigins(flags.origins)],
     modelsDir: resolve(models),
-    dataDir: resolve(flags.data ?? join(homedir(), '.ollamad')),
+    dataDir,
     ollamaUrl: /^https?:\/\//.test(ollamaUrl) ? ollamaUrl : `http://${ollamaUrl}`,
     insecureRegistries: flags.insecureRegistry ?? [],
     maxDownloadRate: rate,
@@ -149,6 +163,21 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     parallel: count('--parallel', flags.parallel, 256),
     maxQueue: count('--max-queue', flags.maxQueue, 100_000)
   }
+}
+
+/**
+ * What the API opens without the token: on loopback what Ollama opens to local processes, on an
+ * address the network reaches only reads and inference. Opening writes there is refused: anyone
+ * who reaches the port could delete models or change every node.
+ */
+function openRoutes (host: string, flag: string | undefined): Access[] {
+  const loopback = isLoopbackHost(host)
+  const open = flag !== undefined ? parseAccessList(flag) : [...(loopback ? DEFAULT_OPEN_LOOPBACK : DEFAULT_OPEN_NETWORK)]
+  const unsafe = open.filter(a => NEVER_OPEN_ON_NETWORK.includes(a))
+  if (!loopback && unsafe.length > 0) {
+    throw new Error(`refusing to open ${unsafe.join(' and ')} routes without the token on ${host}, which the network reaches: drop them from --open (clients then send the token: $OLLAMAD_TOKEN or --token), or listen on 127.0.0.1`)
+  }
+  return open
 }
 
 /** The data plane listens on the swarm's first address, one port up (or any port when the swarm's is 0). */
@@ -199,12 +228,4 @@ export function checkMultiaddrs (flag: string, list: string[]): void {
   for (const a of list) {
     try { multiaddr(a) } catch { throw new Error(`${flag}: invalid multiaddr ${JSON.stringify(a)}`) }
   }
-}
-
-/** Where client commands find the daemon: --host, then OLLAMAD_HOST, then the default. */
-export function daemonUrl (flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const raw = flag ?? env.OLLAMAD_HOST ?? `${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
-  const scheme = /^https:\/\//.test(raw) ? 'https' : 'http'
-  const { host, port } = parseHostPort(raw)
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
 }

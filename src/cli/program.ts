@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { OllamadError } from '../errors.js'
-import { daemonUrl, type StartFlags } from './config.js'
+import type { StartFlags } from './config.js'
+import { cliToken, daemonUrl } from './target.js'
 import { CliError, createDaemonClient, type DaemonClient } from './client.js'
 import { addModelCommands } from './commands.js'
 import { addClusterCommands } from './cluster-commands.js'
@@ -25,8 +26,11 @@ export function buildProgram (start: StartCommand): Command {
   program.command('start')
     .description('run the daemon (Ollama-compatible API on 127.0.0.1:11435)')
     .option('--host <host:port>', 'API listen address', '127.0.0.1:11435')
+    .option('--open <classes>', 'route classes callable without the token: read, infer, pull, write, cluster or none (default: read,infer,pull,write on loopback, read,infer elsewhere)')
+    .option('--token-file <file>', 'the API token (default: DATA/api-token, made on first start, mode 0600)')
+    .option('--origins <list>', 'browser origins allowed besides Ollama\'s defaults, comma-separated (also $OLLAMA_ORIGINS)')
     .option('--models <dir>', 'Ollama models directory (default: $OLLAMA_MODELS or ~/.ollama/models)')
-    .option('--data <dir>', 'state directory (default: ~/.ollamad)')
+    .option('--data <dir>', 'state directory (default: $OLLAMAD_DATA or ~/.ollamad)')
     .option('--ollama <url>', 'the local Ollama (never taken from OLLAMA_HOST)', 'http://127.0.0.1:11434')
     .option('--insecure-registry <host[:port]>', 'use plain http for this registry (repeatable)', collect, [])
     .option('--max-download-rate <rate>', 'cap on registry download traffic, e.g. 50M (bytes/s)')
@@ -64,7 +68,11 @@ export function buildProgram (start: StartCommand): Command {
       process.stderr.write(`wrote a new swarm key to ${file}\n`)
     })
 
-  const client = (cmd: Command): DaemonClient => createDaemonClient(daemonUrl(cmd.optsWithGlobals().host as string | undefined))
+  const client = (cmd: Command): DaemonClient => {
+    const o = cmd.optsWithGlobals()
+    const url = daemonUrl(o.host as string | undefined)
+    return createDaemonClient(url, async () => await cliToken(o.token as string | undefined, url))
+  }
   addModelCommands(program, client)
   addClusterCommands(program, client)
   addPlacementCommands(program, client)

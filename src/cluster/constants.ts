@@ -17,3 +17,17 @@ export const MAX_INTENTS = 20_000
 /** A peer's intents digest must differ this long (to twice this) before a repair sync; the same pair of digests is tried again after the second. */
 export const INTENT_SETTLE_MS = 1_000
 export const INTENT_RESYNC_MS = 30_000
+
+/** Intents one other writer may have held here at once; this node's own writes are never refused. */
+export const MAX_INTENTS_PER_WRITER = 4_000
+/** New intents per second one other writer may add, with bursts up to this many (an `apply` of many models). */
+export const INTENT_RATE_PER_SEC = 20
+export const INTENT_BURST = 2_000
+/** Tombstones older than this are collected everywhere: every node has long applied them. */
+export const TOMBSTONE_TTL_MS = 7 * 24 * 3600_000
+/** A pull job's intent outlives the job's own day of visibility, then is collected. */
+export const JOB_INTENT_TTL_MS = 2 * 24 * 3600_000
+/** How often expired intents are collected. */
+export const INTENT_COLLECT_MS = 60_000
+/** Node records held at most: a rack is tens of nodes; identities beyond this are refused. */
+export const MAX_MEMBERS = 1024

@@ -10,6 +10,8 @@ export interface Hlc {
   now: () => bigint
   /** Takes in a remote stamp; throws CLOCK_DRIFT when it is too far ahead of local time. */
   observe: (remote: bigint) => void
+  /** The wall clock it follows, in ms (for what else must agree with its stamps: expiry, rates). */
+  wall: () => number
 }
 
 const LOGICAL_BITS = 16n
@@ -23,6 +25,7 @@ export function createHlc (wall: () => number, maxDriftMs = DEFAULT_MAX_DRIFT_MS
   let last = 0n
   const tooFar = (t: bigint): boolean => hlcPhysical(t) > wall() + maxDriftMs
   return {
+    wall,
     now: () => {
       const p = hlcFrom(wall())
       // The counter overflowing into the ms bits just moves the stamp 1 ms ahead: still monotonic.

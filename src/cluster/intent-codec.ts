@@ -19,7 +19,7 @@ export type IntentBody =
   | { kind: 'replicas', model: string, replicas: number | 'all' }
   | { kind: 'pin', model: string, node: string }
   | { kind: 'migrate', model: string, from: string, to: string }
-  | { kind: 'delete', model: string }
+  | { kind: 'delete', model: string, digests: string[] }
   | { kind: 'placement', model: string, nodes: string[] }
   | { kind: 'job', id: string, model: string, targets: string[], insecure: boolean, createdAt: number, cancelled: boolean }
   /** Cache limits for one node, or for every node ('*'); bytes, 0 for none. They win over the node's flags. */
@@ -27,6 +27,8 @@ export type IntentBody =
 
 export const MAX_REPLICAS = 1000
 const MAX_TARGETS = 1000
+/** Digests one cluster delete names at most (every version of a model the cluster holds). */
+const MAX_DELETE_DIGESTS = 64
 const JOB_ID = /^[0-9a-z]{8,32}$/
 
 const invalid = (msg: string): OllamadError => new OllamadError('INVALID_REQUEST', `invalid intent: ${msg}`)
@@ -64,7 +66,7 @@ export function intentValue (b: IntentBody): string {
     case 'replicas': return JSON.stringify({ replicas: b.replicas })
     case 'pin': return JSON.stringify({ pinned: true })
     case 'migrate': return JSON.stringify({ from: b.from, to: b.to })
-    case 'delete': return JSON.stringify({ deleted: true })
+    case 'delete': return JSON.stringify({ deleted: true, digests: b.digests })
     case 'placement': return JSON.stringify({ nodes: b.nodes })
     case 'limits': return JSON.stringify({ maxCache: b.maxCache, minFreeDisk: b.minFreeDisk })
     case 'job': return JSON.stringify({ model: b.model, targets: b.targets, insecure: b.insecure, createdAt: b.createdAt, cancelled: b.cancelled })
@@ -88,7 +90,7 @@ export function parseIntent (key: string, value: string): IntentBody | undefined
     body = { kind, node: rest === '*' ? '*' : peer(rest), maxCache: 0, minFreeDisk: 0 }
   } else if (kind === 'replicas' || kind === 'migrate' || kind === 'delete' || kind === 'placement') {
     modelKey(rest)
-    body = kind === 'replicas' ? { kind, model: rest, replicas: 1 } : kind === 'migrate' ? { kind, model: rest, from: '', to: '' } : kind === 'delete' ? { kind, model: rest } : { kind, model: rest, nodes: [] }
+    body = kind === 'replicas' ? { kind, model: rest, replicas: 1 } : kind === 'migrate' ? { kind, model: rest, from: '', to: '' } : kind === 'delete' ? { kind, model: rest, digests: [] } : { kind, model: rest, nodes: [] }
   } else {
     throw invalid(`unknown kind ${JSON.stringify(kind.slice(0, 40))}`)
   }
@@ -100,7 +102,13 @@ export function parseIntent (key: string, value: string): IntentBody | undefined
     case 'replicas':
       if (v.replicas !== 'all' && !(Number.isInteger(v.replicas) && (v.replicas as number) >= 1 && (v.replicas as number) <= MAX_REPLICAS)) throw invalid('replicas must be 1 to 1000 or "all"')
       return { ...body, replicas: v.replicas as number | 'all' }
-    case 'pin': case 'delete': return body
+    case 'pin': return body
+    case 'delete': {
+      // The manifest digests it deletes (hex); a delete from before they were named deletes nothing.
+      const d = v.digests ?? []
+      if (!Array.isArray(d) || d.length > MAX_DELETE_DIGESTS || d.some(x => typeof x !== 'string' || !/^[0-9a-f]{64}$/.test(x)) || new Set(d).size !== d.length) throw invalid('bad digest list')
+      return { ...body, digests: d as string[] }
+    }
     case 'migrate': {
       const from = peer(v.from)
       const to = peer(v.to)

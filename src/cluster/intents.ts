@@ -5,7 +5,8 @@ import type { StateDb } from '../store/index.js'
 import type { Logger } from '../util/logger.js'
 import type { Hlc } from './hlc.js'
 import { Intent, SignedIntent, intentKey, intentValue, parseIntent, signIntent, verifyIntent, type IntentBody } from './intent-codec.js'
-import { MAX_INTENTS } from './constants.js'
+import { INTENT_BURST, INTENT_RATE_PER_SEC, JOB_INTENT_TTL_MS, MAX_INTENTS, MAX_INTENTS_PER_WRITER, TOMBSTONE_TTL_MS } from './constants.js'
+import { hlcPhysical } from './hlc.js'
 import { createListeners } from '../util/listeners.js'
 
 export interface IntentEntry {
@@ -33,6 +34,8 @@ export interface IntentStore {
   onChange: (l: (e: IntentEntry) => void) => () => void
   /** Reads the intents kept in the database (verified again). */
   load: () => Promise<void>
+  /** Drops expired jobs and old tombstones (here and in the database); returns how many. */
+  collect: () => number
 }
 
 export interface IntentStoreComponents {
@@ -41,6 +44,8 @@ export interface IntentStoreComponents {
   hlc: Hlc
   db?: StateDb
   log?: Logger
+  /** Whether a peer is a member (has a signed node record). Intents of others are refused. */
+  isMember?: (peerId: string) => boolean
 }
 
 const DB_PREFIX = 'intent/'
@@ -54,12 +59,49 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
   const listeners = createListeners<[IntentEntry]>()
   let digest: Uint8Array<ArrayBuffer> | undefined
 
-  const merge = (signed: SignedIntent, intent: Intent, persist = true): boolean => {
+  const wall = c.hlc.wall
+  const perWriter = new Map<string, number>()
+  const buckets = new Map<string, { tokens: number, at: number }>()
+  const count = (writer: string, by: number): void => {
+    const n = (perWriter.get(writer) ?? 0) + by
+    if (n > 0) perWriter.set(writer, n); else perWriter.delete(writer)
+  }
+  /** A token bucket per writer: a burst (an apply of many models) passes, a flood does not. */
+  const takeToken = (writer: string): boolean => {
+    const now = wall()
+    const b = buckets.get(writer) ?? { tokens: INTENT_BURST, at: now }
+    b.tokens = Math.min(INTENT_BURST, b.tokens + (now - b.at) / 1000 * INTENT_RATE_PER_SEC)
+    b.at = now
+    buckets.set(writer, b)
+    if (b.tokens < 1) return false
+    b.tokens--
+    return true
+  }
+  const expired = (e: { body?: IntentBody, hlc: bigint }): boolean => e.body === undefined
+    ? hlcPhysical(e.hlc) < wall() - TOMBSTONE_TTL_MS
+    : e.body.kind === 'job' && e.body.createdAt < wall() - JOB_INTENT_TTL_MS
+
+  /** From a peer, an intent is checked against membership, caps and the rate; from the database it was checked when it came. */
+  const merge = (signed: SignedIntent, intent: Intent, from: 'peer' | 'disk' = 'peer'): boolean => {
+    const persist = from === 'peer'
+    const own = intent.writer === c.selfId || from === 'disk'
+    if (!own && c.isMember !== undefined && !c.isMember(intent.writer)) {
+      throw new OllamadError('FORBIDDEN', `intent ${intent.key.slice(0, 200)} from ${intent.writer}, which has no node record here`)
+    }
+    const body = parseIntent(intent.key, intent.value)
+    // Expired ones are neither kept nor passed on, so collection converges on every node.
+    if (expired({ body, hlc: intent.hlc })) return false
     const old = entries.get(intent.key)
     if (old !== undefined && !newerThan(intent, old)) return false
-    if (old === undefined && entries.size >= MAX_INTENTS) throw new OllamadError('SIZE_LIMIT', `more than ${MAX_INTENTS} intents`)
+    if (!own) {
+      if (old === undefined && entries.size >= MAX_INTENTS) throw new OllamadError('SIZE_LIMIT', `more than ${MAX_INTENTS} intents`)
+      if ((perWriter.get(intent.writer) ?? 0) >= MAX_INTENTS_PER_WRITER && old?.writer !== intent.writer) throw new OllamadError('SIZE_LIMIT', `${intent.writer} holds ${MAX_INTENTS_PER_WRITER} intents here already`)
+      if (!takeToken(intent.writer)) throw new OllamadError('SIZE_LIMIT', `${intent.writer} writes intents faster than ${INTENT_RATE_PER_SEC} a second`)
+    }
     c.hlc.observe(intent.hlc)
-    const e: IntentEntry = { key: intent.key, body: parseIntent(intent.key, intent.value), hlc: intent.hlc, writer: intent.writer, signed }
+    if (old !== undefined) count(old.writer, -1)
+    count(intent.writer, 1)
+    const e: IntentEntry = { key: intent.key, body, hlc: intent.hlc, writer: intent.writer, signed }
     entries.set(intent.key, e)
     digest = undefined
     if (persist && c.db !== undefined) {
@@ -101,12 +143,24 @@ export function createIntentStore (c: IntentStoreComponents): IntentStore {
     digest: ownDigest,
     matches: (d) => d.byteLength > 0 && Buffer.compare(d, ownDigest()) === 0,
     onChange: listeners.on,
+    collect: () => {
+      let n = 0
+      for (const [k, e] of entries) {
+        if (!expired(e)) continue
+        entries.delete(k)
+        count(e.writer, -1)
+        n++
+        void c.db?.del(DB_PREFIX + k).catch(() => {})
+      }
+      if (n > 0) digest = undefined
+      return n
+    },
     load: async () => {
       if (c.db === undefined) return
       for (const [k, v] of await c.db.list<string>(DB_PREFIX)) {
         try {
           const signed = SignedIntent.decode(Buffer.from(v, 'base64'))
-          merge(signed, await verifyIntent(signed), false)
+          merge(signed, await verifyIntent(signed), 'disk')
         } catch (e) {
           c.log?.error(`dropping a stored intent ${k.slice(0, 200)}: ${(e as Error).message}`)
           await c.db.del(k).catch(() => {})

@@ -2,6 +2,7 @@ import { TopicValidatorResult, type Message } from '@libp2p/gossipsub'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { P2pNode } from '../p2p/index.js'
+import { isOllamadError } from '../errors.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Startable } from '../util/lifecycle.js'
 import type { Logger } from '../util/logger.js'
@@ -12,7 +13,7 @@ import type { ClusterState } from './state.js'
 import type { IntentStore } from './intents.js'
 import type { SignedIntent } from './intent-codec.js'
 import type { RecordSections } from './sections.js'
-import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
+import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
 
 export interface ClusterServiceComponents {
   node: P2pNode
@@ -117,7 +118,15 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
         fresh ||= r.changed
         if (r.gap) void sync(from)
       }
-      for (const { signed, intent } of decoded.intents) fresh = c.intents.merge(signed, intent) || fresh
+      for (const { signed, intent } of decoded.intents) {
+        // One refused intent (a writer not known yet, over its caps) does not condemn the message
+        // or the peer that relayed it: anti-entropy brings it again once it is acceptable.
+        try { fresh = c.intents.merge(signed, intent) || fresh } catch (e) {
+          if (!isOllamadError(e, 'FORBIDDEN') && !isOllamadError(e, 'SIZE_LIMIT')) throw e
+          state.stats.dropped++
+          log.debug(`ignored an intent from ${from.toString()}: ${(e as Error).message}`)
+        }
+      }
       return fresh ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
     } catch (e) {
       state.stats.dropped++
@@ -150,6 +159,10 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); return await sync(peerIdFromString(id)) } })
       await publishNow()
       every(heartbeatMs, publishNow)
+      every(INTENT_COLLECT_MS, async () => {
+        const n = c.intents.collect()
+        if (n > 0) log.info(`collected ${n} expired intent(s) (old tombstones, finished jobs)`)
+      })
       every(init.antiEntropyMs ?? 10 * heartbeatMs, mend)
     },
     stop: async () => {

@@ -1,7 +1,8 @@
 import type { Clock } from '../util/clock.js'
 import type { NodeRecord, SignedRecord } from './record.js'
 import type { Version } from '../../proto/cluster.js'
-import { DEFAULT_GONE_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS } from './constants.js'
+import { DEFAULT_GONE_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS, MAX_MEMBERS } from './constants.js'
+import { OllamadError } from '../errors.js'
 import { createListeners } from '../util/listeners.js'
 
 export type Liveness = 'alive' | 'suspect' | 'gone'
@@ -77,6 +78,8 @@ export function createClusterState (clock: Clock, init: ClusterStateInit): Clust
         stats.stale++
         return { changed: false, gap: false }
       }
+      // Every key holder can mint identities: the records held are bounded, known members first.
+      if (old === undefined && record.peerId !== init.selfId && entries.size >= MAX_MEMBERS) throw new OllamadError('SIZE_LIMIT', `more than ${MAX_MEMBERS} node records`)
       const gap = old !== undefined && record.incarnation === old.record.incarnation && record.sequence > old.record.sequence + 1n
       const e = { record, signed, lastRise: clock.now() }
       entries.set(record.peerId, e)

@@ -17,7 +17,8 @@ export function createSyncHandler (state: ClusterState, intents: IntentStore, lo
   return async (stream: Stream): Promise<void> => {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     try {
-      const pb = pbStream(stream, { maxDataLength: MAX_SYNC_RESPONSE_BYTES })
+      // A request is a list of versions: it never needs the room an answer may take.
+      const pb = pbStream(stream, { maxDataLength: MAX_SYNC_REQUEST_BYTES })
       const req = await pb.read(SyncRequest, { signal, limits: { have: 100_000 } } as never) as SyncRequest
       if (req.have.length > 100_000) throw new Error('too many versions')
       const theirs = new Map(req.have.map(v => [v.peerId, v]))

@@ -3,7 +3,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { DaemonConfig } from '../cli/index.js'
 import { OllamadError } from '../errors.js'
-import { createApiServer, type ApiServer } from '../api/index.js'
+import { createApiServer, loadOrCreateToken, type ApiServer } from '../api/index.js'
 import { GOSSIP_TOPIC, addNodeSection, createClusterService, createClusterState, createHlc, createIntentStore, createRecordSections, type ClusterState } from '../cluster/index.js'
 import {
   INFER_PROTOCOL, addInferenceSection, createGenerateJobs, createGpuReader, createInferHandler, createInferQueue, createLocalServe,
@@ -73,7 +73,9 @@ export async function buildDaemon (cfg: DaemonConfig, clock: Clock, logger: Comp
     const data = cfg.data === undefined
       ? undefined
       : createDataPlane({ identity: await createDataIdentity(swarm.privateKey), members: libp2pMembers(node), clock, log: logger.forComponent('p2p:data') }, cfg.data)
-    return wire(cfg, clock, logger, store, swarm.node, swarm.privateKey, data)
+    // Made before anything listens: the CLI finds it in the data dir from the first start on.
+    const token = await loadOrCreateToken(cfg.tokenFile)
+    return wire(cfg, clock, logger, { store, node: swarm.node, privateKey: swarm.privateKey, data, token })
   } catch (e) {
     await node?.stop()
     await store.close()
@@ -81,7 +83,10 @@ export async function buildDaemon (cfg: DaemonConfig, clock: Clock, logger: Comp
   }
 }
 
-function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: Store, node: P2pNode, privateKey: PrivateKey, data: DataPlane | undefined): Built {
+/** What had to be opened or read from disk before the parts could be wired. */
+interface Opened { store: Store, node: P2pNode, privateKey: PrivateKey, data: DataPlane | undefined, token: string }
+
+function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store, node, privateKey, data, token }: Opened): Built {
   const selfId = node.peerId.toString()
   const instanceId = randomBytes(12).toString('hex')
   // A stream on the open connection when there is one: every chunk request opens a stream, and
@@ -94,7 +99,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
   const sections = createRecordSections()
   const state = createClusterState(clock, { selfId, suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
   const clusterLog = logger.forComponent('cluster')
-  const intents = createIntentStore({ selfId, privateKey, hlc: createHlc(() => clock.now()), db: store.db, log: clusterLog })
+  const intents = createIntentStore({ selfId, privateKey, hlc: createHlc(() => clock.now()), db: store.db, log: clusterLog, isMember: (p) => state.member(p) !== undefined })
   const service = createClusterService({ node, privateKey, state, clock, log: clusterLog, intents, sections }, { heartbeatMs: cfg.heartbeatMs })
   const keeper = createKeeper({ node, clock, log: logger.forComponent('p2p') }, {
     bootstrap: cfg.bootstrap,
@@ -107,7 +112,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
   const downloads = createRateLimiter(clock, cfg.maxDownloadRate)
   const maps = createChunkMapStore(store.db)
   const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial, data }), maps, bans: createBans(clock), clock })
-  const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs })
+  const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs, minFreeDisk: cfg.minFreeDisk })
   const pusher = createPusher({ store, registry, clock, limiter: downloads })
   const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: createRateLimiter(clock, cfg.maxUploadRate), log: logger.forComponent('transfer:serve'), data })
   addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })
@@ -128,7 +133,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, store: 
       intents: intents.entries().length,
       intentsDigest: Buffer.from(intents.digest()).toString('hex')
     })
-  })
+  }, { access: { open: new Set(cfg.open), token }, origins: cfg.origins })
   addNodeSection({ sections, node, clock, apiUrl: api.url }, { name: cfg.name, diskPath: store.layout.root })
 
   const p2p: Startable = {

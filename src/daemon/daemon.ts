@@ -9,6 +9,9 @@ import { startInOrder } from '../util/lifecycle.js'
 import { createComponentLogger, type ComponentLogger } from '../util/logger.js'
 import { buildDaemon } from './build.js'
 
+/** Partial downloads and uploads untouched this long are freed at start. */
+const STALE_AFTER_MS = 3 * 24 * 3600 * 1000
+
 export interface Daemon {
   url: string
   peerId: string
@@ -43,6 +46,7 @@ export async function startDaemon (cfg: DaemonConfig, deps: DaemonDeps = {}): Pr
   const url = d.api.url()
   const peerId = d.node.peerId.toString()
   log.info(`listening on ${url} (models ${cfg.modelsDir}, state ${cfg.dataDir}, Ollama upstream ${d.upstream.url.origin})`)
+  log.info(`open without a token: ${cfg.open.length > 0 ? cfg.open.join(', ') : 'nothing'}; everything else needs the token in ${cfg.tokenFile}`)
   log.info(`peer ${peerId} (${cfg.name}) on ${d.node.getMultiaddrs().map(a => a.toString()).join(' ')}${d.data !== undefined ? `; data plane on ${cfg.data?.host}:${d.data.port()}` : ''}${cfg.openSwarm === true ? '; open swarm: no swarm key, any peer that reaches this address may join' : cfg.swarmKeyFile === undefined ? '; own swarm key: a cluster of one until given the cluster key (--swarm-key)' : ''}`)
   const at = d.upstream.url.origin
   log.info(probe.kind === 'ollama'
@@ -52,5 +56,8 @@ export async function startDaemon (cfg: DaemonConfig, deps: DaemonDeps = {}): Pr
       : `Ollama does not answer at ${at}; inference routes answer 502 until it runs`)
   const resumed = await d.puller.resumeInterrupted()
   if (resumed > 0) log.info(`resuming ${resumed} interrupted pull(s)`)
+  // While pulls resume they may need their partials: those wait for a start with none pending.
+  const freed = await d.store.cleanStale({ maxAgeMs: STALE_AFTER_MS, keepPartials: resumed > 0 })
+  if (freed.files > 0) log.info(`freed ${(freed.bytes / 1024 / 1024).toFixed(1)} MiB of stale files: ${freed.partials} partial download(s), ${freed.uploads} upload(s), ${freed.temp} temp file(s)`)
   return { url, peerId, store: d.store, puller: d.puller, state: d.state, stop }
 }

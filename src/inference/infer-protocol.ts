@@ -1,7 +1,8 @@
-import type { Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { frame, readFrame, sendWithBackpressure, waitForWritable } from '../p2p/index.js'
-import { OllamadError, errorMessage } from '../errors.js'
+import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
+import { INFERENCE_ROUTES } from './constants.js'
 import type { Logger } from '../util/logger.js'
 import { pump } from '../util/pump.js'
 
@@ -48,6 +49,10 @@ const parseHead = <T>(b: Uint8Array, what: string): T => {
 }
 
 function checkHead (h: Partial<InferHead>): InferHead {
+  // A member may run inference here, nothing else: no deletes, pulls or copies on this node's Ollama.
+  if (typeof h.method === 'string' && typeof h.path === 'string' && (h.method !== 'POST' || !INFERENCE_ROUTES.includes(h.path))) {
+    throw new OllamadError('FORBIDDEN', `the inference protocol carries only POST to ${INFERENCE_ROUTES.join(', ')}, not ${h.method.slice(0, 16)} ${h.path.slice(0, 256)}`)
+  }
   if (typeof h.method !== 'string' || typeof h.path !== 'string' || !h.path.startsWith('/') || h.path.length > 256 ||
     typeof h.model !== 'string' || h.model.length > 1024 || !Number.isInteger(h.bodyLength) || (h.bodyLength as number) < 0 || (h.bodyLength as number) > MAX_INFER_BODY) {
     throw new OllamadError('PEER_PROTOCOL', 'malformed inference request')
@@ -55,23 +60,56 @@ function checkHead (h: Partial<InferHead>): InferHead {
   return { method: h.method, path: h.path, model: h.model, bodyLength: h.bodyLength as number, contentType: String(h.contentType ?? 'application/json').slice(0, 200), priority: String(h.priority ?? 'normal').slice(0, 16), via: String(h.via ?? '').slice(0, 4096) }
 }
 
+/** Bounds on what peers' inference requests may hold here at once (each stream buffers up to its body). */
+export interface InferLimits {
+  /** Streams open at once, from one peer and from all. */
+  perPeer: number
+  total: number
+  /** Body bytes declared by the requests in flight, from all peers. */
+  bodyBytes: number
+}
+export const DEFAULT_INFER_LIMITS: InferLimits = { perPeer: 16, total: 64, bodyBytes: 256 * 1024 * 1024 }
+
+const busy = (message: string): InferAnswer => ({ status: 503, contentType: 'application/json', node: '', retryAfter: 1, body: [json({ error: message })] })
+
 /** Serves inference requests that other nodes route here. */
-export function createInferHandler (serve: LocalServe, log: Logger) {
-  return async (stream: Stream): Promise<void> => {
+export function createInferHandler (serve: LocalServe, log: Logger, limits: InferLimits = DEFAULT_INFER_LIMITS) {
+  const open = new Map<string, number>()
+  let total = 0
+  let bodies = 0
+  return async (stream: Stream, connection?: Connection): Promise<void> => {
     const ac = new AbortController()
     const onClose = (): void => { ac.abort(new OllamadError('ABORTED', 'stream closed')) }
     stream.addEventListener('close', onClose)
+    const peer = connection?.remotePeer.toString() ?? ''
+    const mine = open.get(peer) ?? 0
+    const admitted = mine < limits.perPeer && total < limits.total
+    if (admitted) { open.set(peer, mine + 1); total++ }
+    let reserved = 0
     try {
       const bs = byteStream(stream, { maxBufferSize: MAX_INFER_BODY + MAX_HEAD })
-      const head = checkHead(parseHead<Partial<InferHead>>(await readFrame(bs, MAX_HEAD, ac.signal), 'inference request'))
-      const body = head.bodyLength === 0 ? new Uint8Array(0) : (await bs.read({ bytes: head.bodyLength, signal: ac.signal })).subarray()
-      let answer: InferAnswer
+      let answer: InferAnswer | undefined
+      let head: InferHead | undefined
       try {
-        answer = await serve(head, body, ac.signal)
+        head = checkHead(parseHead<Partial<InferHead>>(await readFrame(bs, MAX_HEAD, ac.signal), 'inference request'))
       } catch (e) {
-        const status = e instanceof OllamadError && e.code === 'MODEL_NOT_FOUND' ? 404 : 502
-        answer = { status, contentType: 'application/json', node: '', body: [json({ error: errorMessage(e) })] }
+        if (!isOllamadError(e, 'FORBIDDEN')) throw e
+        log.info(`refused from ${connection?.remotePeer.toString() ?? 'a peer'}: ${e.message}`)
+        answer = { status: 403, contentType: 'application/json', node: '', body: [json({ error: e.message })] }
       }
+      if (!admitted) answer = busy(`busy: ${limits.perPeer} inference streams from one node, ${limits.total} in all, are open here`)
+      else if (head !== undefined && bodies + head.bodyLength > limits.bodyBytes) answer = busy('busy: too many inference request bodies in flight here')
+      else if (head !== undefined) { reserved = head.bodyLength; bodies += reserved }
+      if (answer === undefined && head !== undefined) {
+        const body = head.bodyLength === 0 ? new Uint8Array(0) : (await bs.read({ bytes: head.bodyLength, signal: ac.signal })).subarray()
+        try {
+          answer = await serve(head, body, ac.signal)
+        } catch (e) {
+          const status = e instanceof OllamadError && e.code === 'MODEL_NOT_FOUND' ? 404 : 502
+          answer = { status, contentType: 'application/json', node: '', body: [json({ error: errorMessage(e) })] }
+        }
+      }
+      if (answer === undefined) throw new OllamadError('PEER_PROTOCOL', 'no inference request')
       await sendWithBackpressure(stream, frame(json({ status: answer.status, contentType: answer.contentType, node: answer.node, retryAfter: answer.retryAfter })), ac.signal)
       // Answers come in many small pieces (a token each): one frame per batch, and a wait only when a lot is queued.
       const send = async (chunk: Uint8Array): Promise<void> => {
@@ -88,6 +126,12 @@ export function createInferHandler (serve: LocalServe, log: Logger) {
       stream.abort(e instanceof Error ? e : new Error(String(e)))
     } finally {
       stream.removeEventListener('close', onClose)
+      bodies -= reserved
+      if (admitted) {
+        total--
+        const n = (open.get(peer) ?? 1) - 1
+        if (n > 0) open.set(peer, n); else open.delete(peer)
+      }
     }
   }
 }

@@ -1,17 +1,10 @@
-import { chmod, mkdir, readFile, writeFile, rename } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writePrivateFile } from '../util/private-file.js'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { generateKey } from '@libp2p/pnet'
 import type { PrivateKey } from '@libp2p/interface'
 import { OllamadError } from '../errors.js'
-
-async function writePrivate (path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  await writeFile(tmp, bytes, { mode: 0o600 })
-  await chmod(tmp, 0o600)
-  await rename(tmp, path)
-}
 
 /** The node's libp2p identity, made once and kept in the data dir so the peer id survives restarts. */
 export async function loadOrCreatePeerKey (dataDir: string): Promise<PrivateKey> {
@@ -23,7 +16,7 @@ export async function loadOrCreatePeerKey (dataDir: string): Promise<PrivateKey>
     }
   }
   const key = await generateKeyPair('Ed25519')
-  await writePrivate(path, privateKeyToProtobuf(key))
+  await writePrivateFile(path, privateKeyToProtobuf(key))
   return key
 }
 
@@ -56,6 +49,6 @@ export async function loadOrCreateOwnSwarmKey (dataDir: string): Promise<Uint8Ar
   const path = join(dataDir, 'swarm.key')
   try { return await readSwarmKey(path) } catch {}
   const key = newSwarmKey()
-  await writePrivate(path, key)
+  await writePrivateFile(path, key)
   return key
 }

@@ -1,13 +1,12 @@
 import type { ClusterState, IntentStore } from '../cluster/index.js'
 import { errorMessage } from '../errors.js'
-import { displayName, nameKey, parseModelName, type Digest, type ModelEntry, type Store } from '../store/index.js'
+import { digestHex, displayName, nameKey, parseModelName, type Digest, type ModelEntry, type Store } from '../store/index.js'
 import type { Puller } from '../transfer/index.js'
 import type { Clock, Timer } from '../util/clock.js'
 import type { Logger } from '../util/logger.js'
 import type { Startable } from '../util/lifecycle.js'
 import { plan, roomOf, type Placement } from './plan.js'
-import { claimsKeep, clusterModels, planInput, planNodes } from './view.js'
-import { hlcPhysical } from '../cluster/index.js'
+import { claimsKeep, clusterModels, holdsAnyOf, planInput, planNodes } from './view.js'
 
 export interface ActComponents {
   selfId: string
@@ -98,6 +97,21 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
     return true
   }
 
+  /**
+   * A delete that no record (of any node, a silent one included) shows a copy of any more is
+   * done; the first alive member by peer id tombstones it, and the tombstone reaches the others
+   * by anti-entropy. Until then a copy at a deleted digest goes wherever it shows up.
+   */
+  const settleDeletes = async (members: ReturnType<ClusterState['members']>): Promise<void> => {
+    const first = members.filter(m => m.liveness === 'alive').map(m => m.peerId).sort()[0]
+    if (first !== c.selfId) return
+    for (const b of c.intents.bodies('delete')) {
+      if (members.some(m => holdsAnyOf(m, b.model, b.digests))) continue
+      await c.intents.write({ tombstone: `delete/${b.model}` })
+      c.log.info(`the cluster delete of ${b.model} is settled: no node holds it any more`)
+    }
+  }
+
   const step = async (): Promise<void> => {
     const now = c.clock.now()
     const members = c.state.members()
@@ -105,15 +119,16 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
     const placements = plan(planInput(members, c.intents, now, init.graceMs))
     const names = clusterModels(members)
     const wanted = new Set<string>()
-    // Cluster deletions: copies pulled before the deletion go, even the last one (the operator asked).
+    // Cluster deletions: a copy at a deleted digest goes, even the last one (the operator asked).
+    // File times play no part: a copy restored with its old mtime at another digest stays.
     for (const b of c.intents.bodies('delete')) {
       const e = mine.get(b.model)
-      const entry = c.intents.get(`delete/${b.model}`)
-      if (e !== undefined && entry !== undefined && e.modifiedAt.getTime() <= hlcPhysical(entry.hlc)) {
+      if (e !== undefined && b.digests.includes(digestHex(e.digest))) {
         await drop(e, 'deleted in the cluster')
         mine.delete(b.model)
       }
     }
+    await settleDeletes(members)
     for (const p of placements) {
       const shown = p.targets.join(',')
       if (lastTargets.get(p.model) !== shown) { lastTargets.set(p.model, shown); c.log.debug(`${p.model} wants ${p.replicas} at [${shown}]`) }

@@ -80,9 +80,18 @@ export function migrate (v: ControlView, model: string, from: string, to: string
   return [{ kind: 'migrate', model: m.key, from: src.peerId, to: dst.peerId }]
 }
 
+/**
+ * Deletes the model everywhere by the manifest digests that nodes hold now (a node that is down
+ * included): a copy at one of them goes, wherever and whenever it shows; a copy pulled or
+ * restored later at another digest stays, and once no record shows one of them the delete is settled.
+ */
 export function clusterDelete (v: ControlView, model: string): IntentWrite[] {
   const m = clusterModel(v.members, model)
-  return [{ kind: 'delete', model: m.key }]
+  const digests = new Set<string>()
+  for (const member of v.members) {
+    for (const h of member.record.models) if (modelKey(h.name) === m.key) digests.add(Buffer.from(h.manifestDigest).toString('hex'))
+  }
+  return [{ kind: 'delete', model: m.key, digests: [...digests].sort().slice(0, 64) }]
 }
 
 export interface Move { model: string, from?: string, to?: string, bytes: number }

@@ -61,6 +61,14 @@ export function planInput (members: readonly Member[], intents: IntentStore, now
   return { nodes: planNodes(members, now, graceMs), models: [...clusterModels(members).values()], intents: planIntents(intents), sticky }
 }
 
-/** Whether a member's record claims to keep this model at this digest. */
+/**
+ * Whether a member's record claims to keep this model at this digest, and shows it held there
+ * (published, every blob complete). A claim alone could be made by a node that has nothing.
+ */
 export const claimsKeep = (m: Member, model: string, digest: string): boolean =>
-  m.record.keep.some(k => modelKey(k.name) === model && hex(k.manifestDigest) === digest)
+  m.record.keep.some(k => modelKey(k.name) === model && hex(k.manifestDigest) === digest) &&
+  m.record.models.some(h => modelKey(h.name) === model && hex(h.manifestDigest) === digest)
+
+/** Whether a member's record shows this model at one of these manifest digests (hex). */
+export const holdsAnyOf = (m: Member, model: string, digests: readonly string[]): boolean =>
+  m.record.models.some(h => modelKey(h.name) === model && digests.includes(Buffer.from(h.manifestDigest).toString('hex')))

@@ -1,6 +1,9 @@
 import { open, mkdir, rm, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { Bitmap } from '../util/bitmap.js'
+import { OllamadError } from '../errors.js'
 import { chunkCount, chunkRange } from './chunks.js'
 import type { Digest } from './digest.js'
 import type { Layout } from './layout.js'
@@ -40,6 +43,33 @@ export interface PartialBlob {
 }
 
 const key = (d: Digest): string => `partial/${d}`
+const run = promisify(execFile)
+
+/** Blobs from this size up get their disk space reserved when their partial is made. */
+const RESERVE_MIN_BYTES = 1024 * 1024
+
+/**
+ * Reserves a partial's blocks up front (fallocate(1); Node has no fallocate), so a disk that
+ * cannot hold the blob says so at once rather than at 97%. Existing bytes are kept. Where the
+ * file system or the tool cannot, the file stays sparse and a full disk shows when written.
+ */
+async function reserve (path: string, size: number, digest: Digest): Promise<void> {
+  if (size < RESERVE_MIN_BYTES) return
+  try {
+    await run('fallocate', ['-l', String(size), path])
+  } catch (e) {
+    if (/No space left|Disk quota/i.test(String((e as { stderr?: string }).stderr ?? ''))) {
+      throw new OllamadError('NO_ROOM', `the disk is full: cannot reserve ${size} bytes for ${digest}; free space and pull again`)
+    }
+  }
+}
+
+/** A full disk (or quota) as NO_ROOM, which no retry fixes and no source caused. */
+export function diskError (e: unknown, digest: Digest): unknown {
+  const code = (e as NodeJS.ErrnoException).code
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return e
+  return new OllamadError('NO_ROOM', `the disk is full: cannot write ${digest} (${code}); free space and pull again to resume`, { cause: e })
+}
 
 export async function openPartial (layout: Layout, db: StateDb, digest: Digest, size: number): Promise<PartialBlob> {
   const path = layout.partial(digest)
@@ -63,13 +93,25 @@ export async function openPartial (layout: Layout, db: StateDb, digest: Digest, 
     await db.put(key(digest), { size, chunks, done: Buffer.from(bitmap.bytes).toString('base64'), progress: Object.fromEntries(progress) } satisfies PartialRecord)
   }
   const fh: FileHandle = await open(path, onDisk === size ? 'r+' : 'w+')
-  if (onDisk !== size) await fh.truncate(size)
+  try {
+    if (onDisk !== size) await fh.truncate(size)
+    await reserve(path, size, digest)
+  } catch (e) {
+    await fh.close()
+    await rm(path, { force: true })
+    await db.del(key(digest))
+    throw e
+  }
   await save()
   const write = async (data: Uint8Array, position: number): Promise<void> => {
     let off = 0
-    while (off < data.byteLength) {
-      const { bytesWritten } = await fh.write(data, off, data.byteLength - off, position + off)
-      off += bytesWritten
+    try {
+      while (off < data.byteLength) {
+        const { bytesWritten } = await fh.write(data, off, data.byteLength - off, position + off)
+        off += bytesWritten
+      }
+    } catch (e) {
+      throw diskError(e, digest)
     }
   }
   let closed = false

@@ -8,10 +8,13 @@ import { createLayout, type Layout } from './layout.js'
 import { openStateDb, type StateDb } from './db.js'
 import { openPartial, type PartialBlob } from './partial.js'
 import { openCatalog, scanManifests, readManifestFile, type CatalogListener, type ModelEntry } from './catalog.js'
-import { createUploads, digestOf } from './uploads.js'
+import { createUploads, digestOf, type Uploads } from './uploads.js'
 import { manifestBlobs, parseManifest } from './manifest.js'
 import { nameKey, type ModelName } from './names.js'
 import type { Digest } from './digest.js'
+import { setAside, type SetAside } from './quarantine.js'
+import { fsyncPath } from './durable.js'
+import { cleanStale, type CleanupOptions, type Freed } from './cleanup.js'
 
 export interface StoreInit {
   /** The OLLAMA_MODELS directory. */
@@ -46,7 +49,7 @@ export interface Store {
   blobStream: (d: Digest, range?: { start: number, end: number }) => ReadStream
   openPartial: (d: Digest, size: number) => Promise<PartialBlob>
   /** Stores an uploaded blob after checking its sha256; it waits outside blobs/ until a manifest uses it. */
-  importBlob: (d: Digest, body: AsyncIterable<Uint8Array>, signal?: AbortSignal) => Promise<void>
+  importBlob: Uploads['import']
   hasUpload: (d: Digest) => Promise<boolean>
   /** The file that holds a blob: published in blobs/, or uploaded and waiting for a manifest. */
   blobFile: (d: Digest) => Promise<string | undefined>
@@ -58,10 +61,12 @@ export interface Store {
    */
   publish: (name: ModelName, manifestBytes: Uint8Array, staged: PartialBlob[]) => Promise<PublishResult>
   remove: (name: ModelName) => Promise<void>
-  /** Takes a model out of the catalog and drops one bad blob, keeping its other blobs for a repair. */
-  quarantine: (name: ModelName, bad: Digest) => Promise<void>
+  /** Takes a model out of the catalog and sets aside its manifest and bad blobs, keeping the rest for a repair. */
+  quarantine: (name: ModelName, bad: readonly Digest[]) => Promise<SetAside>
   copy: (from: ModelName, to: ModelName) => Promise<void>
   rescan: () => Promise<void>
+  /** Frees stale temp files, uploads and (unless kept) partial downloads; see cleanup.ts. */
+  cleanStale: (o: Omit<CleanupOptions, 'now'>) => Promise<Freed>
   onChange: (l: StoreListener) => () => void
   close: () => Promise<void>
 }
@@ -89,6 +94,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
     try { await fh.writeFile(bytes); await fh.sync() } finally { await fh.close() }
     await mkdir(dirname(path), { recursive: true })
     await rename(tmp, path)
+    await fsyncPath(dirname(path))
   }
 
   /** Every blob referenced by any manifest on disk right now, Ollama's included. */
@@ -170,11 +176,15 @@ export async function createStore (components: StoreComponents, init: StoreInit)
         }
         throw new OllamadError('BLOB_NOT_FOUND', `blob ${layer.digest} is missing`)
       }
+      // Durable in Ollama's order: the blobs' bytes, their names in blobs/, and only then the
+      // manifest that points at them (Ollama's prune at start drops blobs no manifest names, never the reverse).
       for (const m of moves) {
         await m.partial?.close()
+        await fsyncPath(m.from)
         await rename(m.from, m.to)
         await m.partial?.discard()
       }
+      if (moves.length > 0) await fsyncPath(layout.blobsDir)
       for (const p of staged) if (!moves.some(m => m.partial === p)) await p.discard()
       const previous = await readManifestFile(layout.manifest(name), name)
       await writeAtomic(layout.manifest(name), manifestBytes)
@@ -196,10 +206,17 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       catalog.changed()
     }),
     quarantine: async (name, bad) => await lock.run(async () => {
-      await rm(layout.manifest(name), { force: true })
-      await rm(layout.blob(bad), { force: true })
+      const aside = await setAside(layout, name, bad)
       catalog.delete(nameKey(name))
       catalog.changed()
+      return {
+        drop: aside.drop,
+        restore: async () => await lock.run(async () => {
+          await aside.restore()
+          const entry = await readManifestFile(layout.manifest(name), name)
+          if (entry !== undefined) { catalog.set(nameKey(name), entry); catalog.changed() }
+        })
+      }
     }),
     copy: async (from, to) => await lock.run(async () => {
       const src = await readFile(layout.manifest(from)).catch(() => undefined)
@@ -211,6 +228,7 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       catalog.changed()
     }),
     rescan: catalog.rescan,
+    cleanStale: async (o) => await lock.run(async () => await cleanStale(layout, db, { ...o, now: clock.now() })),
     onChange: catalog.onChange,
     close: async () => {
       await catalog.close()

@@ -12,8 +12,8 @@ import { digestFileName, parseDigest, type Digest } from './digest.js'
 export interface Uploads {
   path: (d: Digest) => string
   has: (d: Digest) => Promise<boolean>
-  /** Stores an upload after checking its sha256. */
-  import: (d: Digest, body: AsyncIterable<Uint8Array>, signal?: AbortSignal) => Promise<void>
+  /** Stores an upload after checking its sha256; more than `maxBytes` is refused and nothing kept. */
+  import: (d: Digest, body: AsyncIterable<Uint8Array>, o?: { signal?: AbortSignal, maxBytes?: number }) => Promise<void>
   /** Stores bytes under their own digest. */
   put: (digest: Digest, bytes: Uint8Array) => Promise<void>
 }
@@ -28,13 +28,16 @@ export function createUploads (layout: Layout): Uploads {
       await writeFile(tmp, bytes)
       await rename(tmp, path(digest))
     },
-    import: async (d, body, signal) => {
+    import: async (d, body, o = {}) => {
       const tmp = layout.tmp('upload')
       const fh = await open(tmp, 'w')
       const hash = createHash('sha256')
+      let n = 0
       try {
         for await (const chunk of body) {
-          if (signal?.aborted === true) throw new OllamadError('ABORTED', 'upload aborted')
+          if (o.signal?.aborted === true) throw new OllamadError('ABORTED', 'upload aborted')
+          n += chunk.byteLength
+          if (o.maxBytes !== undefined && n > o.maxBytes) throw new OllamadError('BODY_TOO_LARGE', `blob upload is larger than the ${o.maxBytes} bytes that fit on this node's disk`)
           hash.update(chunk)
           await fh.write(chunk)
         }

@@ -1,4 +1,4 @@
-import { OllamadError } from '../errors.js'
+import { OllamadError, isOllamadError } from '../errors.js'
 import type { Clock } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
 import type { RegistryClient } from '../registry/index.js'
@@ -52,6 +52,8 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
   const peers = o.registryOnly === true ? [] : swarm.peersFor(o.layer.digest, o.layer.size)
   const owners = o.registryOnly !== true && o.coordinate !== undefined && swarm.registryOwner !== undefined ? o.coordinate.targets : undefined
   const map = peers.length > 0 ? await swarm.chunkMap(o.layer.digest, o.layer.size, o.signal).catch(() => undefined) : undefined
+  // The chunk map the download checks against, also one found while it runs.
+  let usedMap = map
   const partial = await c.store.openPartial(o.layer.digest, o.layer.size)
   o.onOpen?.(partial)
   let unverified = new Map<number, string>()
@@ -75,7 +77,11 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
           client: swarm.client,
           registryFetch: async (index, signal) => await fetchChunkFromRegistry({ ...c, stallTimeoutMs: o.stallTimeoutMs }, o.name, o.layer.digest, o.layer.size, index, o.insecure, signal),
           ...(owners !== undefined ? { registryAllowed: (index: number) => swarm.registryOwner?.(o.layer.digest, o.layer.size, index, owners) ?? true } : {}),
-          findMap: async (signal) => (await swarm.chunkMap(o.layer.digest, o.layer.size, signal))?.hashes
+          findMap: async (signal) => {
+            const found = await swarm.chunkMap(o.layer.digest, o.layer.size, signal)
+            usedMap ??= found
+            return found?.hashes
+          }
         },
         limiter: c.limiter,
         clock: c.clock,
@@ -114,6 +120,15 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     return partial
   } catch (e) {
     await hasher.close()
+    // The registry's own bytes disagree with the chunk map: the map is false, and so are the
+    // peers that vouch for it. They are banned, and the blob comes from the registry alone.
+    if (isOllamadError(e, 'CHUNK_MAP_INVALID') && usedMap !== undefined && o.registryOnly !== true) {
+      const vouchers = swarm.vouchers(o.layer.digest, o.layer.size, usedMap.cid)
+      for (const peer of vouchers) swarm.bans.ban(peer, PEER_BAN_MS)
+      c.log?.info(`${e.message}; no longer trusting it or the peers that vouch for it (${vouchers.join(', ') || 'none'})`)
+      await partial.discard()
+      return await downloadBlob(c, { ...o, registryOnly: true })
+    }
     await partial.close()
     throw e
   }

@@ -7,6 +7,7 @@ import { noSwarm, type SwarmAccess } from './holdings/swarm-access.js'
 import { fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type Digest, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
 import { REGISTRY } from './download/picker.js'
 import { downloadBlob } from './blob-download.js'
+import { checkRoom, type MinFreeDisk } from './disk-room.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
 import { createArrivals, type Arrivals } from './serving/arrivals.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
@@ -34,6 +35,8 @@ export interface PullerInit {
   backoffBaseMs?: number
   /** @default 30000 */
   backoffMaxMs?: number
+  /** Free disk a pull must leave. */
+  minFreeDisk?: MinFreeDisk
 }
 
 export interface PullOptions {
@@ -141,9 +144,10 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     try {
       emit({ status: 'pulling manifest' })
       const { manifest, bytes } = given !== undefined ? { manifest: parseManifest(given), bytes: given } : await resolveManifest(name, insecure, signal)
-      await c.store.db.put(recordKey(name), { name: fullName(name), insecure } satisfies PullRecord)
       // Ollama reports the layers first and the config last.
       const [config, ...rest] = manifestBlobs(manifest)
+      await checkRoom(c.store, manifestBlobs(manifest), fullName(name), init.minFreeDisk)
+      await c.store.db.put(recordKey(name), { name: fullName(name), insecure } satisfies PullRecord)
       for (const layer of [...rest, config as Layer]) {
         const status = layerStatus(layer.digest)
         if (await c.store.hasBlob(layer.digest, layer.size)) {

@@ -126,7 +126,8 @@ describe('the CLI', function () {
   })
 
   it('pulls to the cluster with one line per node, lists the job, and refuses bad cluster commands with one line', async () => {
-    const env = { OLLAMAD_HOST: daemon.host }
+    // The CLI finds the daemon's token in its data dir by itself.
+    const env = { OLLAMAD_HOST: daemon.host, OLLAMAD_DATA: daemon.dataDir }
     const model = `${registry.host}/library/cli`
     const pull = await runCli(['pull', model, '--all'], env)
     assert.equal(pull.code, 0, pull.stderr)

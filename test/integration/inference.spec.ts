@@ -99,14 +99,14 @@ describe('inference routed across the cluster', function () {
     const [one, two] = await cluster([true, true]) as [N, N]
     assert.equal((await ndjson(`${two.d.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
     await waitFor(async () => (await (await fetch(`${one.d.url}/api/tags`)).json() as { models: unknown[] }).models.length === 1, 10_000, 'node1 sees the model')
-    const load = await fetch(`${one.d.url}/api/cluster/load`, { method: 'POST', body: JSON.stringify({ model: name }) })
+    const load = await fetch(`${one.d.url}/api/cluster/load`, { method: 'POST', headers: one.d.auth, body: JSON.stringify({ model: name }) })
     assert.equal(load.status, 200, await load.clone().text())
     assert.deepEqual(await load.json(), { status: 'success', node: 'node2' })
     assert.deepEqual(two.s.loaded(), [`${registry.host}/library/infer:latest`], 'loaded on node2')
     const ps = async (): Promise<Array<{ name: string, models: Array<{ name: string }> }>> => ((await (await fetch(`${one.d.url}/api/cluster/ps`)).json()) as { nodes: Array<{ name: string, models: Array<{ name: string }> }> }).nodes
     await waitFor(async () => (await ps()).find(n => n.name === 'node2')?.models.length === 1, 10_000, 'ps shows it on node2')
     assert.deepEqual((await ps()).map(n => n.name), ['node1', 'node2'])
-    const unload = await fetch(`${one.d.url}/api/cluster/unload`, { method: 'POST', body: JSON.stringify({ model: name }) })
+    const unload = await fetch(`${one.d.url}/api/cluster/unload`, { method: 'POST', headers: one.d.auth, body: JSON.stringify({ model: name }) })
     assert.deepEqual(await unload.json(), { status: 'success', nodes: ['node2'] })
     assert.deepEqual(two.s.loaded(), [])
     await waitFor(async () => (await ps()).find(n => n.name === 'node2')?.models.length === 0, 10_000, 'ps shows it unloaded')
@@ -117,7 +117,7 @@ describe('inference routed across the cluster', function () {
     const done = await (await fetch(`${one.d.url}/api/cluster/generate/${id}`)).json() as { node: string, result: { response: string } }
     assert.equal(done.result.response, 'Hello from the stand-in')
     assert.equal(done.node, 'node2')
-    assert.equal((await fetch(`${one.d.url}/api/cluster/load`, { method: 'POST', body: JSON.stringify({ model: 'nobody-has-this' }) })).status, 404)
+    assert.equal((await fetch(`${one.d.url}/api/cluster/load`, { method: 'POST', headers: one.d.auth, body: JSON.stringify({ model: 'nobody-has-this' }) })).status, 404)
   })
 
   it('priorities reorder a full queue in front of Ollama', async () => {

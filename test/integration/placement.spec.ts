@@ -18,7 +18,7 @@ async function holders (d: RunningDaemon, model: string): Promise<string[]> {
 }
 
 async function post (d: RunningDaemon, path: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> {
-  const res = await fetch(`${d.url}${path}`, { method: 'POST', body: JSON.stringify(body) })
+  const res = await fetch(`${d.url}${path}`, { method: 'POST', headers: d.auth, body: JSON.stringify(body) })
   return { status: res.status, json: await res.json() as Record<string, unknown> }
 }
 

@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises'
 import { OllamadError } from '../../errors.js'
 import { parseDigest, type Digest } from '../../store/index.js'
 import { sendError } from '../http-util.js'
@@ -11,20 +12,27 @@ const digestParam = (raw: string | undefined): Digest => {
 export function addBlobRoutes (router: Router, c: ApiComponents): void {
   const known = async (d: Digest): Promise<boolean> => await c.store.hasBlob(d) || await c.store.hasUpload(d)
 
-  router.add('HEAD', '/api/blobs/:digest', async ({ res, params }) => {
+  router.add('HEAD', '/api/blobs/:digest', 'read', async ({ res, params }) => {
     const d = digestParam(params.digest)
     if (await known(d)) res.writeHead(200).end()
     else sendError(res, 404, `blob ${JSON.stringify(params.digest)} not found`)
   })
 
-  router.add('POST', '/api/blobs/:digest', async ({ req, res, params, signal }) => {
+  router.add('POST', '/api/blobs/:digest', 'write', async ({ req, res, params, signal }) => {
     const d = digestParam(params.digest)
     if (await known(d)) {
       req.resume()
       res.writeHead(200).end()
       return
     }
-    await c.store.importBlob(d, req, signal)
+    // An upload may be a model of tens of gigabytes, but never more than the disk can take.
+    const s = await statfs(c.store.layout.root)
+    const room = s.bavail * s.bsize
+    const declared = Number(req.headers['content-length'])
+    if (Number.isFinite(declared) && declared > room) {
+      throw new OllamadError('BODY_TOO_LARGE', `blob of ${declared} bytes does not fit: ${room} bytes free for models`)
+    }
+    await c.store.importBlob(d, req, { signal, maxBytes: room })
     res.writeHead(201).end()
   })
 }

@@ -72,10 +72,10 @@ const swarmJson = (s: SwarmStats): Record<string, unknown> => ({
 })
 
 export function addClusterRoutes (router: Router, c: ApiComponents): void {
-  router.add('GET', '/api/cluster/nodes', async ({ res }) => {
+  router.add('GET', '/api/cluster/nodes', 'read', async ({ res }) => {
     sendJson(res, 200, { nodes: c.state.members().sort((a, b) => a.record.name < b.record.name ? -1 : 1).map(nodeJson) })
   })
-  router.add('GET', '/api/cluster/state', async ({ res }) => {
+  router.add('GET', '/api/cluster/state', 'read', async ({ res }) => {
     const members = c.state.members()
     const count = (l: string): number => members.filter(m => m.liveness === l).length
     sendJson(res, 200, {
@@ -86,11 +86,11 @@ export function addClusterRoutes (router: Router, c: ApiComponents): void {
     })
   })
 
-  router.add('GET', '/api/cluster/models', async ({ res }) => {
+  router.add('GET', '/api/cluster/models', 'read', async ({ res }) => {
     sendJson(res, 200, { models: clusterModels(c.state.members()) })
   })
 
-  router.add('POST', '/api/cluster/verify', async ({ req, res, signal }) => {
+  router.add('POST', '/api/cluster/verify', 'write', async ({ req, res, signal }) => {
     const body = await readJson(req)
     const raw = modelField(body)
     let model: ModelName | undefined
@@ -101,7 +101,11 @@ export function addClusterRoutes (router: Router, c: ApiComponents): void {
     const w = progressWriter(res, optBool(body, 'stream') ?? true)
     try {
       const r = await verifyModels({ store: c.store, puller: c.puller }, { model, signal, onProgress: (p) => { w.write(p) } })
-      if (r.failed.length > 0) throw new OllamadError('INTERNAL', `could not repair ${r.failed.map(f => `${f.model} (${f.error})`).join(', ')}`)
+      const problems = [
+        ...r.failed.map(f => `could not repair ${f.model} (${f.error}); it is kept as it was`),
+        ...r.unreadable.map(u => `cannot read ${u.digest} (${u.error}): a disk or permission problem, not corruption`)
+      ]
+      if (problems.length > 0) throw new OllamadError('INTERNAL', problems.join('; '))
       w.write({ status: 'success', checked: r.checked, corrupt: r.corrupt, repaired: r.repaired })
       w.end()
     } catch (e) { w.fail(e) }

@@ -96,7 +96,7 @@ export function addCreateRoute (router: Router, c: ApiComponents): void {
     return { mediaType: media, digest: put.digest, size: put.size }
   }
 
-  router.add('POST', '/api/create', async ({ req, res, signal }) => {
+  router.add('POST', '/api/create', 'write', async ({ req, res, signal }) => {
     const body = await readJson(req)
     const r = parseCreate(c.store, body)
     const w = progressWriter(res, optBool(body, 'stream') ?? true)

@@ -2,14 +2,12 @@ import type { ServerResponse } from 'node:http'
 import { pump } from '../../util/pump.js'
 import { OllamadError, errorMessage } from '../../errors.js'
 import type { Member } from '../../cluster/index.js'
-import { candidates, heldAnywhere, parsePriority, requestInfer, FORWARDED_HEADER, MAX_INFER_BODY, type InferAnswer, type InferHead } from '../../inference/index.js'
+import { candidates, heldAnywhere, parsePriority, requestInfer, FORWARDED_HEADER, INFERENCE_ROUTES, MAX_INFER_BODY, type InferAnswer, type InferHead } from '../../inference/index.js'
 import { isValidModelName } from '../../store/index.js'
 import { readBody, statusOf } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
 
-/** Inference routes that go to the best node for their model. */
-export const ROUTED = ['/api/generate', '/api/chat', '/api/embed', '/api/embeddings', '/v1/chat/completions', '/v1/completions', '/v1/embeddings']
 export const NODE_HEADER = 'x-ollamad-node'
 
 /** Ollama's error body, or OpenAI's for /v1/*. */
@@ -36,9 +34,9 @@ export async function collect (a: InferAnswer): Promise<string> {
 }
 
 export function addInferRoutes (router: Router, c: ApiComponents): void {
-  for (const path of ROUTED) {
+  for (const path of INFERENCE_ROUTES) {
     const openai = path.startsWith('/v1/')
-    router.add('POST', path, async ({ req, res, signal }) => {
+    router.add('POST', path, 'infer', async ({ req, res, signal }) => {
       let raw: Buffer
       let model: string
       let priority

@@ -5,14 +5,14 @@ import type { Router } from '../router.js'
 
 export function addMiscRoutes (router: Router, c: ApiComponents): void {
   // `ollama` checks HEAD / before each command.
-  router.add(['GET', 'HEAD'], '/', async ({ res }) => {
+  router.add(['GET', 'HEAD'], '/', 'read', async ({ res }) => {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Ollama is running')
   })
 
   // The local Ollama's version when it runs (clients compare it with their own), else the API version we follow.
   // Another ollamad asking (it sends its id along) gets our own answer, so two daemons that
   // name each other as upstream cannot recurse.
-  router.add(['GET', 'HEAD'], '/api/version', async ({ req, res, signal }) => {
+  router.add(['GET', 'HEAD'], '/api/version', 'read', async ({ req, res, signal }) => {
     const fromPeer = req.headers[FORWARDED_HEADER] !== undefined
     sendJson(res, 200, { version: (fromPeer ? undefined : await c.upstream.version(signal)) ?? OLLAMA_API_VERSION })
   })

@@ -28,7 +28,7 @@ export function clusterHolders (members: Member[]): Map<string, Holding> {
 }
 
 export function addModelRoutes (router: Router, c: ApiComponents): void {
-  router.add(['GET', 'HEAD'], '/api/tags', async ({ res }) => {
+  router.add(['GET', 'HEAD'], '/api/tags', 'read', async ({ res }) => {
     await c.store.rescan()
     const entries = c.store.list().sort((a, b) => Math.floor(b.modifiedAt.getTime() / 1000) - Math.floor(a.modifiedAt.getTime() / 1000))
     const holders = clusterHolders(c.state.members())
@@ -59,7 +59,7 @@ export function addModelRoutes (router: Router, c: ApiComponents): void {
     sendJson(res, 200, { models: [...local, ...remote] })
   })
 
-  router.add('DELETE', '/api/delete', async ({ req, res }) => {
+  router.add('DELETE', '/api/delete', 'write', async ({ req, res }) => {
     const body = await readJson(req)
     const raw = modelField(body)
     if (raw === '') throw badRequest('model is required')
@@ -79,7 +79,7 @@ export function addModelRoutes (router: Router, c: ApiComponents): void {
     res.writeHead(200).end()
   })
 
-  router.add('POST', '/api/copy', async ({ req, res }) => {
+  router.add('POST', '/api/copy', 'write', async ({ req, res }) => {
     const body = await readJson(req)
     const src = optString(body, 'source') ?? ''
     const dst = optString(body, 'destination') ?? ''

@@ -32,7 +32,7 @@ export function addServingRoutes (router: Router, c: ApiComponents): void {
     return parsed
   }
 
-  router.add('POST', '/api/cluster/load', async ({ req, res, signal }) => {
+  router.add('POST', '/api/cluster/load', 'cluster', async ({ req, res, signal }) => {
     const body = await readJson(req)
     const model = modelOf(body)
     const named = optString(body, 'node')
@@ -49,7 +49,7 @@ export function addServingRoutes (router: Router, c: ApiComponents): void {
     throw last ?? new OllamadError('UPSTREAM_UNAVAILABLE', `no node could load ${model}`)
   })
 
-  router.add('POST', '/api/cluster/unload', async ({ req, res, signal }) => {
+  router.add('POST', '/api/cluster/unload', 'cluster', async ({ req, res, signal }) => {
     const body = await readJson(req)
     const model = modelOf(body)
     const named = optString(body, 'node')
@@ -65,7 +65,7 @@ export function addServingRoutes (router: Router, c: ApiComponents): void {
     sendJson(res, 200, { status: 'success', nodes: done })
   })
 
-  router.add('GET', '/api/cluster/ps', async ({ res }) => {
+  router.add('GET', '/api/cluster/ps', 'read', async ({ res }) => {
     const members = c.state.members().filter(m => m.liveness !== 'gone').sort((a, b) => a.record.name < b.record.name ? -1 : 1)
     sendJson(res, 200, {
       nodes: members.map(m => ({
@@ -79,7 +79,7 @@ export function addServingRoutes (router: Router, c: ApiComponents): void {
     })
   })
 
-  router.add('POST', '/api/cluster/generate', async ({ req, res }) => {
+  router.add('POST', '/api/cluster/generate', 'infer', async ({ req, res }) => {
     const body = await readJson(req)
     const model = modelOf(body)
     const id = jobs.start(model, async (signal) => {
@@ -94,7 +94,7 @@ export function addServingRoutes (router: Router, c: ApiComponents): void {
     sendJson(res, 202, { id })
   })
 
-  router.add('GET', '/api/cluster/generate/:id', async ({ res, params }) => {
+  router.add('GET', '/api/cluster/generate/:id', 'read', async ({ res, params }) => {
     const job = jobs.get(params.id as string)
     if (job === undefined) throw new OllamadError('JOB_NOT_FOUND', `no generate job ${JSON.stringify((params.id as string).slice(0, 40))} on this node`)
     sendJson(res, 200, { id: job.id, state: job.state, model: job.model, node: job.node, created_at: new Date(job.createdAt).toISOString(), ...(job.result !== undefined ? { result: job.result } : {}), ...(job.error !== undefined ? { error: job.error } : {}) })

@@ -132,7 +132,7 @@ async function showResponse (src: ModelSource, blobPath: (d: Digest) => string, 
 }
 
 export function addShowRoute (router: Router, c: ApiComponents): void {
-  router.add('POST', '/api/show', async ({ req, res, signal }) => {
+  router.add('POST', '/api/show', 'read', async ({ req, res, signal }) => {
     const body = await readJson(req)
     const raw = modelField(body)
     if (raw === '') throw badRequest('model is required')

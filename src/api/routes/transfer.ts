@@ -5,6 +5,7 @@ import { resolveName, type ApiComponents } from '../context.js'
 import type { ModelName } from '../../store/index.js'
 import type { PullOptions } from '../../transfer/index.js'
 import type { Router } from '../router.js'
+import type { Access } from '../access.js'
 
 /** Ollama answers a failed pull or push with 500 unless the request itself was bad. */
 const transferStatus = (e: unknown): number =>
@@ -12,8 +13,8 @@ const transferStatus = (e: unknown): number =>
 
 /** Pull and push share one shape: a name, `insecure`, and progress streamed or summed up. */
 export function addTransferRoutes (router: Router, c: ApiComponents): void {
-  const route = (path: string, emptyName: () => OllamadError, run: (name: ModelName, o: PullOptions) => Promise<unknown>): void => {
-    router.add('POST', path, async ({ req, res, signal }) => {
+  const route = (path: string, access: Access, emptyName: () => OllamadError, run: (name: ModelName, o: PullOptions) => Promise<unknown>): void => {
+    router.add('POST', path, access, async ({ req, res, signal }) => {
       const body = await readJson(req)
       const raw = modelField(body)
       if (raw === '') throw emptyName()
@@ -29,6 +30,6 @@ export function addTransferRoutes (router: Router, c: ApiComponents): void {
       }
     })
   }
-  route('/api/pull', () => new OllamadError('INVALID_NAME', 'invalid model name'), async (name, o) => await c.puller.pull(name, o))
-  route('/api/push', () => badRequest('model is required'), async (name, o) => { await c.pusher.push(name, o) })
+  route('/api/pull', 'pull', () => new OllamadError('INVALID_NAME', 'invalid model name'), async (name, o) => await c.puller.pull(name, o))
+  route('/api/push', 'write', () => badRequest('model is required'), async (name, o) => { await c.pusher.push(name, o) })
 }

@@ -68,7 +68,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
       table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`)
       return
     }
-    if (verdict.kind === 'fatal') throw new OllamadError('DIGEST_MISMATCH', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)
+    if (verdict.kind === 'fatal') throw new OllamadError('CHUNK_MAP_INVALID', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)
     if (verdict.kind !== 'accept') return
     landing.add(r.chunk)
     try {
@@ -94,6 +94,8 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
   }
 
   const failed = (r: Request, e: unknown): void => {
+    // A full disk is this node's problem, not the source's: the download stops, no one is banned.
+    if (isOllamadError(e, 'NO_ROOM')) { c.stop(e); return }
     if (c.signal.aborted || done(r.chunk) || (r.ac.signal.aborted && !isOllamadError(r.ac.signal.reason, 'STALLED'))) return
     if (r.source === REGISTRY) {
       if (upstream.failed(r.orphan, clock.now())) c.stop(e)

@@ -43,7 +43,7 @@ export interface RegistryFetchInit extends FetchTuning {
 
 /** Errors that no retry can fix. */
 const fatal = (e: unknown): boolean =>
-  isOllamadError(e) && ['ABORTED', 'BLOB_NOT_FOUND', 'REGISTRY_AUTH', 'REGISTRY_DENIED', 'SIZE_LIMIT'].includes(e.code)
+  isOllamadError(e) && ['ABORTED', 'BLOB_NOT_FOUND', 'REGISTRY_AUTH', 'REGISTRY_DENIED', 'SIZE_LIMIT', 'NO_ROOM'].includes(e.code)
 
 /**
  * Fills the partial's missing chunks from the registry with parallel Range requests, each for a

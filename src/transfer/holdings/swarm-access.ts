@@ -22,6 +22,8 @@ export interface SwarmAccess {
   /** The cluster's current manifest for a name: the digest most recently pulled anywhere. */
   manifestFor: (name: ModelName, signal?: AbortSignal) => Promise<FetchedManifest | undefined>
   saveChunkMap: (d: Digest, size: number, hashes: Uint8Array[]) => Promise<void>
+  /** The peers whose records vouch for this chunk map of a blob (they announce its CID). */
+  vouchers: (d: Digest, size: number, map: CID) => string[]
   /**
    * In a pull by many nodes at once, whether this node is the upstream owner of a chunk: first in
    * rendezvous order among the targets, or next after owners that are gone or make no progress.
@@ -81,6 +83,9 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
     seed: seedOf(state.selfId),
     selfId: state.selfId,
     peersFor: (d, size) => holdersOf(d, size).map(({ m, blob }) => peerView(m.peerId, blob)),
+    vouchers: (d, size, map) => holdersOf(d, size)
+      .filter(({ blob }) => blob.chunkMap.byteLength > 0 && Buffer.compare(blob.chunkMap, map.bytes) === 0)
+      .map(({ m }) => m.peerId),
     chunkMap: async (d, size, signal) => {
       for (const { m, blob } of holdersOf(d, size)) {
         if (blob.chunkMap.byteLength === 0) continue
@@ -125,6 +130,7 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
 export const noSwarm: SwarmAccess = {
   peersFor: () => [],
   chunkMap: async () => undefined,
+  vouchers: () => [],
   manifestFor: async () => undefined,
   saveChunkMap: async () => {},
   client: noPeers,

@@ -10,11 +10,11 @@ describe('api/router', () => {
   const pull = handler()
   const show = handler()
   const router = createRouter()
-  router.add(['GET', 'HEAD'], '/api/tags', tags)
-  router.add('POST', '/api/pull', pull)
-  router.add(['POST', 'HEAD'], '/api/blobs/:digest', blobs)
-  router.add('POST', '/api/show', show)
-  router.add('GET', '/api/cluster/nodes/:id/models/:model', nodeModels)
+  router.add(['GET', 'HEAD'], '/api/tags', 'read', tags)
+  router.add('POST', '/api/pull', 'pull', pull)
+  router.add(['POST', 'HEAD'], '/api/blobs/:digest', 'write', blobs)
+  router.add('POST', '/api/show', 'read', show)
+  router.add('GET', '/api/cluster/nodes/:id/models/:model', 'read', nodeModels)
 
   it('matches a static path under each of its methods', () => {
     const get = router.match('GET', '/api/tags')
@@ -24,9 +24,12 @@ describe('api/router', () => {
     assert.deepEqual(get.params, {})
   })
 
-  it('picks the handler of the path that matched', () => {
+  it('picks the handler of the path that matched, with its access class', () => {
     const m = router.match('POST', '/api/show')
     assert.ok(typeof m === 'object' && m.handler === show)
+    assert.equal(m.access, 'read')
+    const p = router.match('POST', '/api/pull')
+    assert.ok(typeof p === 'object' && p.access === 'pull')
   })
 
   it('decodes :param segments', () => {
@@ -70,8 +73,8 @@ describe('api/router', () => {
     const r = createRouter()
     const first = handler()
     const second = handler()
-    r.add('GET', '/a/:x', first)
-    r.add('GET', '/a/b', second)
+    r.add('GET', '/a/:x', 'read', first)
+    r.add('GET', '/a/b', 'cluster', second)
     const m = r.match('GET', '/a/b')
     assert.ok(typeof m === 'object' && m.handler === first)
     assert.deepEqual(m.params, { x: 'b' })

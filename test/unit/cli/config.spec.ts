@@ -2,7 +2,8 @@ import { hostname } from 'node:os'
 import assert from 'node:assert/strict'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseHostPort, daemonConfig, daemonUrl, DEFAULT_API_PORT } from '../../../src/cli/config.js'
+import { parseHostPort, daemonConfig, DEFAULT_API_PORT } from '../../../src/cli/config.js'
+import { daemonUrl } from '../../../src/cli/target.js'
 
 describe('cli/config', () => {
   describe('parseHostPort', () => {
@@ -107,6 +108,9 @@ describe('cli/config', () => {
       assert.deepEqual(cfg, {
         host: '0.0.0.0',
         port: 8080,
+        open: ['read', 'infer'],
+        tokenFile: '/var/lib/ollamad/api-token',
+        origins: [],
         modelsDir: '/data/models',
         dataDir: '/var/lib/ollamad',
         ollamaUrl: 'http://gpu1:11434',
@@ -214,6 +218,29 @@ describe('cli/config', () => {
       assert.equal(daemonUrl('https://node.lan:8443', {}), 'https://node.lan:8443')
       assert.equal(daemonUrl('[::1]:9', {}), 'http://[::1]:9')
       assert.equal(daemonUrl(':8080', {}), 'http://127.0.0.1:8080')
+    })
+  })
+
+  describe('who may call what', () => {
+    it('opens what Ollama opens on loopback, only reads and inference elsewhere, and keeps the token in the data dir', () => {
+      const local = daemonConfig({}, {})
+      assert.deepEqual(local.open, ['read', 'infer', 'pull', 'write'])
+      assert.equal(local.tokenFile, join(homedir(), '.ollamad', 'api-token'))
+      assert.deepEqual(daemonConfig({ host: '0.0.0.0:11435' }, {}).open, ['read', 'infer'])
+      assert.deepEqual(daemonConfig({ host: '10.0.0.7', open: 'read,infer,pull' }, {}).open, ['read', 'infer', 'pull'])
+      assert.deepEqual(daemonConfig({ open: 'none' }, {}).open, [])
+      assert.equal(daemonConfig({}, { OLLAMAD_DATA: '/srv/ollamad' }).tokenFile, '/srv/ollamad/api-token')
+    })
+
+    it('refuses write or cluster routes without the token where the network reaches, and unknown classes', () => {
+      assert.throws(() => daemonConfig({ host: '0.0.0.0', open: 'read,write' }, {}), /^Error: refusing to open write routes without the token on 0\.0\.0\.0/)
+      assert.throws(() => daemonConfig({ host: '[::]:1', open: 'cluster' }, {}), /refusing to open cluster routes/)
+      assert.throws(() => daemonConfig({ open: 'read,admin' }, {}), /--open takes read, infer, pull, write, cluster or none, not "admin"/)
+      assert.deepEqual(daemonConfig({ open: 'read,cluster' }, {}).open, ['read', 'cluster'])
+    })
+
+    it('takes origins from OLLAMA_ORIGINS and --origins', () => {
+      assert.deepEqual(daemonConfig({ origins: 'https://a.example, https://b.example' }, { OLLAMA_ORIGINS: 'https://*.corp' }).origins, ['https://*.corp', 'https://a.example', 'https://b.example'])
     })
   })
 })

@@ -5,16 +5,17 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createHlc, createIntentStore, hlcFrom, hlcPhysical, signIntent, verifyIntent, Intent, type IntentStore } from '../../../src/cluster/index.js'
 import { openStateDb } from '../../../src/store/db.js'
 import { tempDir } from '../../fixtures/daemon.js'
+import { isOllamadError } from '../../../src/errors.js'
 
 const M = 'registry.ollama.ai/library/llama3:latest'
 
 interface Writer { id: string, key: PrivateKey, store: IntentStore, wall: { now: number } }
 
-async function writer (db?: Awaited<ReturnType<typeof openStateDb>>): Promise<Writer> {
+async function writer (db?: Awaited<ReturnType<typeof openStateDb>>, isMember?: (peerId: string) => boolean): Promise<Writer> {
   const key = await generateKeyPair('Ed25519')
   const id = peerIdFromPrivateKey(key).toString()
   const wall = { now: 1_700_000_000_000 }
-  return { id, key, wall, store: createIntentStore({ selfId: id, privateKey: key, hlc: createHlc(() => wall.now), db }) }
+  return { id, key, wall, store: createIntentStore({ selfId: id, privateKey: key, hlc: createHlc(() => wall.now), db, isMember }) }
 }
 
 /** Delivers every intent of `from` to `to`, as gossip would. */
@@ -134,5 +135,68 @@ describe('cluster/intents', () => {
     await again.load()
     assert.deepEqual(again.bodies('replicas'), [{ kind: 'replicas', model: M, replicas: 'all' }])
     await db.close()
+  })
+})
+
+describe('cluster/intents: who may write, how much, and for how long', () => {
+  const fails = (code: string, re: RegExp) => (e: unknown): boolean => {
+    assert.ok(isOllamadError(e), String(e))
+    assert.equal(e.code, code)
+    assert.match(e.message, re)
+    return true
+  }
+
+  it('refuses intents of a writer without a node record, and takes them once it has one; its own always', async () => {
+    const members = new Set<string>()
+    const a = await writer(undefined, (p) => members.has(p))
+    const stranger = await writer()
+    const signed = await stranger.store.write({ kind: 'delete', model: M, digests: ['cd'.repeat(32)] })
+    assert.throws(() => a.store.merge(signed, Intent.decode(signed.intent)), fails('FORBIDDEN', /has no node record here/))
+    assert.equal(a.store.get(`delete/${M}`), undefined)
+    members.add(stranger.id)
+    assert.equal(a.store.merge(signed, Intent.decode(signed.intent)), true)
+    await a.store.write({ kind: 'replicas', model: M, replicas: 2 })
+    assert.equal(a.store.bodies('replicas').length, 1)
+  })
+
+  it('limits how fast and how much one other writer adds, and never refuses this node\'s own writes', async () => {
+    const a = await writer()
+    const b = await writer()
+    const intents = []
+    for (let i = 0; i < 2_001; i++) intents.push(await b.store.write({ kind: 'replicas', model: `registry.ollama.ai/library/m${i}:latest`, replicas: 1 }))
+    for (const s of intents.slice(0, 2_000)) a.store.merge(s, Intent.decode(s.intent))
+    const last = intents[2_000] as (typeof intents)[number]
+    assert.throws(() => a.store.merge(last, Intent.decode(last.intent)), fails('SIZE_LIMIT', /faster than 20 a second/))
+    a.wall.now += 60_000
+    assert.equal(a.store.merge(last, Intent.decode(last.intent)), true)
+    // Slowly, up to its cap of held intents and no further; replacing one of its own still works.
+    for (let i = 2_001; i < 4_001; i++) intents.push(await b.store.write({ kind: 'replicas', model: `registry.ollama.ai/library/m${i}:latest`, replicas: 1 }))
+    for (const s of intents.slice(2_001, 4_000)) { a.wall.now += 100; a.store.merge(s, Intent.decode(s.intent)) }
+    const over = intents[4_000] as (typeof intents)[number]
+    assert.throws(() => a.store.merge(over, Intent.decode(over.intent)), fails('SIZE_LIMIT', /holds 4000 intents here already/))
+    const again = await b.store.write({ kind: 'replicas', model: 'registry.ollama.ai/library/m0:latest', replicas: 3 })
+    assert.equal(a.store.merge(again, Intent.decode(again.intent)), true)
+    for (let i = 0; i < 3; i++) await a.store.write({ kind: 'replicas', model: `registry.ollama.ai/library/own${i}:latest`, replicas: 1 })
+    assert.equal(a.store.entries().length, 4_003)
+  })
+
+  it('drops old tombstones and finished jobs everywhere, and takes no expired ones back', async () => {
+    const a = await writer()
+    const b = await writer()
+    await a.store.write({ kind: 'pin', model: M, node: b.id })
+    const tomb = await a.store.write({ tombstone: `pin/${M}/${b.id}` })
+    const job = await a.store.write({ kind: 'job', id: 'abcd1234', model: M, targets: [], insecure: false, createdAt: a.wall.now, cancelled: false })
+    await deliver(a, b)
+    assert.equal(b.store.entries().length, 2)
+    for (const w of [a, b]) w.wall.now += 3 * 24 * 3600_000
+    assert.equal(a.store.collect(), 1, 'the job is collected after two days')
+    assert.equal(b.store.collect(), 1)
+    assert.equal(b.store.merge(job, Intent.decode(job.intent)), false, 'an expired job is not taken back')
+    for (const w of [a, b]) w.wall.now += 5 * 24 * 3600_000
+    assert.equal(a.store.collect(), 1, 'the tombstone is collected after a week')
+    assert.equal(b.store.collect(), 1)
+    assert.equal(b.store.merge(tomb, Intent.decode(tomb.intent)), false)
+    assert.deepEqual(a.store.digest(), b.store.digest())
+    assert.equal(a.store.entries().length, 0)
   })
 })

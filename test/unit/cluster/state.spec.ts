@@ -91,4 +91,14 @@ describe('cluster state', () => {
     const huge = await rec(0, 1, 2)
     await assert.rejects(signRecord(keys[0] as PrivateKey, { ...huge.record, addrs: Array.from({ length: 10_000 }, () => 'x'.repeat(100)) }), /exceeds/)
   })
+
+  it('holds at most 1024 records: more identities are refused, known ones and its own still merge', () => {
+    const s = createClusterState(createFakeClock(), { selfId: 'me' })
+    const signed = {} as SignedRecord
+    for (let i = 0; i < 1024; i++) s.merge(signed, blankRecord({ peerId: `p${i}`, sequence: 1n }))
+    assert.throws(() => s.merge(signed, blankRecord({ peerId: 'one-too-many', sequence: 1n })), /more than 1024 node records/)
+    assert.equal(s.merge(signed, blankRecord({ peerId: 'p7', sequence: 2n })).changed, true)
+    assert.equal(s.merge(signed, blankRecord({ peerId: 'me', sequence: 1n })).changed, true)
+    assert.equal(s.members().length, 1025)
+  })
 })

@@ -72,14 +72,18 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
     return a
   }
 
-  it('withdraws its claim, waits the grace, and drops only once another live node claims the model', async () => {
+  /** One replica wanted, pinned to the other node (the rendezvous may pick either), which does not hold it yet. */
+  const wantItOnTheOther = async (): Promise<void> => {
     actor = start()
     await self()
     await hear(1, { holds: false })
-    // One replica wanted; the rendezvous may pick either node, so pin the other one.
     await intents.write({ kind: 'replicas', model: KEY, replicas: 1 })
     await intents.write({ kind: 'pin', model: KEY, node: ids[1] as string })
     await actor.step()
+  }
+
+  it('withdraws its claim, waits the grace, and drops only once another live node claims the model', async () => {
+    await wantItOnTheOther()
     assert.deepEqual(actor.keep(), [], 'the claim is withdrawn at once')
     assert.deepEqual(removed, [], 'nothing dropped yet')
     // The grace passes, but the other node does not hold it yet: keep the copy.
@@ -89,6 +93,38 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
     assert.deepEqual(removed, [], 'no claim from anyone else: the last copy stays')
     // It fetched the model and claims it, in a record received after the wait.
     await hear(1, { holds: true, keeps: true })
+    await actor.step()
+    assert.deepEqual(removed, ['llama3:latest'])
+  })
+
+  it('a claim counts only when the claimer\'s own record shows the model held at that digest', async () => {
+    await wantItOnTheOther()
+    clock.advance(6_000)
+    await hear(1, { holds: false, keeps: true })
+    await actor.step()
+    assert.deepEqual(removed, [], 'a claim without the model in the same record is no copy')
+    await hear(1, { holds: true, keeps: true })
+    await actor.step()
+    assert.deepEqual(removed, ['llama3:latest'])
+  })
+
+  it('a cluster delete drops a copy at a deleted digest, never by file time, and is settled once no record shows one', async () => {
+    actor = start()
+    await self()
+    await intents.write({ kind: 'delete', model: KEY, digests: ['0'.repeat(64)] })
+    await actor.step()
+    assert.deepEqual(removed, [], 'a copy at another digest stays, though its file time (1970) is older than the delete')
+    assert.equal(intents.get(`delete/${KEY}`)?.body, undefined, 'no record shows the deleted digest: settled at once')
+    await intents.write({ kind: 'delete', model: KEY, digests: [DIGEST.slice(7)] })
+    await actor.step()
+    assert.deepEqual(removed, ['llama3:latest'])
+    assert.notEqual(intents.get(`delete/${KEY}`)?.body, undefined, 'not settled while this node\'s record still shows the copy')
+    await self()
+    await actor.step()
+    assert.equal(intents.get(`delete/${KEY}`)?.body, undefined, 'settled once the record shows it gone')
+    // Restored afterwards (same digest, an old file time, as `cp -p` leaves it): it stays.
+    held = true
+    await self()
     await actor.step()
     assert.deepEqual(removed, ['llama3:latest'])
   })

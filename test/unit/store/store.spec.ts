@@ -180,9 +180,18 @@ describe('store', function () {
       const blob = makeBlob(1000, 'abort')
       const ac = new AbortController()
       ac.abort()
-      await assert.rejects(env.store().importBlob(blob.digest, body(blob.data), ac.signal), failsWith('ABORTED'))
+      await assert.rejects(env.store().importBlob(blob.digest, body(blob.data), { signal: ac.signal }), failsWith('ABORTED'))
       assert.deepEqual(await env.ls(env.uploadsDir), [])
       assert.deepEqual(await env.ls(join(env.modelsDir, '.ollamad', 'tmp')), [])
+    })
+
+    it('refuses a body over its byte limit and leaves no temp file', async () => {
+      const blob = makeBlob(100_000, 'too-big')
+      await assert.rejects(env.store().importBlob(blob.digest, body(blob.data), { maxBytes: 99_999 }), failsWith('BODY_TOO_LARGE'))
+      assert.deepEqual(await env.ls(env.uploadsDir), [])
+      assert.deepEqual(await env.ls(join(env.modelsDir, '.ollamad', 'tmp')), [])
+      await env.store().importBlob(blob.digest, body(blob.data), { maxBytes: 100_000 })
+      assert.equal(await env.store().hasUpload(blob.digest), true)
     })
   })
 

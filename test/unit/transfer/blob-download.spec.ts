@@ -96,4 +96,18 @@ describe('transfer/blob-download', function () {
     assert.ok(a.bans.until('liar') > Date.now(), 'the peer is banned')
     assert.deepEqual(upstream.sort(), [0, 1, 2, 3], 'every chunk came again from the registry')
   })
+
+  it('when the registry\'s bytes disagree with the chunk map, stops trusting the map and the peers that vouch for it', async () => {
+    const hashes = map.hashes.map(h => new Uint8Array(h))
+    const third = hashes[2] as Uint8Array
+    third[0] = (third[0] as number) ^ 0xff
+    const falseMap: ChunkMap = { ...map, hashes }
+    swarm.add('voucher').local.add(blob, { chunks: [0, 1] })
+    const a: SwarmAccess = { ...access(true), chunkMap: async () => falseMap, vouchers: (_d, _size, cid) => cid === falseMap.cid ? ['voucher'] : [] }
+    const data = await download(a)
+    assert.equal(sha256(data), blob.digest)
+    assert.ok(a.bans.until('voucher') > Date.now(), 'the peer that vouched for the map is banned')
+    assert.deepEqual(saved, [blob.digest], 'the map this node vouches for now is its own')
+    assert.ok(upstream.filter(i => i === 0).length >= 1 && upstream.includes(3), 'the blob came again from the registry')
+  })
 })
