@@ -1,4 +1,4 @@
-import type { ClusterState, IntentStore } from '../cluster/index.js'
+import type { ClusterState, IntentStore, SignedIntent } from '../cluster/index.js'
 import { errorMessage } from '../errors.js'
 import { digestHex, displayName, nameKey, parseModelName, type Digest, type ModelEntry, type Store } from '../store/index.js'
 import type { Puller } from '../transfer/index.js'
@@ -18,6 +18,8 @@ export interface ActComponents {
   log: Logger
   /** The node record changed (keep claims): publish it soon. */
   publishSoon: () => void
+  /** Gossips intents this node wrote (a settled delete's tombstone). @default left to anti-entropy */
+  publishIntents?: (signed: SignedIntent[]) => Promise<void>
   /** This node's cache limits now, in bytes (0: none). @default none */
   limits?: () => CacheLimits
 }
@@ -107,7 +109,8 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
     if (first !== c.selfId) return
     for (const b of c.intents.bodies('delete')) {
       if (members.some(m => holdsAnyOf(m, b.model, b.digests))) continue
-      await c.intents.write({ tombstone: `delete/${b.model}` })
+      const tomb = await c.intents.write({ tombstone: `delete/${b.model}` })
+      await c.publishIntents?.([tomb]).catch(() => {})
       c.log.info(`the cluster delete of ${b.model} is settled: no node holds it any more`)
     }
   }

@@ -63,7 +63,7 @@ export function createPolicy (c: PolicyComponents, init: PolicyInit): Policy {
   }
   const publishSoon = c.sections.changed
   const jobs = createJobRunner({ selfId, intents, puller: c.puller, db: c.store.db, clock, log: c.log, publishSoon })
-  const actor = createActor({ selfId, state, intents, store: c.store, puller: c.puller, clock, log: c.log, publishSoon, limits }, { graceMs })
+  const actor = createActor({ selfId, state, intents, store: c.store, puller: c.puller, clock, log: c.log, publishSoon, publishIntents: c.publishIntents, limits }, { graceMs })
   let started = false
   // Nothing is claimed until the actor has looked at the plan.
   c.sections.add('policy', () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { startRegistry, pushModel, makeTinyModel, type RunningRegistry } from '../fixtures/registry.js'
 import { startCountingProxy, type CountingProxy } from '../fixtures/counting-proxy.js'
-import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { startDaemon, tempDir, type RunningDaemon } from '../fixtures/daemon.js'
 import { startCluster, FAST_LIVENESS } from '../fixtures/cluster.js'
 import { ndjson } from './helpers.js'
 import { waitFor } from '../fixtures/wait-for.js'
@@ -139,6 +141,9 @@ describe('placement: cluster pulls, replicas, migration, deletion', function () 
     const job = await post(a, '/api/cluster/pull', { model: name, nodes: ['node1', 'node2', 'node3'] })
     await waitFor(async () => ((await (await fetch(`${a.url}/api/cluster/jobs/${job.json.id as string}`)).json()) as { state: string }).state === 'completed', 60_000, 'pulled everywhere')
     const keyArg = (/--swarm-key (\S+)/.exec(c.proc.spawnargs.join(' ')) as RegExpExecArray)[1] as string
+    // A backup of node1's models, with their file times, to restore once the delete is done.
+    const backup = await tempDir('backup')
+    execFileSync('cp', ['-a', join(a.modelsDir, 'manifests'), join(a.modelsDir, 'blobs'), backup])
     await c.kill('SIGKILL')
     const del = await post(b, '/api/cluster/delete', { model: name })
     assert.equal(del.status, 200, JSON.stringify(del.json))
@@ -147,6 +152,14 @@ describe('placement: cluster pulls, replicas, migration, deletion', function () 
     running.push(back)
     await waitFor(async () => (await localModels(back)).length === 0, 20_000, 'gone from the node that was down')
     await waitFor(async () => (await holders(a, name)).length === 0, 10_000, 'no holder left in the cluster view')
+    await waitFor(() => [a, b, back].some(d => /the cluster delete of \S+ is settled/.test(d.log())), 20_000, 'the delete settled')
+    const intentsDigest = async (d: RunningDaemon): Promise<string> => ((await (await fetch(`${d.url}/api/cluster/state`)).json()) as { intents: { digest: string } }).intents.digest
+    await waitFor(async () => new Set(await Promise.all([a, b, back].map(intentsDigest))).size === 1, 20_000, 'every node holds the settled delete')
+    // Restored from the backup, old file times and all, after the delete: it stays.
+    execFileSync('cp', ['-a', join(backup, 'manifests'), join(backup, 'blobs'), a.modelsDir])
+    await waitFor(async () => (await localModels(a)).length === 1, 20_000, 'the restored model seen')
+    await new Promise(resolve => setTimeout(resolve, 5_000))
+    assert.equal((await localModels(a)).length, 1, 'a restored copy is not deleted again')
   })
 
   it('evicts the least recently used model that another node keeps when over --max-cache', async () => {

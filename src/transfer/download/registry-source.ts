@@ -4,6 +4,7 @@ import type { RateLimiter } from '../../util/rate-limit.js'
 import { stallGuarded, type RegistryClient } from '../../registry/index.js'
 import { chunkRange, type ModelName, type PartialBlob } from '../../store/index.js'
 import { createBufferPool } from '../../util/buffers.js'
+import { linkedController } from '../../util/abort.js'
 
 /** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
 const PROGRESS_FLUSH_MS = 250
@@ -55,9 +56,8 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
   if (queue.length === 0) return
   // An empty blob is one empty chunk: nothing to fetch, and `bytes=0--1` is no valid Range.
   if (partial.size === 0) { await partial.markDone(0); init.onChunk(0); return }
-  const ac = new AbortController()
-  const onAbort = (): void => { ac.abort(init.signal?.reason) }
-  init.signal?.addEventListener('abort', onAbort, { once: true })
+  // Linked so that a pull cancelled before this point (its abort fired already) starts no request.
+  const { ac, release } = linkedController(init.signal)
   let mode = 'ranges' as 'ranges' | 'whole'
   let firstError: unknown
   let lastFlush = clock.now()
@@ -164,7 +164,7 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       await worker('whole')
     }
   } finally {
-    init.signal?.removeEventListener('abort', onAbort)
+    release()
     await partial.flush().catch(() => {})
   }
   if (init.signal?.aborted === true) throw new OllamadError('ABORTED', 'pull aborted')
