@@ -45,6 +45,9 @@ export interface PartialBlob {
 const key = (d: Digest): string => `partial/${d}`
 const run = promisify(execFile)
 
+/** Bytes written between background flushes of a partial to the disk. */
+const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
+
 /** Blobs from this size up get their disk space reserved when their partial is made. */
 const RESERVE_MIN_BYTES = 1024 * 1024
 
@@ -103,6 +106,11 @@ export async function openPartial (layout: Layout, db: StateDb, digest: Digest, 
     throw e
   }
   await save()
+  let closed = false
+  // Written bytes are flushed to the disk as they pile up, in the background, so the fsync that
+  // publishing needs finds little left to do instead of the whole blob.
+  let unflushed = 0
+  let flushing: Promise<void> | undefined
   const write = async (data: Uint8Array, position: number): Promise<void> => {
     let off = 0
     try {
@@ -113,9 +121,13 @@ export async function openPartial (layout: Layout, db: StateDb, digest: Digest, 
     } catch (e) {
       throw diskError(e, digest)
     }
+    unflushed += data.byteLength
+    if (unflushed >= FLUSH_EVERY_BYTES && flushing === undefined && !closed) {
+      unflushed = 0
+      flushing = fh.datasync().catch(() => {}).finally(() => { flushing = undefined })
+    }
   }
-  let closed = false
-  const close = async (): Promise<void> => { if (!closed) { closed = true; await fh.close() } }
+  const close = async (): Promise<void> => { if (!closed) { closed = true; await flushing; await fh.close() } }
   return {
     digest,
     size,
