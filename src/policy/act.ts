@@ -24,6 +24,9 @@ export interface ActComponents {
   limits?: () => CacheLimits
 }
 
+/** How long a model whose fetch failed waits before the next try. */
+const FETCH_RETRY_MS = 60_000
+
 export interface CacheLimits {
   /** Bytes of models this node may hold. */
   maxCache: number
@@ -65,13 +68,19 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
 
   const local = (): Map<string, ModelEntry> => new Map(c.store.list().map(e => [nameKey(e.name), e]))
 
+  /** Models whose fetch failed: not tried again before this time (a full disk would fail every step). */
+  const failedUntil = new Map<string, number>()
   const fetch = (p: Placement, name: string): void => {
-    if (fetching.has(p.model)) return
+    if (fetching.has(p.model) || (failedUntil.get(p.model) ?? 0) > c.clock.now()) return
     const ac = new AbortController()
     fetching.set(p.model, ac)
     c.log.info(`fetching ${name} (assigned here)`)
     c.puller.pull(parseModelName(name), { signal: ac.signal })
-      .then(() => { c.log.info(`holding ${name}`) }, (e: unknown) => { if (!ac.signal.aborted) c.log.error(`fetching ${name}: ${errorMessage(e)}`) })
+      .then(() => { failedUntil.delete(p.model); c.log.info(`holding ${name}`) }, (e: unknown) => {
+        if (ac.signal.aborted) return
+        failedUntil.set(p.model, c.clock.now() + FETCH_RETRY_MS)
+        c.log.error(`fetching ${name}: ${errorMessage(e)} (trying again in ${FETCH_RETRY_MS / 1000} s)`)
+      })
       .finally(() => { fetching.delete(p.model); kick() })
   }
 

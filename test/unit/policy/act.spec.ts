@@ -40,7 +40,14 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
 
   const entry = (): ModelEntry => ({ name: parseModelName(NAME), digest: DIGEST, manifest: { schemaVersion: 2, mediaType: '', config: { mediaType: '', digest: DIGEST, size: 1 }, layers: [] }, size: GiB, modifiedAt: new Date(0) })
   const store = { list: () => held ? [entry()] : [], remove: async (n: { model: string }) => { removed.push(displayName(n as never)); held = false } } as unknown as Store
-  const puller = { pull: async (n: unknown) => { pulled.push(displayName(n as never)); return entry() } } as unknown as Puller
+  let pullFails = false
+  const puller = {
+    pull: async (n: unknown) => {
+      pulled.push(displayName(n as never))
+      if (pullFails) throw new Error('not enough disk space')
+      return entry()
+    }
+  } as unknown as Puller
 
   /** Peer `i` sends a fresh record (its sequence rises: a sign of life). */
   const hear = async (i: number, o: { holds?: boolean, keeps?: boolean }): Promise<void> => {
@@ -62,6 +69,7 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
     pulled = []
     held = true
     seq = 0
+    pullFails = false
   })
   afterEach(async () => { await actor.stop() })
 
@@ -153,5 +161,26 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
     await actor.step()
     await new Promise(resolve => setImmediate(resolve))
     assert.deepEqual(pulled, ['llama3:latest'])
+  })
+
+  it('tries a failed fetch again only after a minute, not at every step', async () => {
+    held = false
+    pullFails = true
+    actor = start()
+    await self()
+    await hear(1, { holds: true, keeps: true })
+    await intents.write({ kind: 'replicas', model: KEY, replicas: 2 })
+    await actor.step()
+    await new Promise(resolve => setImmediate(resolve))
+    clock.advance(30_000)
+    await hear(1, { holds: true, keeps: true })
+    await actor.step()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(pulled, ['llama3:latest'], 'not again within the minute')
+    clock.advance(31_000)
+    await hear(1, { holds: true, keeps: true })
+    await actor.step()
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(pulled, ['llama3:latest', 'llama3:latest'])
   })
 })
