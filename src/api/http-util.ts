@@ -3,6 +3,14 @@ import { OllamadError, errorMessage, isOllamadError, type ErrorCode } from '../e
 
 /** JSON request bodies larger than this are refused before parsing. */
 export const MAX_JSON_BODY = 8 * 1024 * 1024
+/** A request body that sends nothing for this long is dropped (a client that trickles holds a socket). */
+export const BODY_IDLE_MS = 60_000
+
+/** Drops the connection when the body being read goes idle; returns the undo, for once it is read. */
+export function bodyIdleTimeout (req: IncomingMessage, ms = BODY_IDLE_MS): () => void {
+  req.setTimeout(ms, () => { req.destroy(new OllamadError('STALLED', `no request body bytes for ${ms / 1000} s`)) })
+  return () => { req.setTimeout(0) }
+}
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_NAME: 400,
@@ -48,10 +56,11 @@ export const badRequest = (msg: string): OllamadError => new OllamadError('INVAL
 
 /** Reads a JSON object body with a size limit; Ollama's wording for an empty body. */
 /** The whole request body, refused past `limit` bytes. */
-export async function readBody (req: IncomingMessage, limit = MAX_JSON_BODY): Promise<Buffer> {
+export async function readBody (req: IncomingMessage, limit = MAX_JSON_BODY, idleMs = BODY_IDLE_MS): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) throw new OllamadError('BODY_TOO_LARGE', `request body too large (limit ${limit} bytes)`)
   // Events rather than an async iterator: this runs for every request, and small bodies come in one piece.
+  const idle = bodyIdleTimeout(req, idleMs)
   return await new Promise<Buffer>((resolve, reject) => {
     const parts: Buffer[] = []
     let n = 0
@@ -63,7 +72,7 @@ export async function readBody (req: IncomingMessage, limit = MAX_JSON_BODY): Pr
     const onEnd = (): void => { cleanup(); resolve(parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts)) }
     const onError = (e: Error): void => { cleanup(); reject(e) }
     const onClose = (): void => { if (!req.complete) { cleanup(); reject(new OllamadError('ABORTED', 'the client went away')) } }
-    const cleanup = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError); req.off('close', onClose) }
+    const cleanup = (): void => { idle(); req.off('data', onData); req.off('end', onEnd); req.off('error', onError); req.off('close', onClose) }
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onError)

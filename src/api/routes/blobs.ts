@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises'
 import { OllamadError } from '../../errors.js'
 import { parseDigest, type Digest } from '../../store/index.js'
-import { sendError } from '../http-util.js'
+import { bodyIdleTimeout, sendError } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
 
@@ -32,7 +32,8 @@ export function addBlobRoutes (router: Router, c: ApiComponents): void {
     if (Number.isFinite(declared) && declared > room) {
       throw new OllamadError('BODY_TOO_LARGE', `blob of ${declared} bytes does not fit: ${room} bytes free for models`)
     }
-    await c.store.importBlob(d, req, { signal, maxBytes: room })
+    const idle = bodyIdleTimeout(req)
+    try { await c.store.importBlob(d, req, { signal, maxBytes: room }) } finally { idle() }
     res.writeHead(201).end()
   })
 }

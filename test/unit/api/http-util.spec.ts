@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
-import { readJson, sendFailure, statusOf, modelField, optString, optBool, progressWriter } from '../../../src/api/http-util.js'
+import { readBody, readJson, sendFailure, statusOf, modelField, optString, optBool, progressWriter } from '../../../src/api/http-util.js'
 import { OllamadError, isOllamadError, type ErrorCode } from '../../../src/errors.js'
 import { startHttpServer, type TestServer } from '../../fixtures/http-server.js'
 
 /** A request body as node:http hands it to a handler: a stream with headers. */
 const request = (chunks: Array<string | Buffer>, headers: Record<string, string> = {}): IncomingMessage =>
-  Object.assign(Readable.from(chunks.map(c => Buffer.from(c))), { headers }) as unknown as IncomingMessage
+  Object.assign(Readable.from(chunks.map(c => Buffer.from(c))), { headers, setTimeout: () => {} }) as unknown as IncomingMessage
 
 const failsWith = (code: ErrorCode, message?: RegExp | string) => (e: unknown): boolean => {
   assert.ok(isOllamadError(e), `expected an OllamadError, got ${String(e)}`)
@@ -57,6 +57,21 @@ describe('api/http-util', () => {
       assert.equal(body.length, 16)
       assert.deepEqual(await readJson(request([body], { 'content-length': '16' }), 16), { a: 'xxxxxxxx' })
     })
+  })
+
+  it('drops a request whose body stops arriving', async () => {
+    let failure: unknown
+    const server = await startHttpServer(async (req) => {
+      try { await readBody(req, 1024, 200) } catch (e) { failure = e }
+    })
+    try {
+      const net = await import('node:net')
+      const sock = net.connect(Number(new URL(server.url).port), '127.0.0.1')
+      sock.write('POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":')
+      const closed = await new Promise<boolean>(resolve => { sock.once('close', () => { resolve(true) }); setTimeout(() => { resolve(false) }, 3000) })
+      assert.ok(closed, 'the server closed the idle connection')
+      assert.ok(isOllamadError(failure), String(failure))
+    } finally { await server.close() }
   })
 
   describe('over a real server', () => {
