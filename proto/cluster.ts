@@ -24,6 +24,7 @@ export interface NodeRecord {
   maxCache: bigint
   minFreeDisk: bigint
   intentsDigest: Uint8Array<ArrayBuffer>
+  noRoom: string[]
 }
 
 export namespace NodeRecord {
@@ -150,6 +151,13 @@ export namespace NodeRecord {
           w.bytes(obj.intentsDigest)
         }
 
+        if (obj.noRoom != null && obj.noRoom.length > 0) {
+          for (const value of obj.noRoom) {
+            w.uint32(170)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -174,7 +182,8 @@ export namespace NodeRecord {
           jobs: [],
           maxCache: 0n,
           minFreeDisk: 0n,
-          intentsDigest: uint8ArrayAlloc(0)
+          intentsDigest: uint8ArrayAlloc(0),
+          noRoom: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -303,6 +312,14 @@ export namespace NodeRecord {
               obj.intentsDigest = reader.bytes()
               break
             }
+            case 21: {
+              if (opts.limits?.noRoom != null && obj.noRoom.length === opts.limits.noRoom) {
+                throw new MaxLengthError('Decode error - repeated field "noRoom" had too many elements')
+              }
+
+              obj.noRoom.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -319,7 +336,8 @@ export namespace NodeRecord {
           models: 0,
           blobs: 0,
           keep: 0,
-          jobs: 0
+          jobs: 0,
+          noRoom: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -540,6 +558,21 @@ export namespace NodeRecord {
                 field: `${prefix}.intentsDigest`,
                 value: reader.bytes()
               }
+              break
+            }
+            case 21: {
+              if (opts.limits?.noRoom != null && obj.noRoom === opts.limits.noRoom) {
+                throw new MaxLengthError('Streaming decode error - repeated field "noRoom" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.noRoom[]`,
+                index: obj.noRoom,
+                value: reader.string()
+              }
+
+              obj.noRoom++
+
               break
             }
             default: {
@@ -817,6 +850,12 @@ export namespace NodeRecord {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NodeRecordNoRoomFieldEvent {
+    field: '$.noRoom[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRecord.codec())
   }
@@ -825,7 +864,7 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordBlobsArrivingFieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordBlobsArrivingFieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent | NodeRecordNoRoomFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
   }
 }

@@ -1,5 +1,5 @@
 import type { ClusterState, IntentStore, SignedIntent } from '../cluster/index.js'
-import { errorMessage } from '../errors.js'
+import { errorMessage, isOllamadError } from '../errors.js'
 import { digestHex, displayName, nameKey, parseModelName, type Digest, type ModelEntry, type Store } from '../store/index.js'
 import type { Puller } from '../transfer/index.js'
 import type { Clock, Timer } from '../util/clock.js'
@@ -26,6 +26,8 @@ export interface ActComponents {
 
 /** How long a model whose fetch failed waits before the next try. */
 const FETCH_RETRY_MS = 60_000
+/** How long a node says it has no room for a model after a fetch found the disk full. */
+const NO_ROOM_MS = 10 * 60_000
 
 export interface CacheLimits {
   /** Bytes of models this node may hold. */
@@ -44,6 +46,8 @@ export interface ActInit {
 export interface Actor extends Startable {
   /** Models this node vouches it keeps, by key → manifest digest (for its record). */
   keep: () => Array<{ name: string, digest: Digest }>
+  /** Models it has no room for now (for its record). */
+  noRoom: () => string[]
   /** Runs one step now (tests; and after an intent is written here). */
   step: () => Promise<void>
   kick: () => void
@@ -70,15 +74,19 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
 
   /** Models whose fetch failed: not tried again before this time (a full disk would fail every step). */
   const failedUntil = new Map<string, number>()
+  /** Models this node had no room for, until when it says so. */
+  const noRoom = new Map<string, number>()
   const fetch = (p: Placement, name: string): void => {
     if (fetching.has(p.model) || (failedUntil.get(p.model) ?? 0) > c.clock.now()) return
     const ac = new AbortController()
     fetching.set(p.model, ac)
     c.log.info(`fetching ${name} (assigned here)`)
     c.puller.pull(parseModelName(name), { signal: ac.signal })
-      .then(() => { failedUntil.delete(p.model); c.log.info(`holding ${name}`) }, (e: unknown) => {
+      .then(() => { failedUntil.delete(p.model); if (noRoom.delete(p.model)) c.publishSoon(); c.log.info(`holding ${name}`) }, (e: unknown) => {
         if (ac.signal.aborted) return
         failedUntil.set(p.model, c.clock.now() + FETCH_RETRY_MS)
+        // Said in the record, so every node's plan gives the model to another node meanwhile.
+        if (isOllamadError(e, 'NO_ROOM')) { noRoom.set(p.model, c.clock.now() + NO_ROOM_MS); c.publishSoon() }
         c.log.error(`fetching ${name}: ${errorMessage(e)} (trying again in ${FETCH_RETRY_MS / 1000} s)`)
       })
       .finally(() => { fetching.delete(p.model); kick() })
@@ -204,6 +212,7 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
       tick()
     },
     keep: () => c.store.list().filter(e => !dropping.has(nameKey(e.name))).map(e => ({ name: displayName(e.name), digest: e.digest })),
+    noRoom: () => [...noRoom].filter(([, until]) => until > c.clock.now()).map(([model]) => model).sort(),
     step: async () => { run(); while (running !== undefined) await running },
     kick,
     stop: async () => {

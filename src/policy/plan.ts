@@ -21,6 +21,8 @@ export interface PlanNode {
   minFreeDisk: number
   /** Complete models held: model key -> manifest digest and size. */
   models: ReadonlyMap<string, { digest: string, size: number }>
+  /** Models it said it has no room for (it tried and the disk was full): passed over for them. */
+  noRoom?: ReadonlySet<string>
 }
 
 export interface PlanModel {
@@ -104,7 +106,7 @@ export function plan (input: PlanInput): Placement[] {
     let replicas = want === 'all' ? Math.max(1, alive.length) : want ?? 0
     const score = (n: PlanNode): number => rendezvous(n.id, m.key, weightOf(n))
     const ranked = (ns: PlanNode[]): PlanNode[] => [...ns].sort((a, b) => score(b) - score(a) || (a.id < b.id ? -1 : 1))
-    const fits = (n: PlanNode): boolean => holds(n, m) || roomOf(n, planned.get(n.id) ?? 0) >= m.size
+    const fits = (n: PlanNode): boolean => holds(n, m) || (n.noRoom?.has(m.key) !== true && roomOf(n, planned.get(n.id) ?? 0) >= m.size)
     const targets: string[] = []
     const add = (n: PlanNode): void => {
       if (targets.includes(n.id)) return

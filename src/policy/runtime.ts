@@ -67,13 +67,14 @@ export function createPolicy (c: PolicyComponents, init: PolicyInit): Policy {
   let started = false
   // Nothing is claimed until the actor has looked at the plan.
   c.sections.add('policy', () => {
-    if (!started) return { keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n }
+    if (!started) return { keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, noRoom: [] }
     const l = limits()
     return {
       keep: actor.keep().map(k => ({ name: k.name, manifestDigest: new Uint8Array(Buffer.from(digestHex(k.digest), 'hex')) })),
       jobs: jobs.progress(),
       maxCache: BigInt(l.maxCache),
-      minFreeDisk: BigInt(l.minFreeDisk)
+      minFreeDisk: BigInt(l.minFreeDisk),
+      noRoom: actor.noRoom()
     }
   })
   const view = (): ControlView => ({ members: state.members(), intents, selfId, graceMs, now: clock.now() })

@@ -52,7 +52,8 @@ export function planNodes (members: readonly Member[], now: number, graceMs: num
       diskFree: Number(m.record.diskFree),
       maxCache: Number(m.record.maxCache),
       minFreeDisk: Number(m.record.minFreeDisk),
-      models
+      models,
+      noRoom: new Set(m.record.noRoom)
     }
   })
 }

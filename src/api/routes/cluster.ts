@@ -26,7 +26,9 @@ export function nodeJson (m: Member): Record<string, unknown> {
     gpus: r.gpus.map(g => ({ index: g.index, name: g.name, memory_total: num(g.memoryTotal), memory_used: num(g.memoryUsed), memory_free: num(g.memoryFree), utilization: g.utilization })),
     ollama: r.ollamaUp ? 'up' : 'down',
     loaded: r.loaded.map(l => ({ name: l.name, size: num(l.size), size_vram: num(l.sizeVram), expires_at: l.expiresAt })),
-    models: r.models.map(h => ({ name: h.name, digest: hex(h.manifestDigest), size: num(h.size) }))
+    models: r.models.map(h => ({ name: h.name, digest: hex(h.manifestDigest), size: num(h.size) })),
+    // Models the plan gave it that did not fit its disk: the others take them meanwhile.
+    no_room: r.noRoom
   }
 }
 

@@ -1,5 +1,6 @@
 import '../../../src/polyfill.js'
 import assert from 'node:assert/strict'
+import { OllamadError } from '../../../src/errors.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
@@ -44,7 +45,7 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
   const puller = {
     pull: async (n: unknown) => {
       pulled.push(displayName(n as never))
-      if (pullFails) throw new Error('not enough disk space')
+      if (pullFails) throw new OllamadError('NO_ROOM', 'not enough disk space')
       return entry()
     }
   } as unknown as Puller
@@ -163,7 +164,7 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
     assert.deepEqual(pulled, ['llama3:latest'])
   })
 
-  it('tries a failed fetch again only after a minute, not at every step', async () => {
+  it('tries a failed fetch again only after a minute, not at every step, and says in its record that it had no room', async () => {
     held = false
     pullFails = true
     actor = start()
@@ -177,10 +178,13 @@ describe('policy/act: the keep-claim rule with a fake clock', () => {
     await actor.step()
     await new Promise(resolve => setImmediate(resolve))
     assert.deepEqual(pulled, ['llama3:latest'], 'not again within the minute')
+    assert.deepEqual(actor.noRoom(), [KEY], 'the record says it has no room for it')
     clock.advance(31_000)
     await hear(1, { holds: true, keeps: true })
     await actor.step()
     await new Promise(resolve => setImmediate(resolve))
     assert.deepEqual(pulled, ['llama3:latest', 'llama3:latest'])
+    clock.advance(10 * 60_000)
+    assert.deepEqual(actor.noRoom(), [], 'and stops saying so after ten minutes')
   })
 })

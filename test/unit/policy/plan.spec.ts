@@ -112,6 +112,19 @@ describe('policy/plan', () => {
     assert.deepEqual(targetsOf(ps, m), ['ok'])
   })
 
+  it('passes over a node that said it has no room for the model, unless it holds it', () => {
+    const m = 'registry.ollama.ai/library/big:1'
+    const d = `sha256:${'e'.repeat(64)}`
+    const intents = noIntents()
+    ;(intents.replicas as Map<string, 'all'>).set(m, 'all')
+    const ps = plan({
+      nodes: [node('said', { noRoom: new Set([m]) }), node('other-model', { noRoom: new Set(['registry.ollama.ai/library/x:1']) }), node('holder', { noRoom: new Set([m]) }, { [m]: d })],
+      models: [{ key: m, digest: d, size: 4 * GiB }],
+      intents
+    })
+    assert.deepEqual(targetsOf(ps, m).sort(), ['holder', 'other-model'])
+  })
+
   describe('properties', () => {
     it('is deterministic: the same state in any node order gives the same plan', () => {
       fc.assert(fc.property(arbCluster, fc.integer(), (input, seed) => {
