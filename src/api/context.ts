@@ -6,6 +6,7 @@ import type { Logger } from '../util/logger.js'
 import type { ClusterState } from '../cluster/index.js'
 import type { ClusterControl } from '../policy/index.js'
 import type { Stream } from '@libp2p/interface'
+import type { Metrics } from '../metrics/index.js'
 import { OllamadError } from '../errors.js'
 
 export interface ApiComponents {
@@ -24,6 +25,8 @@ export interface ApiComponents {
   inference: InferenceAccess
   /** How this node is tied into the swarm, for `/api/cluster/state`. */
   swarmStats: () => SwarmStats
+  /** Served at /metrics; told of every request answered. */
+  metrics: Metrics
 }
 
 export interface SwarmStats {

@@ -12,7 +12,7 @@ export interface RequestContext {
 
 export type Handler = (ctx: RequestContext) => Promise<void>
 
-interface Route { method: string, parts: string[], access: Access, handler: Handler }
+interface Route { method: string, pattern: string, parts: string[], access: Access, handler: Handler }
 
 /**
  * Method + path routing with `:param` segments; 405 when the path exists under another method.
@@ -20,7 +20,7 @@ interface Route { method: string, parts: string[], access: Access, handler: Hand
  */
 export interface Router {
   add: (method: string | string[], path: string, access: Access, handler: Handler) => void
-  match: (method: string, path: string) => { handler: Handler, access: Access, params: Record<string, string> } | 'method-not-allowed' | undefined
+  match: (method: string, path: string) => { handler: Handler, access: Access, pattern: string, params: Record<string, string> } | 'method-not-allowed' | undefined
 }
 
 export function createRouter (): Router {
@@ -39,7 +39,7 @@ export function createRouter (): Router {
   }
   return {
     add: (method, path, access, handler) => {
-      for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, parts: path.split('/').filter(Boolean), access, handler })
+      for (const m of Array.isArray(method) ? method : [method]) routes.push({ method: m, pattern: path, parts: path.split('/').filter(Boolean), access, handler })
     },
     match: (method, path) => {
       const segs = path.split('/').filter(Boolean)
@@ -47,7 +47,7 @@ export function createRouter (): Router {
       for (const r of routes) {
         const params = matchParts(r, segs)
         if (params === undefined) continue
-        if (r.method === method) return { handler: r.handler, access: r.access, params }
+        if (r.method === method) return { handler: r.handler, access: r.access, pattern: r.pattern, params }
         pathKnown = true
       }
       return pathKnown ? 'method-not-allowed' : undefined

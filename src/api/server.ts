@@ -1,6 +1,6 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { errorMessage } from '../errors.js'
+import { errorMessage, isOllamadError } from '../errors.js'
 import { FORWARDED_HEADER, INSTANCE_HEADER } from '../inference/index.js'
 import { createRouter } from './router.js'
 import { sendError, sendFailure, statusOf } from './http-util.js'
@@ -60,6 +60,10 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader(INSTANCE_HEADER, c.instanceId)
+    // Timed until the answer ends, under its route's pattern (raw paths would be unbounded labels).
+    const started = process.hrtime.bigint()
+    let route = 'unmatched'
+    res.once('close', () => { c.metrics.observeRequest(route, req.method ?? '', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9) })
     const ac = new AbortController()
     res.on('close', () => { if (!res.writableFinished) ac.abort() })
     const refuse = (status: number, message: string): void => {
@@ -68,12 +72,14 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
       sendError(res, status, message)
     }
     if (checkHost && !hostAllowed(req.headers.host)) {
+      c.metrics.refused('host')
       refuse(403, `forbidden: host ${JSON.stringify(hostOfHeader(req.headers.host ?? ''))} does not name this node`)
       return
     }
     const origin = req.headers.origin
     if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
       if (!origins.allowed(origin)) {
+        c.metrics.refused('origin')
         refuse(403, `forbidden: origin ${JSON.stringify(origin)} is not allowed (add it to OLLAMA_ORIGINS or --origins)`)
         return
       }
@@ -92,6 +98,7 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
     try {
       if (m === undefined) {
         if (FORWARDED.some(re => re.test(url.pathname))) {
+          route = 'forwarded'
           authorize(forwardedAccess(req.method), req.headers.authorization)
           await c.upstream.forward(req, res, ac.signal)
           return
@@ -103,9 +110,11 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
         res.writeHead(405, { 'Content-Type': 'text/plain' }).end('405 method not allowed')
         return
       }
+      route = m.pattern
       authorize(m.access, req.headers.authorization)
       await m.handler({ req, res, url, params: m.params, signal: ac.signal })
     } catch (e) {
+      if (isOllamadError(e, 'UNAUTHORIZED')) c.metrics.refused('token')
       if (statusOf(e) >= 500) c.log.error(`${req.method ?? ''} ${url.pathname}: ${errorMessage(e)}`)
       sendFailure(res, e)
       // A body we refused may still be arriving; drop it rather than hold the socket.

@@ -4,6 +4,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { DaemonConfig } from '../cli/index.js'
 import { OllamadError } from '../errors.js'
 import { createApiServer, loadOrCreateToken, type ApiServer } from '../api/index.js'
+import { createMetrics } from '../metrics/index.js'
 import { GOSSIP_TOPIC, addNodeSection, createClusterService, createClusterState, createHlc, createIntentStore, createRecordSections, type ClusterState } from '../cluster/index.js'
 import {
   INFER_PROTOCOL, addInferenceSection, createGenerateJobs, createGpuReader, createInferHandler, createInferQueue, createLocalServe,
@@ -126,6 +127,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
 
   const api = createApiServer({
     store, puller, pusher, upstream, state, instanceId, swarm: access, cluster: policy, log: logger.forComponent('api'),
+    metrics: createMetrics({ state, intents, queue: queue.stats }),
     inference: { serve, dial: async (peer, signal) => await dial(peer, INFER_PROTOCOL, signal), jobs: createGenerateJobs(clock) },
     swarmStats: () => ({
       connections: node.getConnections().length,

@@ -4,6 +4,12 @@ import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
 
 export function addMiscRoutes (router: Router, c: ApiComponents): void {
+  // Prometheus' scrape: reads only, so open like the other reads.
+  router.add('GET', '/metrics', 'read', async ({ res }) => {
+    const body = await c.metrics.text()
+    res.writeHead(200, { 'Content-Type': c.metrics.contentType }).end(body)
+  })
+
   // `ollama` checks HEAD / before each command.
   router.add(['GET', 'HEAD'], '/', 'read', async ({ res }) => {
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Ollama is running')

@@ -1,0 +1,116 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { ClusterState, IntentStore } from '../cluster/index.js'
+import { modelKey } from '../store/index.js'
+
+/** What the metrics read at scrape time: the cluster view, intents, and the inference queue. */
+export interface MetricsComponents {
+  state: ClusterState
+  intents: IntentStore
+  queue: () => { running: number, waiting: number }
+}
+
+export interface Metrics {
+  registry: Registry
+  /** One HTTP request answered: its route pattern (never the raw path), method, status and duration. */
+  observeRequest: (route: string, method: string, status: number, seconds: number) => void
+  /** A request refused at the edge: a disallowed origin, a Host that is not this node, no or a wrong token. */
+  refused: (reason: 'origin' | 'host' | 'token') => void
+  /** Prometheus' text format. */
+  text: () => Promise<string>
+  contentType: string
+}
+
+/**
+ * The node's metrics in Prometheus' text format: process metrics, and gauges read from the
+ * cluster view at scrape time (members, intents, coverage, this node's GPUs, the inference
+ * queue), so nothing is counted twice and nothing goes stale between scrapes.
+ */
+export function createMetrics (c: MetricsComponents): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  // Gauges named like counters, which promtool rejects; the same totals stay under names without _total.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name)
+  const self = (): ReturnType<ClusterState['members']>[number] | undefined => c.state.members().find(m => m.self)
+
+  new Gauge({
+    name: 'ollamad_cluster_members',
+    help: 'Nodes in the cluster view, by liveness.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect () {
+      const counts = { alive: 0, suspect: 0, gone: 0 }
+      for (const m of c.state.members()) counts[m.liveness]++
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n)
+    }
+  })
+  new Gauge({
+    name: 'ollamad_intents',
+    help: 'Intents held (placement, deletes, jobs, limits), tombstones included.',
+    registers: [registry],
+    collect () { this.set(c.intents.entries().length) }
+  })
+  new Gauge({
+    name: 'ollamad_model_copies',
+    help: 'Complete copies of each model in the cluster, by the nodes that are not gone.',
+    labelNames: ['model'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      const copies = new Map<string, number>()
+      for (const m of c.state.members()) {
+        if (m.liveness === 'gone') continue
+        for (const h of m.record.models) {
+          const k = modelKey(h.name)
+          if (k !== undefined) copies.set(k, (copies.get(k) ?? 0) + 1)
+        }
+      }
+      for (const [model, n] of copies) this.set({ model }, n)
+    }
+  })
+  const gpu = (name: string, help: string, field: 'memoryUsed' | 'memoryFree' | 'memoryTotal'): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['gpu', 'name'],
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const g of self()?.record.gpus ?? []) this.set({ gpu: String(g.index), name: g.name }, Number(g[field]))
+      }
+    })
+  }
+  gpu('ollamad_gpu_memory_used_bytes', 'VRAM in use on each GPU of this node.', 'memoryUsed')
+  gpu('ollamad_gpu_memory_free_bytes', 'VRAM free on each GPU of this node.', 'memoryFree')
+  gpu('ollamad_gpu_memory_total_bytes', 'VRAM of each GPU of this node.', 'memoryTotal')
+  new Gauge({
+    name: 'ollamad_inference_queue_requests',
+    help: 'Inference requests at the local Ollama, running and waiting.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect () {
+      const s = c.queue()
+      this.set({ state: 'running' }, s.running)
+      this.set({ state: 'waiting' }, s.waiting)
+    }
+  })
+  const requests = new Histogram({
+    name: 'ollamad_http_request_duration_seconds',
+    help: 'HTTP requests answered, by route pattern, method and status, until the answer ended.',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.005, 0.025, 0.1, 0.5, 2.5, 10, 60, 300],
+    registers: [registry]
+  })
+  const refused = new Counter({
+    name: 'ollamad_http_requests_refused_total',
+    help: 'HTTP requests refused at the edge, by reason (origin, host, token).',
+    labelNames: ['reason'],
+    registers: [registry]
+  })
+  return {
+    registry,
+    observeRequest: (route, method, status, seconds) => { requests.observe({ route, method, status: String(status) }, seconds) },
+    refused: (reason) => { refused.inc({ reason }) },
+    text: async () => await registry.metrics(),
+    contentType: registry.contentType
+  }
+}
