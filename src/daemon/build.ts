@@ -24,7 +24,7 @@ import {
 import type { Clock } from '../util/clock.js'
 import type { Startable } from '../util/lifecycle.js'
 import type { ComponentLogger } from '../util/logger.js'
-import { createRateLimiter } from '../util/rate-limit.js'
+import { countingLimiter, createRateLimiter } from '../util/rate-limit.js'
 import { throttle } from '../util/throttle.js'
 
 /** Every part of a daemon, built and wired but not started. */
@@ -108,26 +108,27 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
     onMember: (l) => state.onChange(m => { if (!m.self) l(m.peerId) })
   })
 
+  const queue = createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue })
+  const metrics = createMetrics({ state, intents, queue: queue.stats })
   const transferLog = logger.forComponent('transfer')
   const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
   const downloads = createRateLimiter(clock, cfg.maxDownloadRate)
   const maps = createChunkMapStore(store.db)
-  const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial, data }), maps, bans: createBans(clock), clock })
-  const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs, minFreeDisk: cfg.minFreeDisk })
+  const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial, data }), maps, bans: createBans(clock, metrics.banned), clock })
+  const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access, onChunkLanded: metrics.chunkIn }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs, minFreeDisk: cfg.minFreeDisk })
   const pusher = createPusher({ store, registry, clock, limiter: downloads })
-  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: createRateLimiter(clock, cfg.maxUploadRate), log: logger.forComponent('transfer:serve'), data })
+  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: countingLimiter(createRateLimiter(clock, cfg.maxUploadRate), metrics.bytesOut), log: logger.forComponent('transfer:serve'), data })
   addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })
 
   const inferLog = logger.forComponent('inference')
   const upstream = createOllamaUpstream({ url: cfg.ollamaUrl, instanceId })
   const inference = addInferenceSection({ sections, gpus: createGpuReader(clock), upstream, clock })
   const policy = createPolicy({ selfId, state, intents, publishIntents: service.publishIntents, sections, store, puller, clock, log: logger.forComponent('policy') }, { graceMs: cfg.graceMs, maxCache: cfg.maxCache, minFreeDisk: cfg.minFreeDisk })
-  const queue = createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue })
   const serve = createLocalServe({ upstream, store, puller, queue, name: cfg.name, log: inferLog, onServed: throttle(clock, 1_000, inference.refresh), fetch: policy.pullHere })
 
   const api = createApiServer({
     store, puller, pusher, upstream, state, instanceId, swarm: access, cluster: policy, log: logger.forComponent('api'),
-    metrics: createMetrics({ state, intents, queue: queue.stats }),
+    metrics,
     inference: { serve, dial: async (peer, signal) => await dial(peer, INFER_PROTOCOL, signal), jobs: createGenerateJobs(clock) },
     swarmStats: () => ({
       connections: node.getConnections().length,

@@ -15,6 +15,12 @@ export interface Metrics {
   observeRequest: (route: string, method: string, status: number, seconds: number) => void
   /** A request refused at the edge: a disallowed origin, a Host that is not this node, no or a wrong token. */
   refused: (reason: 'origin' | 'host' | 'token') => void
+  /** A verified chunk landed here, from the registry or a peer. */
+  chunkIn: (bytes: number, source: 'registry' | 'peer') => void
+  /** Bytes sent to peers. */
+  bytesOut: (n: number) => void
+  /** A peer was banned for a bad chunk. */
+  banned: () => void
   /** Prometheus' text format. */
   text: () => Promise<string>
   contentType: string
@@ -106,8 +112,25 @@ export function createMetrics (c: MetricsComponents): Metrics {
     labelNames: ['reason'],
     registers: [registry]
   })
+  const received = new Counter({ name: 'ollamad_transfer_received_bytes_total', help: 'Blob bytes that landed here in verified chunks, by source.', labelNames: ['source'], registers: [registry] })
+  const chunks = new Counter({ name: 'ollamad_transfer_chunks_total', help: 'Verified chunks that landed here, by source.', labelNames: ['source'], registers: [registry] })
+  const sent = new Counter({ name: 'ollamad_transfer_sent_bytes_total', help: 'Blob bytes sent to peers.', registers: [registry] })
+  const bans = new Counter({ name: 'ollamad_peer_bans_total', help: 'Peers banned for sending chunks that failed their check.', registers: [registry] })
+  new Counter({
+    name: 'ollamad_gossip_records_total',
+    help: 'Node records heard by gossip and sync: merged (newer), stale (not newer), dropped (invalid or refused messages).',
+    labelNames: ['result'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const [result, n] of Object.entries(c.state.stats)) this.inc({ result }, n)
+    }
+  })
   return {
     registry,
+    chunkIn: (bytes, source) => { received.inc({ source }, bytes); chunks.inc({ source }) },
+    bytesOut: (n) => { sent.inc(n) },
+    banned: () => { bans.inc() },
     observeRequest: (route, method, status, seconds) => { requests.observe({ route, method, status: String(status) }, seconds) },
     refused: (reason) => { refused.inc({ reason }) },
     text: async () => await registry.metrics(),

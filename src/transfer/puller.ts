@@ -4,7 +4,7 @@ import type { RateLimiter } from '../util/rate-limit.js'
 import type { Logger } from '../util/logger.js'
 import type { RegistryClient, FetchedManifest } from '../registry/index.js'
 import { noSwarm, type SwarmAccess } from './holdings/swarm-access.js'
-import { fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type Digest, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
+import { chunkRange, fullName, manifestBlobs, nameKey, parseManifest, parseModelName, type Digest, type Layer, type ModelEntry, type ModelName, type PartialBlob, type Store } from '../store/index.js'
 import { REGISTRY } from './download/picker.js'
 import { downloadBlob } from './blob-download.js'
 import { checkRoom, type MinFreeDisk } from './disk-room.js'
@@ -22,6 +22,8 @@ export interface PullerComponents {
   log: Logger
   /** The cluster, as a source of chunks and manifests. @default noSwarm */
   swarm?: SwarmAccess
+  /** Hears of each chunk that lands, with its bytes and where it came from (the metrics). */
+  onChunkLanded?: (bytes: number, source: 'registry' | 'peer') => void
 }
 
 export interface PullerInit {
@@ -106,6 +108,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
           coordinate,
           onOpen: (p) => { active.set(layer.digest, p); activity() },
           onChunk: (i, from) => {
+            const { start, end } = chunkRange(layer.size, i)
+            c.onChunkLanded?.(end - start, from === undefined || from.source === REGISTRY ? 'registry' : 'peer')
             if (from?.source === REGISTRY) {
               const m = announced.get(layer.digest) ?? new Map<number, Uint8Array>()
               m.set(i, from.hash)

@@ -38,3 +38,11 @@ export function parseSize (s: string): number {
   if (m === null || mult === undefined) throw new Error(`invalid size: ${JSON.stringify(s)} (use e.g. 500M, 2GiB)`)
   return Math.floor(Number(m[1]) * mult)
 }
+
+/** The same limiter, telling `onBytes` of every byte that passes it (the metrics count traffic here). */
+export function countingLimiter (inner: RateLimiter, onBytes: (n: number) => void): RateLimiter {
+  return {
+    take: async (bytes, signal) => { await inner.take(bytes, signal); onBytes(bytes) },
+    reserve: (bytes) => { onBytes(bytes); return inner.reserve(bytes) }
+  }
+}

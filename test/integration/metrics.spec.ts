@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
+import { startRegistry, pushModel, makeTinyModel } from '../fixtures/registry.js'
+import { startCluster } from '../fixtures/cluster.js'
+import { waitFor } from '../fixtures/wait-for.js'
+
+/** The value of one sample in Prometheus' text format, 0 when absent. */
+const sample = (text: string, series: string): number => {
+  const line = text.split('\n').find(l => l.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}
+const scrape = async (d: RunningDaemon): Promise<string> => await (await fetch(`${d.url}/metrics`)).text()
 
 describe('/metrics', function () {
   this.timeout(30_000)
@@ -29,5 +39,33 @@ describe('/metrics', function () {
     // Names, types, help texts and units as Prometheus' own linter wants them.
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
     assert.equal(lint.status, 0, `${lint.stdout}${lint.stderr}`)
+  })
+
+  it('counts blob bytes by source, bytes sent to peers and records heard, across a real pull from a peer', async () => {
+    const registry = await startRegistry()
+    const { nodes } = await startCluster(2, () => ({ args: ['--insecure-registry', registry.host] }))
+    try {
+      const [a, b] = nodes as [RunningDaemon, RunningDaemon]
+      await pushModel(registry.url, 'library/counted', 'latest', makeTinyModel({ seed: 'counted', modelBytes: 12 * 1024 * 1024 }))
+      const model = `${registry.host}/library/counted:latest`
+      const pull = async (d: RunningDaemon): Promise<void> => {
+        const r = await fetch(`${d.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
+        assert.equal(r.status, 200, await r.text())
+      }
+      await pull(a)
+      await waitFor(async () => sample(await scrape(b), 'ollamad_model_copies{model="' + model + '"}') === 1, 20_000, 'b sees a holding the model')
+      await pull(b)
+      const [ma, mb] = [await scrape(a), await scrape(b)]
+      assert.ok(sample(ma, 'ollamad_transfer_received_bytes_total{source="registry"}') >= 12 * 1024 * 1024)
+      assert.ok(sample(mb, 'ollamad_transfer_received_bytes_total{source="peer"}') >= 12 * 1024 * 1024, 'b took the blob from a')
+      assert.ok(sample(ma, 'ollamad_transfer_sent_bytes_total') >= 12 * 1024 * 1024, 'a counted what it served')
+      assert.equal(sample(mb, 'ollamad_transfer_received_bytes_total{source="registry"}') < 1024 * 1024, true)
+      assert.ok(sample(mb, 'ollamad_gossip_records_total{result="merged"}') > 0)
+      assert.equal(sample(mb, 'ollamad_cluster_members{state="alive"}'), 2)
+      assert.equal(sample(mb, 'ollamad_peer_bans_total'), 0)
+    } finally {
+      for (const d of nodes) await d.kill()
+      await registry.dispose()
+    }
   })
 })

@@ -8,10 +8,11 @@ export interface Bans {
   until: (peer: string) => number
 }
 
-export function createBans (clock: Clock): Bans {
+/** `onBan` hears of each ban (the metrics count them). */
+export function createBans (clock: Clock, onBan?: () => void): Bans {
   const until = new Map<string, number>()
   return {
-    ban: (peer, ms) => { until.set(peer, clock.now() + ms) },
+    ban: (peer, ms) => { until.set(peer, clock.now() + ms); onBan?.() },
     until: (peer) => until.get(peer) ?? 0
   }
 }
