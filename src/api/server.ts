@@ -15,7 +15,7 @@ import { addCreateRoute } from './routes/create.js'
 import { addMiscRoutes } from './routes/misc.js'
 import { addClusterRoutes } from './routes/cluster.js'
 import { addPlacementRoutes } from './routes/placement.js'
-import { addInferRoutes } from './routes/infer.js'
+import { addInferRoutes, NODE_HEADER } from './routes/infer.js'
 import { addServingRoutes } from './routes/serving.js'
 
 export interface ApiServer {
@@ -63,7 +63,10 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
     // Timed until the answer ends, under its route's pattern (raw paths would be unbounded labels).
     const started = process.hrtime.bigint()
     let route = 'unmatched'
-    res.once('close', () => { c.metrics.observeRequest(route, req.method ?? '', res.statusCode, Number(process.hrtime.bigint() - started) / 1e9) })
+    res.once('close', () => {
+      const node = res.getHeader(NODE_HEADER)
+      c.metrics.observeRequest({ route, method: req.method ?? '', status: res.statusCode, node: typeof node === 'string' ? node : '' }, Number(process.hrtime.bigint() - started) / 1e9)
+    })
     const ac = new AbortController()
     res.on('close', () => { if (!res.writableFinished) ac.abort() })
     const refuse = (status: number, message: string): void => {

@@ -11,8 +11,11 @@ export interface MetricsComponents {
 
 export interface Metrics {
   registry: Registry
-  /** One HTTP request answered: its route pattern (never the raw path), method, status and duration. */
-  observeRequest: (route: string, method: string, status: number, seconds: number) => void
+  /**
+   * One HTTP request answered: its route pattern (never the raw path), method, status, the node
+   * that served it (inference routes; '' for the others) and its duration.
+   */
+  observeRequest: (r: { route: string, method: string, status: number, node: string }, seconds: number) => void
   /** A request refused at the edge: a disallowed origin, a Host that is not this node, no or a wrong token. */
   refused: (reason: 'origin' | 'host' | 'token') => void
   /** A verified chunk landed here, from the registry or a peer. */
@@ -101,8 +104,8 @@ export function createMetrics (c: MetricsComponents): Metrics {
   })
   const requests = new Histogram({
     name: 'ollamad_http_request_duration_seconds',
-    help: 'HTTP requests answered, by route pattern, method and status, until the answer ended.',
-    labelNames: ['route', 'method', 'status'],
+    help: 'HTTP requests answered, by route pattern, method, status and serving node (inference), until the answer ended.',
+    labelNames: ['route', 'method', 'status', 'node'],
     buckets: [0.005, 0.025, 0.1, 0.5, 2.5, 10, 60, 300],
     registers: [registry]
   })
@@ -131,7 +134,7 @@ export function createMetrics (c: MetricsComponents): Metrics {
     chunkIn: (bytes, source) => { received.inc({ source }, bytes); chunks.inc({ source }) },
     bytesOut: (n) => { sent.inc(n) },
     banned: () => { bans.inc() },
-    observeRequest: (route, method, status, seconds) => { requests.observe({ route, method, status: String(status) }, seconds) },
+    observeRequest: (r, seconds) => { requests.observe({ route: r.route, method: r.method, status: String(r.status), node: r.node }, seconds) },
     refused: (reason) => { refused.inc({ reason }) },
     text: async () => await registry.metrics(),
     contentType: registry.contentType

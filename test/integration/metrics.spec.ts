@@ -4,6 +4,7 @@ import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
 import { startRegistry, pushModel, makeTinyModel } from '../fixtures/registry.js'
 import { startCluster } from '../fixtures/cluster.js'
 import { waitFor } from '../fixtures/wait-for.js'
+import { startOllamaStandin, type OllamaStandin } from '../fixtures/ollama-standin.js'
 
 /** The value of one sample in Prometheus' text format, 0 when absent. */
 const sample = (text: string, series: string): number => {
@@ -15,22 +16,32 @@ const scrape = async (d: RunningDaemon): Promise<string> => await (await fetch(`
 describe('/metrics', function () {
   this.timeout(30_000)
   let d: RunningDaemon
-  before(async () => { d = await startDaemon() })
-  after(async () => { await d?.kill() })
+  let standin: OllamaStandin
+  before(async () => {
+    standin = await startOllamaStandin()
+    d = await startDaemon({ ollama: standin.url, args: ['--name', 'metered'] })
+  })
+  after(async () => {
+    await d?.kill()
+    await standin?.close()
+  })
 
   it('serves Prometheus\' text format that promtool accepts, with the cluster, the requests and the process', async () => {
     assert.equal((await fetch(`${d.url}/api/tags`)).status, 200)
     assert.equal((await fetch(`${d.url}/api/cluster/replicate`, { method: 'POST', body: '{}' })).status, 401)
     assert.equal((await fetch(`${d.url}/api/tags`, { headers: { Origin: 'http://evil.example' } })).status, 403)
+    const gen = await fetch(`${d.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'tiny', prompt: 'hi', stream: false }) })
+    assert.equal(gen.status, 200, await gen.text())
     const res = await fetch(`${d.url}/metrics`)
     assert.equal(res.status, 200)
     assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
     const text = await res.text()
     for (const line of [
       'ollamad_cluster_members{state="alive"} 1',
-      'ollamad_http_request_duration_seconds_count{route="/api/tags",method="GET",status="200"} 1',
-      'ollamad_http_request_duration_seconds_count{route="/api/cluster/replicate",method="POST",status="401"} 1',
+      'ollamad_http_request_duration_seconds_count{route="/api/tags",method="GET",status="200",node=""} 1',
+      'ollamad_http_request_duration_seconds_count{route="/api/cluster/replicate",method="POST",status="401",node=""} 1',
       'ollamad_http_requests_refused_total{reason="token"} 1',
+      'ollamad_http_request_duration_seconds_count{route="/api/generate",method="POST",status="200",node="metered"} 1',
       'ollamad_http_requests_refused_total{reason="origin"} 1',
       'ollamad_inference_queue_requests{state="waiting"} 0'
     ]) assert.ok(text.split('\n').includes(line), `missing: ${line}`)
