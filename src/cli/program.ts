@@ -6,6 +6,7 @@ import { CliError, createDaemonClient, type DaemonClient } from './client.js'
 import { addModelCommands } from './commands.js'
 import { addClusterCommands } from './cluster-commands.js'
 import { addPlacementCommands } from './placement-commands.js'
+import { addServiceCommand } from './service.js'
 import { VERSION } from '../version.js'
 import { writeFile } from 'node:fs/promises'
 import { newSwarmKey } from '../p2p/index.js'
@@ -76,6 +77,7 @@ export function buildProgram (start: StartCommand): Command {
   addModelCommands(program, client)
   addClusterCommands(program, client)
   addPlacementCommands(program, client)
+  addServiceCommand(program)
   return program
 }
 
