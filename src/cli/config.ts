@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_LISTEN } from '../p2p/index.js'
 import { join, resolve } from 'node:path'
 import { parseSize } from '../util/rate-limit.js'
+import { parseDurationMs } from '../util/duration.js'
 import { DEFAULT_OPEN_LOOPBACK, DEFAULT_OPEN_NETWORK, NEVER_OPEN_ON_NETWORK, TOKEN_FILE_NAME, defaultDataDir, isLoopbackHost, parseAccessList, parseOrigins, type Access } from '../api/index.js'
 
 export const DEFAULT_API_HOST = '127.0.0.1'
@@ -112,8 +113,8 @@ export interface StartFlags {
 
 const ms = (flag: string, v: string | undefined): number | undefined => {
   if (v === undefined) return undefined
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 10 || n > 86_400_000) throw new Error(`${flag} takes milliseconds (10 to 86400000)`)
+  const n = parseDurationMs(v)
+  if (n === undefined || n < 10 || n > 86_400_000) throw new Error(`${flag} takes a duration from 10ms to 24h, such as 3s, 5m or 1h30m (a bare number is milliseconds)`)
   return n
 }
 
