@@ -90,6 +90,12 @@ describe('inference routed across the cluster', function () {
     const e = await v1.json() as { error: { message: string, type: string } }
     assert.equal(e.error.type, 'invalid_request_error')
     assert.match(e.error.message, /model is required/)
+    // The Responses and Messages routes are routed like the others (checked here, not passed on raw).
+    for (const path of ['/v1/responses', '/v1/messages']) {
+      const r = await fetch(`${one!.d.url}${path}`, { method: 'POST', body: '{}' })
+      assert.equal(r.status, 400, path)
+      assert.match((await r.json() as { error: { message: string } }).error.message, /model is required/)
+    }
     const prio = await fetch(`${one!.d.url}/api/generate`, { method: 'POST', headers: { 'X-Ollamad-Priority': 'urgent' }, body: JSON.stringify({ model: name }) })
     assert.equal(prio.status, 400)
   })
