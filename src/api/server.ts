@@ -27,7 +27,13 @@ export interface ApiServer {
 
 /** Paths that belong to Ollama's inference side and go to the local Ollama as they are. */
 const FORWARDED = [/^\/api\/(generate|chat|embed|embeddings|ps|status)$/, /^\/v1\//]
-const forwardedAccess = (method: string | undefined): Access => method === 'GET' || method === 'HEAD' ? 'read' : 'infer'
+/**
+ * Other routes of Ollama's API that ollamad does not serve itself (sign-in, experimental ones)
+ * go to the local Ollama too, as writes unless they only read: its answer, or its own error.
+ */
+const OLLAMA_ONLY = /^\/api\/(?!cluster\/)[a-z0-9/_-]+$/
+const forwardedAccess = (method: string | undefined, known: boolean): Access =>
+  method === 'GET' || method === 'HEAD' ? 'read' : known ? 'infer' : 'write'
 
 /** Who may call what: the access policy (open classes, token) and the browser origins allowed. */
 export interface ApiEdge {
@@ -100,13 +106,16 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
     const m = router.match(req.method ?? 'GET', url.pathname)
     try {
       if (m === undefined) {
-        if (FORWARDED.some(re => re.test(url.pathname))) {
+        const known = FORWARDED.some(re => re.test(url.pathname))
+        if (known || OLLAMA_ONLY.test(url.pathname)) {
           route = 'forwarded'
-          authorize(forwardedAccess(req.method), req.headers.authorization)
+          authorize(forwardedAccess(req.method, known), req.headers.authorization)
           await c.upstream.forward(req, res, ac.signal)
           return
         }
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found')
+        // Outside /api/ as Ollama (gin) answers; inside, in Ollama's error shape.
+        if (url.pathname.startsWith('/api/')) sendError(res, 404, `no route ${req.method ?? ''} ${url.pathname.slice(0, 200)}`)
+        else res.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found')
         return
       }
       if (m === 'method-not-allowed') {

@@ -72,6 +72,23 @@ describe('the daemon in front of Ollama', function () {
     }
   })
 
+  it('passes routes of Ollama it does not serve to the local Ollama, and answers unknown ones in Ollama\'s error shape', async () => {
+    const d = await start({ ollama: standin.url })
+    const signout = await fetch(`${d.url}/api/signout`, { method: 'POST', body: '{}' })
+    assert.equal(signout.status, 404, 'the stand-in has no such route: its answer comes back')
+    assert.ok(standin.requests.some(r => r.method === 'POST' && r.path === '/api/signout'), 'it reached the local Ollama')
+    const cluster = await fetch(`${d.url}/api/cluster/nope`)
+    assert.equal(cluster.status, 404)
+    assert.deepEqual(await cluster.json(), { error: 'no route GET /api/cluster/nope' })
+    const root = await fetch(`${d.url}/nope`)
+    assert.equal(root.status, 404)
+    assert.equal(await root.text(), '404 page not found')
+    const none = await start()
+    const down = await fetch(`${none.url}/api/signin`, { method: 'POST', body: '{}' })
+    assert.equal(down.status, 502)
+    assert.match((await down.json() as { error: string }).error, /\S/)
+  })
+
   it('refuses a second daemon on the same state directory with one clear line', async () => {
     const d = await start()
     await assert.rejects(start({ dataDir: d.dataDir }), /in use by another ollamad/)
