@@ -17,6 +17,7 @@ import { addClusterRoutes } from './routes/cluster.js'
 import { addPlacementRoutes } from './routes/placement.js'
 import { addInferRoutes, NODE_HEADER } from './routes/infer.js'
 import { addServingRoutes } from './routes/serving.js'
+import { addClusterViewRoutes } from './routes/cluster-views.js'
 
 export interface ApiServer {
   listen: (host: string, port: number) => Promise<AddressInfo>
@@ -63,6 +64,7 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
   addPlacementRoutes(router, c)
   addInferRoutes(router, c)
   addServingRoutes(router, c)
+  addClusterViewRoutes(router, c)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader(INSTANCE_HEADER, c.instanceId)

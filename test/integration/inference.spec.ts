@@ -112,6 +112,13 @@ describe('inference routed across the cluster', function () {
     const ps = async (): Promise<Array<{ name: string, models: Array<{ name: string }> }>> => ((await (await fetch(`${one.d.url}/api/cluster/ps`)).json()) as { nodes: Array<{ name: string, models: Array<{ name: string }> }> }).nodes
     await waitFor(async () => (await ps()).find(n => n.name === 'node2')?.models.length === 1, 10_000, 'ps shows it on node2')
     assert.deepEqual((await ps()).map(n => n.name), ['node1', 'node2'])
+    // Ollama's own /api/ps and /v1/models on node1 show the cluster, naming the node.
+    const ollamaPs = await (await fetch(`${one.d.url}/api/ps`)).json() as { models: Array<{ name: string, model: string, size_vram: number, expires_at: string, details: { format: string }, node: string }> }
+    assert.deepEqual(ollamaPs.models.map(m => [m.name, m.node]), [[`${registry.host}/library/infer:latest`, 'node2']])
+    assert.ok(typeof ollamaPs.models[0]?.expires_at === 'string' && typeof ollamaPs.models[0]?.size_vram === 'number')
+    const v1 = await (await fetch(`${one.d.url}/v1/models`)).json() as { object: string, data: Array<{ id: string, object: string, owned_by: string, nodes: string[] }> }
+    assert.equal(v1.object, 'list')
+    assert.deepEqual(v1.data.map(m => [m.id, m.object, m.owned_by, m.nodes]), [[`${registry.host}/library/infer:latest`, 'model', 'library', ['node2']]])
     const unload = await fetch(`${one.d.url}/api/cluster/unload`, { method: 'POST', headers: one.d.auth, body: JSON.stringify({ model: name }) })
     assert.deepEqual(await unload.json(), { status: 'success', nodes: ['node2'] })
     assert.deepEqual(two.s.loaded(), [])
