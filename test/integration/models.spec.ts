@@ -68,6 +68,11 @@ describe('model management through the Ollama API', function () {
     assert.match(show.parameters, /^temperature\s+0\.2$/m)
     assert.match(show.parameters, /^stop\s+"<\|end\|>"$/m)
     assert.equal(show.details.parent_model, base.replace(':latest', ':latest'))
+    assert.deepEqual(show.capabilities, ['completion'])
+    // Capabilities as Ollama derives them from the template: tools, insert (a suffix), thinking.
+    const thinker = await post(`${daemon.url}/api/create`, { model: 'thinker:v1', from: base, template: '{{ if .Tools }}{{ .Tools }}{{ end }}{{ .Prompt }}{{ .Suffix }}{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}', stream: false })
+    assert.equal(thinker.status, 200, thinker.text)
+    assert.deepEqual((await ollama.show({ model: 'thinker:v1' })).capabilities, ['completion', 'tools', 'insert', 'thinking'])
     // The params layer is Ollama's own serialisation: sorted keys, escaped, one newline.
     const manifest = JSON.parse((await readManifest(daemon.modelsDir, 'registry.ollama.ai', 'library', 'assistant', 'v1')).toString())
     const params = manifest.layers.find((l: { mediaType: string }) => l.mediaType === 'application/vnd.ollama.image.params')

@@ -75,6 +75,8 @@ function capabilities (m: Manifest, gguf: GgufInfo | undefined, template: string
   if (template.includes('.Tools')) caps.push('tools')
   if (template.includes('.Suffix')) caps.push('insert')
   if ((gguf !== undefined && `${arch}.vision.block_count` in gguf.kv) || m.layers.some(l => l.mediaType === MEDIA.projector)) caps.push('vision')
+  // Ollama infers thinking from a template that renders .Thinking between tags, or the gpt-oss family.
+  if (/\.Thinking\b/.test(template) || ['gptoss', 'gpt-oss'].includes(cfg.model_family ?? '') || (gguf !== undefined && ['gptoss', 'gpt-oss'].includes(arch))) caps.push('thinking')
   return caps
 }
 
