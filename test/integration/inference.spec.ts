@@ -105,6 +105,9 @@ describe('inference routed across the cluster', function () {
     const [one, two] = await cluster([true, true]) as [N, N]
     assert.equal((await ndjson(`${two.d.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
     await waitFor(async () => (await (await fetch(`${one.d.url}/api/tags`)).json() as { models: unknown[] }).models.length === 1, 10_000, 'node1 sees the model')
+    // Held only on node2, the listing still has its details, read from node2 over the swarm.
+    const tags = await (await fetch(`${one.d.url}/api/tags`)).json() as { models: Array<{ nodes: string[], details: { format: string, family: string } }> }
+    assert.deepEqual([tags.models[0]?.nodes, tags.models[0]?.details.format, tags.models[0]?.details.family], [['node2'], 'gguf', 'llama'])
     const load = await fetch(`${one.d.url}/api/cluster/load`, { method: 'POST', headers: one.d.auth, body: JSON.stringify({ model: name }) })
     assert.equal(load.status, 200, await load.clone().text())
     assert.deepEqual(await load.json(), { status: 'success', node: 'node2' })

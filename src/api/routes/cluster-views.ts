@@ -2,9 +2,8 @@ import { displayName, modelDetails, nameKey, parseModelName, readModelConfig, ty
 import { sendJson } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
-import { clusterHolders } from './models.js'
+import { clusterHolders, EMPTY_DETAILS } from './models.js'
 
-const EMPTY_DETAILS = { parent_model: '', format: '', family: '', families: null, parameter_size: '', quantization_level: '' }
 
 /**
  * Ollama's listing routes over the whole cluster, as `/api/tags` already is: `ollama ps` shows

@@ -4,6 +4,11 @@ import type { Member } from '../../cluster/index.js'
 import { readJson, sendJson, badRequest, modelField, optString } from '../http-util.js'
 import { resolveName, type ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
+import { createRemoteDetails } from '../remote-details.js'
+
+export const EMPTY_DETAILS = { parent_model: '', format: '', family: '', families: null, parameter_size: '', quantization_level: '' }
+/** How long a listing waits for the details of a model held only elsewhere, the first time. */
+const REMOTE_DETAILS_WAIT_MS = 1_500
 
 interface Holding { name: ModelName, digest: string, size: number, pulledAt: number, nodes: string[], ids: string[] }
 
@@ -28,35 +33,42 @@ export function clusterHolders (members: Member[]): Map<string, Holding> {
 }
 
 export function addModelRoutes (router: Router, c: ApiComponents): void {
+  const remoteDetails = createRemoteDetails(c.swarm)
   router.add(['GET', 'HEAD'], '/api/tags', 'read', async ({ res }) => {
     await c.store.rescan()
-    const entries = c.store.list().sort((a, b) => Math.floor(b.modifiedAt.getTime() / 1000) - Math.floor(a.modifiedAt.getTime() / 1000))
+    const self = c.state.member(c.state.selfId)?.record.name ?? ''
     const holders = clusterHolders(c.state.members())
-    const local = await Promise.all(entries.map(async e => {
-      const cfg = await readModelConfig(c.store, e)
+    // Every copy in the cluster by name: this node's from its store, the others' from their records.
+    interface Copy { name: ModelName, digest: string, size: number, modified: number, nodes: string[], ids: string[], details: () => Promise<unknown> }
+    const byName = new Map<string, Copy[]>()
+    const put = (copy: Copy): void => { const k = nameKey(copy.name); byName.set(k, [...(byName.get(k) ?? []), copy]) }
+    for (const e of c.store.list()) {
       const key = `${nameKey(e.name)}@${digestHex(e.digest)}`
+      const others = holders.get(key)
+      put({ name: e.name, digest: digestHex(e.digest), size: e.size, modified: e.modifiedAt.getTime(), nodes: [self, ...(others?.nodes ?? [])], ids: [], details: async () => modelDetails(e, await readModelConfig(c.store, e)) })
+    }
+    const local = new Set(c.store.list().map(e => `${nameKey(e.name)}@${digestHex(e.digest)}`))
+    for (const [key, h] of holders) {
+      if (local.has(key)) continue
+      put({ name: h.name, digest: h.digest, size: h.size, modified: h.pulledAt, nodes: h.nodes, ids: h.ids, details: async () => await remoteDetails.get(h.digest, h.ids, REMOTE_DETAILS_WAIT_MS) ?? EMPTY_DETAILS })
+    }
+    // One entry per name, as Ollama lists names: the newest digest, the others named alongside.
+    const models = await Promise.all([...byName.values()].map(async copies => {
+      const [top, ...rest] = [...copies].sort((a, b) => b.modified - a.modified || (a.digest < b.digest ? -1 : 1)) as [Copy, ...Copy[]]
       return {
-        name: displayName(e.name),
-        model: displayName(e.name),
-        modified_at: e.modifiedAt.toISOString(),
-        size: e.size,
-        digest: digestHex(e.digest),
-        details: modelDetails(e, cfg),
-        nodes: [c.state.member(c.state.selfId)?.record.name ?? '', ...(holders.get(key)?.nodes ?? [])]
+        name: displayName(top.name),
+        model: displayName(top.name),
+        modified_at: new Date(top.modified).toISOString(),
+        size: top.size,
+        digest: top.digest,
+        details: await top.details(),
+        nodes: top.nodes,
+        ...(rest.length > 0 ? { other_digests: rest.map(r => ({ digest: r.digest, nodes: r.nodes })) } : {})
       }
     }))
-    // Models held only by other nodes follow, each naming its holders.
-    const seen = new Set(entries.map(e => `${nameKey(e.name)}@${digestHex(e.digest)}`))
-    const remote = [...holders.entries()].filter(([k]) => !seen.has(k)).map(([, h]) => ({
-      name: displayName(h.name),
-      model: displayName(h.name),
-      modified_at: new Date(h.pulledAt).toISOString(),
-      size: h.size,
-      digest: h.digest,
-      details: { parent_model: '', format: '', family: '', families: null, parameter_size: '', quantization_level: '' },
-      nodes: h.nodes
-    }))
-    sendJson(res, 200, { models: [...local, ...remote] })
+    // Ollama's order: newest first, by the second.
+    models.sort((a, b) => Math.floor(Date.parse(b.modified_at) / 1000) - Math.floor(Date.parse(a.modified_at) / 1000))
+    sendJson(res, 200, { models })
   })
 
   router.add('DELETE', '/api/delete', 'write', async ({ req, res }) => {
