@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { startRegistry, pushModel, makeTinyModel, type RunningRegistry } from '../fixtures/registry.js'
 import { startDaemon, runCli, tempDir, type RunningDaemon } from '../fixtures/daemon.js'
+import { waitFor } from '../fixtures/wait-for.js'
 
 /** One request with full control of the headers (fetch will not send a Host of our choosing). */
 async function raw (url: string, o: { method?: string, headers?: Record<string, string>, body?: string }): Promise<{ status: number, headers: http.IncomingHttpHeaders, body: string }> {
@@ -31,6 +32,8 @@ describe('the HTTP edge: origins, hosts and the token', function () {
     model = `${registry.host}/library/edge:latest`
     const pull = await fetch(`${d.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
     assert.equal(pull.status, 200, await pull.text())
+    // Cluster writes find models in the node records: wait until this node's record shows it.
+    await waitFor(async () => JSON.stringify(await (await fetch(`${d.url}/api/cluster/models`)).json()).includes(model), 10_000, 'the model in the node record')
   })
   after(async () => {
     await d?.kill()
