@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { CliError, hostOption, type DaemonClient } from './client.js'
 import { clusterPull } from './cluster-jobs.js'
 import { createProgressView } from './progress.js'
-import { humanAgo, humanBytes, table } from './format.js'
+import { humanBytes, humanTime, table } from './format.js'
 
 interface TagsResponse { models: Array<{ name: string, digest: string, size: number, modified_at: string }> }
 interface ClusterPs { nodes: Array<{ name: string, vram: { total: number, used: number, free: number }, models: Array<{ name: string, size: number, size_vram: number, expires_at: string }> }> }
@@ -44,10 +44,11 @@ export function addModelCommands (program: Command, client: (cmd: Command) => Da
       await streamWithBars(client(cmd), '/api/push', { model, insecure: o.insecure === true })
     })
 
-  hostOption(program.command('list').alias('ls').description('list models on this node'))
-    .action(async (_o: unknown, cmd: Command) => {
+  hostOption(program.command('list [prefix]').alias('ls').description('list the models in the cluster (those whose names start with prefix)'))
+    .action(async (prefix: string | undefined, _o: unknown, cmd: Command) => {
       const r = await client(cmd).json<TagsResponse>('GET', '/api/tags')
-      const rows = [['NAME', 'ID', 'SIZE', 'MODIFIED'], ...r.models.map(m => [m.name, m.digest.slice(0, 12), humanBytes(m.size), humanAgo(m.modified_at)])]
+      const models = r.models.filter(m => prefix === undefined || m.name.startsWith(prefix))
+      const rows = [['NAME', 'ID', 'SIZE', 'MODIFIED'], ...models.map(m => [m.name, m.digest.slice(0, 12), humanBytes(m.size), humanTime(m.modified_at)])]
       process.stdout.write(table(rows) + '\n')
     })
 
@@ -100,7 +101,7 @@ export function addModelCommands (program: Command, client: (cmd: Command) => Da
       const vram = (n: ClusterPs['nodes'][number]): string => n.vram.total === 0 ? '-' : `${humanBytes(n.vram.used)} used, ${humanBytes(n.vram.free)} free`
       const rows = [['NODE', 'NAME', 'SIZE', 'PROCESSOR', 'UNTIL', 'VRAM'], ...r.nodes.flatMap(n => n.models.length === 0
         ? [[n.name, '-', '', '', '', vram(n)]]
-        : n.models.map(m => [n.name, m.name, humanBytes(m.size), proc(m), m.expires_at, vram(n)]))]
+        : n.models.map(m => [n.name, m.name, humanBytes(m.size), proc(m), humanTime(m.expires_at), vram(n)]))]
       process.stdout.write(table(rows) + '\n')
     })
 

@@ -15,12 +15,32 @@ export function humanDuration (seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`
 }
 
-export function humanAgo (iso: string, now = Date.now()): string {
-  const s = Math.max(0, (now - Date.parse(iso)) / 1000)
-  if (s < 60) return 'Less than a minute ago'
-  if (s < 3600) return `${Math.floor(s / 60)} minute${Math.floor(s / 60) === 1 ? '' : 's'} ago`
-  if (s < 86400) return `${Math.floor(s / 3600)} hour${Math.floor(s / 3600) === 1 ? '' : 's'} ago`
-  return `${Math.floor(s / 86400)} day${Math.floor(s / 86400) === 1 ? '' : 's'} ago`
+/** A span as Ollama's CLI says it: "Less than a second", "About a minute", "4 hours", "2 weeks". */
+export function humanSpan (seconds: number): string {
+  const s = Math.floor(seconds)
+  if (s < 1) return 'Less than a second'
+  if (s === 1) return '1 second'
+  if (s < 60) return `${s} seconds`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes === 1) return 'About a minute'
+  if (minutes < 60) return `${minutes} minutes`
+  const hours = Math.round(seconds / 3600)
+  if (hours === 1) return 'About an hour'
+  if (hours < 48) return `${hours} hours`
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`
+  return `${Math.floor(seconds / 3600 / 24 / 365)} years`
+}
+
+/** A time as `ollama list` and `ollama ps` show it: "4 minutes ago", "About an hour from now", "Forever". */
+export function humanTime (iso: string, now = Date.now()): string {
+  const t = Date.parse(iso)
+  if (!Number.isFinite(t) || t <= 0) return 'Never'
+  const delta = (now - t) / 1000
+  // Ollama's "never expires" is a date centuries ahead.
+  if (delta < -20 * 365 * 86400) return 'Forever'
+  return delta < 0 ? `${humanSpan(-delta)} from now` : `${humanSpan(delta)} ago`
 }
 
 /** Left-aligned columns separated by three spaces, as `ollama list` prints them. */
