@@ -92,6 +92,18 @@ export function createMetrics (c: MetricsComponents): Metrics {
   gpu('ollamad_gpu_memory_free_bytes', 'VRAM free on each GPU of this node.', 'memoryFree')
   gpu('ollamad_gpu_memory_total_bytes', 'VRAM of each GPU of this node.', 'memoryTotal')
   new Gauge({
+    name: 'ollamad_jobs',
+    help: 'This node\'s parts of cluster pull jobs, by state (pending, pulling, completed, error, cancelled).',
+    labelNames: ['state'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      const counts = new Map<string, number>()
+      for (const j of self()?.record.jobs ?? []) counts.set(j.state, (counts.get(j.state) ?? 0) + 1)
+      for (const [state, n] of counts) this.set({ state }, n)
+    }
+  })
+  new Gauge({
     name: 'ollamad_inference_queue_requests',
     help: 'Inference requests at the local Ollama, running and waiting.',
     labelNames: ['state'],

@@ -74,6 +74,10 @@ describe('/metrics', function () {
       assert.ok(sample(mb, 'ollamad_gossip_records_total{result="merged"}') > 0)
       assert.equal(sample(mb, 'ollamad_cluster_members{state="alive"}'), 2)
       assert.equal(sample(mb, 'ollamad_peer_bans_total'), 0)
+      // A cluster pull job: node1's part shows as completed in its metrics.
+      const job = await fetch(`${a.url}/api/cluster/pull`, { method: 'POST', headers: a.auth, body: JSON.stringify({ model, nodes: ['node1'] }) })
+      assert.equal(job.status, 202, await job.text())
+      await waitFor(async () => sample(await scrape(a), 'ollamad_jobs{state="completed"}') === 1, 20_000, 'the job part counted as completed')
     } finally {
       for (const d of nodes) await d.kill()
       await registry.dispose()
