@@ -1,4 +1,5 @@
 import { displayName, modelDetails, nameKey, parseModelName, readModelConfig, type ModelName } from '../../store/index.js'
+import { readLoaded } from '../../inference/index.js'
 import { sendJson } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
 import type { Router } from '../router.js'
@@ -22,8 +23,12 @@ export function addClusterViewRoutes (router: Router, c: ApiComponents): void {
     const models = []
     for (const m of c.state.members()) {
       if (m.liveness === 'gone') continue
-      for (const l of m.record.loaded) {
-        models.push({ name: l.name, model: l.name, size: Number(l.size), digest: l.digest, details: await details(l.name), expires_at: l.expiresAt, size_vram: Number(l.sizeVram), node: m.record.name })
+      // This node's own from its Ollama now (a model just loaded shows at once); the others' from their records.
+      const loaded = m.self
+        ? (await readLoaded(c.upstream)).loaded
+        : m.record.loaded.map(l => ({ name: l.name, size: Number(l.size), sizeVram: Number(l.sizeVram), expiresAt: l.expiresAt, digest: l.digest }))
+      for (const l of loaded) {
+        models.push({ name: l.name, model: l.name, size: l.size, digest: l.digest, details: await details(l.name), expires_at: l.expiresAt, size_vram: l.sizeVram, node: m.record.name })
       }
     }
     // As Ollama sorts them: the one that stays loaded longest first.
