@@ -39,7 +39,7 @@ export function createMetrics (c: MetricsComponents): Metrics {
   collectDefaultMetrics({ register: registry })
   // Gauges named like counters, which promtool rejects; the same totals stay under names without _total.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name)
-  const self = (): ReturnType<ClusterState['members']>[number] | undefined => c.state.members().find(m => m.self)
+  const self = (): ReturnType<ClusterState['member']> => c.state.member(c.state.selfId)
 
   new Gauge({
     name: 'ollamad_cluster_members',

@@ -39,18 +39,19 @@ export function addModelRoutes (router: Router, c: ApiComponents): void {
     const self = c.state.member(c.state.selfId)?.record.name ?? ''
     const holders = clusterHolders(c.state.members())
     // Every copy in the cluster by name: this node's from its store, the others' from their records.
-    interface Copy { name: ModelName, digest: string, size: number, modified: number, nodes: string[], ids: string[], details: () => Promise<unknown> }
+    interface Copy { name: ModelName, digest: string, size: number, modified: number, nodes: string[], details: () => Promise<unknown> }
     const byName = new Map<string, Copy[]>()
     const put = (copy: Copy): void => { const k = nameKey(copy.name); byName.set(k, [...(byName.get(k) ?? []), copy]) }
+    const local = new Set<string>()
     for (const e of c.store.list()) {
       const key = `${nameKey(e.name)}@${digestHex(e.digest)}`
+      local.add(key)
       const others = holders.get(key)
-      put({ name: e.name, digest: digestHex(e.digest), size: e.size, modified: e.modifiedAt.getTime(), nodes: [self, ...(others?.nodes ?? [])], ids: [], details: async () => modelDetails(e, await readModelConfig(c.store, e)) })
+      put({ name: e.name, digest: digestHex(e.digest), size: e.size, modified: e.modifiedAt.getTime(), nodes: [self, ...(others?.nodes ?? [])], details: async () => modelDetails(e, await readModelConfig(c.store, e)) })
     }
-    const local = new Set(c.store.list().map(e => `${nameKey(e.name)}@${digestHex(e.digest)}`))
     for (const [key, h] of holders) {
       if (local.has(key)) continue
-      put({ name: h.name, digest: h.digest, size: h.size, modified: h.pulledAt, nodes: h.nodes, ids: h.ids, details: async () => await remoteDetails.get(h.digest, h.ids, REMOTE_DETAILS_WAIT_MS) ?? EMPTY_DETAILS })
+      put({ name: h.name, digest: h.digest, size: h.size, modified: h.pulledAt, nodes: h.nodes, details: async () => await remoteDetails.get(h.digest, h.ids, REMOTE_DETAILS_WAIT_MS) ?? EMPTY_DETAILS })
     }
     // One entry per name, as Ollama lists names: the newest digest, the others named alongside.
     const models = await Promise.all([...byName.values()].map(async copies => {
