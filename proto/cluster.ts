@@ -25,6 +25,7 @@ export interface NodeRecord {
   minFreeDisk: bigint
   intentsDigest: Uint8Array<ArrayBuffer>
   noRoom: string[]
+  transfer?: TransferTotals
 }
 
 export namespace NodeRecord {
@@ -156,6 +157,11 @@ export namespace NodeRecord {
             w.uint32(170)
             w.string(value)
           }
+        }
+
+        if (obj.transfer != null) {
+          w.uint32(178)
+          TransferTotals.codec().encode(obj.transfer, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -318,6 +324,12 @@ export namespace NodeRecord {
               }
 
               obj.noRoom.push(reader.string())
+              break
+            }
+            case 22: {
+              obj.transfer = TransferTotals.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.transfer
+              })
               break
             }
             default: {
@@ -572,6 +584,13 @@ export namespace NodeRecord {
               }
 
               obj.noRoom++
+
+              break
+            }
+            case 22: {
+              yield * TransferTotals.codec().stream(reader, reader.uint32(), `${prefix}.transfer`, {
+                limits: opts.limits?.transfer
+              })
 
               break
             }
@@ -856,6 +875,21 @@ export namespace NodeRecord {
     value: string
   }
 
+  export interface NodeRecordTransferFromPeersFieldEvent {
+    field: '$.transfer.fromPeers'
+    value: bigint
+  }
+
+  export interface NodeRecordTransferFromRegistryFieldEvent {
+    field: '$.transfer.fromRegistry'
+    value: bigint
+  }
+
+  export interface NodeRecordTransferToPeersFieldEvent {
+    field: '$.transfer.toPeers'
+    value: bigint
+  }
+
   export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRecord.codec())
   }
@@ -864,8 +898,143 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordBlobsArrivingFieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent | NodeRecordNoRoomFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordBlobsArrivingFieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent | NodeRecordNoRoomFieldEvent | NodeRecordTransferFromPeersFieldEvent | NodeRecordTransferFromRegistryFieldEvent | NodeRecordTransferToPeersFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
+  }
+}
+
+export interface TransferTotals {
+  fromPeers: bigint
+  fromRegistry: bigint
+  toPeers: bigint
+}
+
+export namespace TransferTotals {
+  let _codec: Codec<TransferTotals>
+
+  export const codec = (): Codec<TransferTotals> => {
+    if (_codec == null) {
+      _codec = message<TransferTotals>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.fromPeers != null && obj.fromPeers !== 0n)) {
+          w.uint32(8)
+          w.uint64(obj.fromPeers)
+        }
+
+        if ((obj.fromRegistry != null && obj.fromRegistry !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.fromRegistry)
+        }
+
+        if ((obj.toPeers != null && obj.toPeers !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.toPeers)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          fromPeers: 0n,
+          fromRegistry: 0n,
+          toPeers: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.fromPeers = reader.uint64()
+              break
+            }
+            case 2: {
+              obj.fromRegistry = reader.uint64()
+              break
+            }
+            case 3: {
+              obj.toPeers = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.fromPeers`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.fromRegistry`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.toPeers`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TransferTotalsFromPeersFieldEvent {
+    field: '$.fromPeers'
+    value: bigint
+  }
+
+  export interface TransferTotalsFromRegistryFieldEvent {
+    field: '$.fromRegistry'
+    value: bigint
+  }
+
+  export interface TransferTotalsToPeersFieldEvent {
+    field: '$.toPeers'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<TransferTotals>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TransferTotals.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TransferTotals>): TransferTotals {
+    return decodeMessage(buf, TransferTotals.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TransferTotals>): Generator<TransferTotalsFromPeersFieldEvent | TransferTotalsFromRegistryFieldEvent | TransferTotalsToPeersFieldEvent> {
+    return streamMessage(buf, TransferTotals.codec(), opts)
   }
 }
 

@@ -8,6 +8,7 @@ import type { ClusterControl } from '../policy/index.js'
 import type { Stream } from '@libp2p/interface'
 import type { Metrics } from '../metrics/index.js'
 import { OllamadError } from '../errors.js'
+import type { Clock } from '../util/clock.js'
 
 export interface ApiComponents {
   store: Store
@@ -27,6 +28,8 @@ export interface ApiComponents {
   swarmStats: () => SwarmStats
   /** Served at /metrics; told of every request answered. */
   metrics: Metrics
+  /** Paces the dashboard's live view. */
+  clock: Clock
 }
 
 export interface SwarmStats {

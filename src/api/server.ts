@@ -14,6 +14,7 @@ import { addBlobRoutes } from './routes/blobs.js'
 import { addCreateRoute } from './routes/create.js'
 import { addMiscRoutes } from './routes/misc.js'
 import { addClusterRoutes } from './routes/cluster.js'
+import { addDashboardRoutes } from './dashboard/index.js'
 import { addPlacementRoutes } from './routes/placement.js'
 import { addInferRoutes, NODE_HEADER } from './routes/infer.js'
 import { addServingRoutes } from './routes/serving.js'
@@ -65,6 +66,7 @@ export function createApiServer (c: ApiComponents, edge: ApiEdge): ApiServer {
   addInferRoutes(router, c)
   addServingRoutes(router, c)
   addClusterViewRoutes(router, c)
+  addDashboardRoutes(router, c)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader(INSTANCE_HEADER, c.instanceId)

@@ -70,6 +70,8 @@ export interface DaemonConfig {
   heartbeatMs?: number
   suspectAfterMs?: number
   goneAfterMs?: number
+  /** How long a gone node's record is kept. @default 72 h */
+  forgetAfterMs?: number
   /** How long a silent node's copies keep counting, and a withdrawn keep claim waits. @default 300000 */
   graceMs?: number
   /** Bytes of models this node may hold. */
@@ -104,6 +106,7 @@ export interface StartFlags {
   heartbeat?: string
   suspectAfter?: string
   goneAfter?: string
+  forgetAfter?: string
   grace?: string
   maxCache?: string
   minFreeDisk?: string
@@ -158,6 +161,7 @@ export function daemonConfig (flags: StartFlags, env: NodeJS.ProcessEnv = proces
     heartbeatMs: ms('--heartbeat', flags.heartbeat),
     suspectAfterMs: ms('--suspect-after', flags.suspectAfter),
     goneAfterMs: ms('--gone-after', flags.goneAfter),
+    forgetAfterMs: ms('--forget-after', flags.forgetAfter),
     graceMs: ms('--grace', flags.grace),
     maxCache: flags.maxCache !== undefined ? positiveSize('--max-cache', flags.maxCache) : undefined,
     minFreeDisk: flags.minFreeDisk !== undefined ? freeDisk(flags.minFreeDisk) : undefined,

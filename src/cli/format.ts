@@ -1,18 +1,23 @@
 /** Sizes and durations the way `ollama` prints them (decimal units). */
+/** Decimal units as Ollama prints them: whole numbers from 10 up ("34 MB"), one decimal below ("4.7 GB", "2 GB"). */
 export function humanBytes (n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
-  let v = n
+  let v = Math.max(0, Math.floor(n))
   let u = 0
   while (v >= 1000 && u < units.length - 1) { v /= 1000; u++ }
-  return u === 0 ? `${v} B` : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${units[u] as string}`
+  if (u === 0) return `${v} B`
+  const shown = v >= 10 || Number.isInteger(v) ? String(Math.trunc(v)) : (Math.trunc(v * 10) / 10).toFixed(1)
+  return `${shown} ${units[u] as string}`
 }
 
+/** A time left as Ollama's bars show it: "35s", "4m5s", "2h13m", and "99h+" past that. */
 export function humanDuration (seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?'
   const s = Math.round(seconds)
-  if (s < 60) return `${s}s`
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-  return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`
+  if (s >= 100 * 3600) return '99h+'
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${Math.floor(s / 60) % 60}m`
+  if (s >= 60) return `${Math.floor(s / 60)}m${s % 60}s`
+  return `${s}s`
 }
 
 /** A span as Ollama's CLI says it: "Less than a second", "About a minute", "4 hours", "2 weeks". */

@@ -10,6 +10,8 @@ import { addServiceCommand } from './service.js'
 import { VERSION } from '../version.js'
 import { writeFile } from 'node:fs/promises'
 import { newSwarmKey } from '../p2p/index.js'
+import { join } from 'node:path'
+import { TOKEN_FILE_NAME, defaultDataDir, readToken } from '../api/index.js'
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
@@ -48,6 +50,7 @@ export function buildProgram (start: StartCommand): Command {
     .option('--heartbeat <duration>', 'how often the node record is re-sent, e.g. 3s (default 3s; a bare number is ms)')
     .option('--suspect-after <duration>', 'silence before a node is suspect (default 10s)')
     .option('--gone-after <duration>', 'silence before a node is gone (default 30s)')
+    .option('--forget-after <duration>', 'how long a gone node is kept in the view before it is forgotten (default 72h)')
     .option('--grace <duration>', 'how long a silent node\'s copies still count, and a copy marked for dropping waits (default 5m)')
     .option('--max-cache <size>', 'most bytes of models this node holds; least recently used copies with other holders go first')
     .option('--min-free-disk <size|percent>', 'free disk to keep, e.g. 50G or 10%')
@@ -67,6 +70,17 @@ export function buildProgram (start: StartCommand): Command {
         throw new CliError((e as NodeJS.ErrnoException).code === 'EEXIST' ? `${file} exists; use --force to replace it` : `cannot write ${file}: ${(e as Error).message}`)
       }
       process.stderr.write(`wrote a new swarm key to ${file}\n`)
+    })
+
+  program.command('token')
+    .description('print this node\'s API token (for the dashboard, or OLLAMAD_TOKEN on another machine)')
+    .option('--data <dir>', 'the daemon\'s data dir (default $OLLAMAD_DATA or ~/.ollamad)')
+    .option('--token-file <file>', 'the token file, when the daemon was started with one')
+    .action(async (o: { data?: string, tokenFile?: string }) => {
+      const file = o.tokenFile ?? join(o.data ?? defaultDataDir(), TOKEN_FILE_NAME)
+      const token = await readToken(file).catch((e: Error) => { throw new CliError(`cannot read ${file}: ${e.message}`) })
+      if (token === undefined) throw new CliError(`no token in ${file}: start the daemon once (it makes one), or pass --data or --token-file`)
+      process.stdout.write(`${token}\n`)
     })
 
   const client = (cmd: Command): DaemonClient => {

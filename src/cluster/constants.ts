@@ -10,6 +10,9 @@ export const DEFAULT_GONE_AFTER_MS = 30_000
 /** Local changes are batched this long before a new record goes out. */
 export const PUBLISH_DEBOUNCE_MS = 100
 export const MAX_SYNC_RESPONSE_BYTES = 32 * 1024 * 1024
+/** Syncs this node runs at once (each answer may be MAX_SYNC_RESPONSE_BYTES), and how long one waits for a turn. */
+export const MAX_CONCURRENT_SYNCS = 4
+export const SYNC_WAIT_MS = 60_000
 /** Intents: each at most this large, this many per gossip message, this many held in all. */
 export const MAX_INTENT_BYTES = 16 * 1024
 export const MAX_INTENTS_PER_MESSAGE = 64
@@ -31,3 +34,9 @@ export const JOB_INTENT_TTL_MS = 2 * 24 * 3600_000
 export const INTENT_COLLECT_MS = 60_000
 /** Node records held at most: a rack is tens of nodes; identities beyond this are refused. */
 export const MAX_MEMBERS = 1024
+/** Bytes of other nodes' records held at most, whatever their number: what key holders can make a node keep. */
+export const MAX_RECORDS_TOTAL_BYTES = 64 * 1024 * 1024
+/** A node gone this long is forgotten: its record goes, as Consul reaps a member after its reconnect timeout. */
+export const DEFAULT_FORGET_AFTER_MS = 72 * 3600_000
+/** Forgotten nodes remembered (peer id and last version), so an old copy of a record cannot bring one back. */
+export const MAX_FORGOTTEN = 4096

@@ -9,11 +9,13 @@ import type { Logger } from '../util/logger.js'
 import { ClusterMessage, decodeClusterMessage, signRecord, type NodeRecord } from './record.js'
 import { createSyncHandler, syncWith } from './sync.js'
 import { startIntentRepair, type IntentRepair } from './intent-repair.js'
+import { forgetGone } from './forget.js'
+import { createSlots } from '../util/slots.js'
 import type { ClusterState } from './state.js'
 import type { IntentStore } from './intents.js'
 import type { SignedIntent } from './intent-codec.js'
 import type { RecordSections } from './sections.js'
-import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL } from './constants.js'
+import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_CONCURRENT_SYNCS, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL, SYNC_WAIT_MS } from './constants.js'
 
 export interface ClusterServiceComponents {
   node: P2pNode
@@ -41,6 +43,8 @@ export interface ClusterService extends Startable {
   publishNow: () => Promise<void>
   /** Sends intents this node wrote (already merged locally) to the cluster. */
   publishIntents: (signed: SignedIntent[]) => Promise<void>
+  /** Gossip messages of the cluster topic sent, received, and dropped as invalid, so far. */
+  gossip: { sent: number, received: number, dropped: number }
 }
 
 /**
@@ -61,6 +65,11 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   const random = init.random ?? Math.random
   let publishing: Promise<void> = Promise.resolve()
   const syncing = new Set<string>()
+  const gossip = { sent: 0, received: 0, dropped: 0 }
+  const send = async (data: Uint8Array, what: string): Promise<void> => {
+    await pubsub.publish(GOSSIP_TOPIC, data).then(() => { gossip.sent++ }, (e: Error) => { log.debug(`publish ${what}: ${e.message}`) })
+  }
+  const syncSlots = createSlots(MAX_CONCURRENT_SYNCS, clock)
 
   const publishNow = async (): Promise<void> => {
     publishing = publishing.then(async () => {
@@ -70,7 +79,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(clock.now()), intentsDigest: c.intents.digest() }
       const signed = await signRecord(c.privateKey, record)
       state.merge(signed, record)
-      await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [signed], intents: [] })).catch((e: Error) => { log.debug(`publish: ${e.message}`) })
+      await send(ClusterMessage.encode({ records: [signed], intents: [] }), 'record')
     }).catch((e: Error) => { log.error(`cannot publish the node record: ${e.message}`) })
     await publishing
   }
@@ -99,13 +108,17 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
     const id = peer.toString()
     if (stopped || syncing.has(id)) return false
     syncing.add(id)
+    // Each answer may take 32 MiB: a crowd of peers connecting at once is synced a few at a time.
+    const release = await syncSlots.acquire(SYNC_WAIT_MS)
+    if (release === undefined || stopped) { release?.(); syncing.delete(id); return false }
     return await syncWith(async (p, signal) => await node.dialProtocol(p, SYNC_PROTOCOL, { signal }), peer, state, c.intents, log)
       .then(n => { if (n > 0) log.debug(`sync with ${id}: ${n} newer records`); return true })
       .catch((e: Error) => { log.debug(`sync with ${id}: ${e.message}`); return false })
-      .finally(() => syncing.delete(id))
+      .finally(() => { release(); syncing.delete(id) })
   }
 
   const validate = async (from: PeerId, msg: Message): Promise<TopicValidatorResult> => {
+    gossip.received++
     try {
       let fresh = false
       const decoded = await decodeClusterMessage(msg.data)
@@ -130,6 +143,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       return fresh ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
     } catch (e) {
       state.stats.dropped++
+      gossip.dropped++
       log.debug(`dropped a gossip message from ${from.toString()}: ${(e as Error).message}`)
       return TopicValidatorResult.Reject
     }
@@ -137,8 +151,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
 
   const publishIntents = async (signed: SignedIntent[]): Promise<void> => {
     for (let i = 0; i < signed.length; i += MAX_INTENTS_PER_MESSAGE) {
-      await pubsub.publish(GOSSIP_TOPIC, ClusterMessage.encode({ records: [], intents: signed.slice(i, i + MAX_INTENTS_PER_MESSAGE) }))
-        .catch((e: Error) => { log.debug(`publish intents: ${e.message}`) })
+      await send(ClusterMessage.encode({ records: [], intents: signed.slice(i, i + MAX_INTENTS_PER_MESSAGE) }), 'intents')
     }
   }
 
@@ -149,6 +162,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
     publishSoon,
     publishNow,
     publishIntents,
+    gossip,
     start: async () => {
       pubsub.topicValidators.set(GOSSIP_TOPIC, validate)
       pubsub.subscribe(GOSSIP_TOPIC)
@@ -162,6 +176,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       every(INTENT_COLLECT_MS, async () => {
         const n = c.intents.collect()
         if (n > 0) log.info(`collected ${n} expired intent(s) (old tombstones, finished jobs)`)
+        await forgetGone({ state, intents: c.intents, publishIntents, log })
       })
       every(init.antiEntropyMs ?? 10 * heartbeatMs, mend)
     },

@@ -1,7 +1,7 @@
 import type { Clock } from '../util/clock.js'
 import type { NodeRecord, SignedRecord } from './record.js'
 import type { Version } from '../../proto/cluster.js'
-import { DEFAULT_GONE_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS, MAX_MEMBERS } from './constants.js'
+import { DEFAULT_FORGET_AFTER_MS, DEFAULT_GONE_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS, MAX_FORGOTTEN, MAX_MEMBERS, MAX_RECORDS_TOTAL_BYTES } from './constants.js'
 import { OllamadError } from '../errors.js'
 import { createListeners } from '../util/listeners.js'
 
@@ -30,6 +30,8 @@ export interface ClusterStateInit {
   suspectAfterMs?: number
   /** @default 30000 */
   goneAfterMs?: number
+  /** How long a gone node's record is kept before it is forgotten. @default 72 h */
+  forgetAfterMs?: number
 }
 
 export interface ClusterState {
@@ -39,6 +41,10 @@ export interface ClusterState {
   member: (peerId: string) => Member | undefined
   versions: () => Version[]
   onChange: (l: (m: Member) => void) => () => void
+  /** Drops the records of nodes silent for longer than the forget time, and returns them. */
+  forget: () => Member[]
+  /** Whether this node forgot that peer (since it started) and has heard nothing newer of it. */
+  forgotten: (peerId: string) => boolean
   /** Counters an operator can read: records merged, stale ones ignored, messages dropped. */
   stats: { merged: number, stale: number, dropped: number }
 }
@@ -58,7 +64,13 @@ export function compareVersion (a: { incarnation: bigint, sequence: bigint }, b:
 export function createClusterState (clock: Clock, init: ClusterStateInit): ClusterState {
   const suspectAfter = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
   const goneAfter = init.goneAfterMs ?? DEFAULT_GONE_AFTER_MS
+  const forgetAfter = Math.max(goneAfter, init.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS)
   const entries = new Map<string, { record: NodeRecord, signed: SignedRecord, lastRise: number }>()
+  /** Forgotten peers and the last version seen of each, oldest first. */
+  const forgotten = new Map<string, { incarnation: bigint, sequence: bigint }>()
+  /** Bytes of the records of other nodes held now. */
+  let held = 0
+  const size = (id: string, s: SignedRecord): number => id === init.selfId ? 0 : s.record.byteLength
   const listeners = createListeners<[Member]>()
   const stats = { merged: 0, stale: 0, dropped: 0 }
 
@@ -74,12 +86,17 @@ export function createClusterState (clock: Clock, init: ClusterStateInit): Clust
     stats,
     merge: (signed, record) => {
       const old = entries.get(record.peerId)
-      if (old !== undefined && compareVersion(record, old.record) <= 0) {
+      const last = old?.record ?? forgotten.get(record.peerId)
+      if (last !== undefined && compareVersion(record, last) <= 0) {
         stats.stale++
         return { changed: false, gap: false }
       }
-      // Every key holder can mint identities: the records held are bounded, known members first.
+      // Every key holder can mint identities: the records held are bounded, in number and in bytes, known members first.
       if (old === undefined && record.peerId !== init.selfId && entries.size >= MAX_MEMBERS) throw new OllamadError('SIZE_LIMIT', `more than ${MAX_MEMBERS} node records`)
+      const grows = size(record.peerId, signed) - (old === undefined ? 0 : size(record.peerId, old.signed))
+      if (grows > 0 && held + grows > MAX_RECORDS_TOTAL_BYTES) throw new OllamadError('SIZE_LIMIT', `node records would take more than ${MAX_RECORDS_TOTAL_BYTES} bytes`)
+      held += grows
+      forgotten.delete(record.peerId)
       const gap = old !== undefined && record.incarnation === old.record.incarnation && record.sequence > old.record.sequence + 1n
       const e = { record, signed, lastRise: clock.now() }
       entries.set(record.peerId, e)
@@ -91,6 +108,24 @@ export function createClusterState (clock: Clock, init: ClusterStateInit): Clust
     members: () => [...entries.entries()].map(([id, e]) => view(id, e)),
     member: (id) => { const e = entries.get(id); return e === undefined ? undefined : view(id, e) },
     versions: () => [...entries.values()].map(e => ({ peerId: e.record.peerId, incarnation: e.record.incarnation, sequence: e.record.sequence })),
-    onChange: listeners.on
+    onChange: listeners.on,
+    forget: () => {
+      const out: Member[] = []
+      const now = clock.now()
+      for (const [id, e] of entries) {
+        if (id === init.selfId || now - e.lastRise < forgetAfter) continue
+        out.push(view(id, e))
+        entries.delete(id)
+        held -= size(id, e.signed)
+        forgotten.set(id, { incarnation: e.record.incarnation, sequence: e.record.sequence })
+        if (forgotten.size > MAX_FORGOTTEN) forgotten.delete(forgotten.keys().next().value as string)
+      }
+      return out
+    },
+    forgotten: (id) => forgotten.has(id)
   }
 }
+
+/** The alive member with the lowest peer id: the one node that does a cluster-wide chore. */
+export const firstAlive = (members: Member[]): string | undefined =>
+  members.filter(m => m.liveness === 'alive').map(m => m.peerId).sort()[0]

@@ -98,7 +98,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
   }
 
   const sections = createRecordSections()
-  const state = createClusterState(clock, { selfId, suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs })
+  const state = createClusterState(clock, { selfId, suspectAfterMs: cfg.suspectAfterMs, goneAfterMs: cfg.goneAfterMs, forgetAfterMs: cfg.forgetAfterMs })
   const clusterLog = logger.forComponent('cluster')
   const intents = createIntentStore({ selfId, privateKey, hlc: createHlc(() => clock.now()), db: store.db, log: clusterLog, isMember: (p) => state.member(p) !== undefined })
   const service = createClusterService({ node, privateKey, state, clock, log: clusterLog, intents, sections }, { heartbeatMs: cfg.heartbeatMs })
@@ -109,15 +109,17 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
   })
 
   const queue = createInferQueue({ concurrency: cfg.parallel, maxWaiting: cfg.maxQueue })
-  const metrics = createMetrics({ state, intents, queue: queue.stats })
+  const metrics = createMetrics({ state, intents, queue: queue.stats, gossip: service.gossip })
   const transferLog = logger.forComponent('transfer')
   const registry = createRegistryClient({ clock }, { insecureRegistries: cfg.insecureRegistries })
   const downloads = createRateLimiter(clock, cfg.maxDownloadRate)
   const maps = createChunkMapStore(store.db)
   const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial, data }), maps, bans: createBans(clock, metrics.banned), clock })
-  const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access, onChunkLanded: metrics.chunkIn }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs, minFreeDisk: cfg.minFreeDisk })
+  const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access, onChunkLanded: metrics.chunkIn, onChunkRejected: metrics.chunkRejected }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs, minFreeDisk: cfg.minFreeDisk })
   const pusher = createPusher({ store, registry, clock, limiter: downloads })
   const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: countingLimiter(createRateLimiter(clock, cfg.maxUploadRate), metrics.bytesOut), log: logger.forComponent('transfer:serve'), data })
+  // Cumulative, like Prometheus counters: each record carries them, and readers take rates from two records.
+  sections.add('transfer', () => { const t = metrics.totals(); return { transfer: { fromPeers: BigInt(t.fromPeers), fromRegistry: BigInt(t.fromRegistry), toPeers: BigInt(t.toPeers) } } })
   addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })
 
   const inferLog = logger.forComponent('inference')
@@ -129,6 +131,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
   const api = createApiServer({
     store, puller, pusher, upstream, state, instanceId, swarm: access, cluster: policy, log: logger.forComponent('api'),
     metrics,
+    clock,
     inference: { serve, dial: async (peer, signal) => await dial(peer, INFER_PROTOCOL, signal), jobs: createGenerateJobs(clock) },
     swarmStats: () => ({
       connections: node.getConnections().length,

@@ -58,6 +58,7 @@ export async function startDaemon (cfg: DaemonConfig, deps: DaemonDeps = {}): Pr
   if (resumed > 0) log.info(`resuming ${resumed} interrupted pull(s)`)
   // While pulls resume they may need their partials: those wait for a start with none pending.
   const freed = await d.store.cleanStale({ maxAgeMs: STALE_AFTER_MS, keepPartials: resumed > 0 })
+  if (freed.restored.length > 0) log.info(`put back ${freed.restored.join(', ')}: a verify had set them aside and did not finish; run ollamad verify again`)
   if (freed.files > 0) log.info(`freed ${(freed.bytes / 1024 / 1024).toFixed(1)} MiB of stale files: ${freed.partials} partial download(s), ${freed.uploads} upload(s), ${freed.temp} temp file(s)`)
   return { url, peerId, store: d.store, puller: d.puller, state: d.state, stop }
 }

@@ -14,6 +14,8 @@ import { pump } from '../util/pump.js'
 export const INFER_PROTOCOL = '/ollamad/infer/1.0.0'
 export const MAX_INFER_BODY = 32 * 1024 * 1024
 const MAX_HEAD = 64 * 1024
+/** Bytes a peer may send past the head before the head is read: frames that came in the same read. */
+const PRE_HEAD_SLACK = 1024 * 1024
 const SEND_HIGH_WATER = 256 * 1024
 
 export interface InferHead {
@@ -86,12 +88,23 @@ export function createInferHandler (serve: LocalServe, log: Logger, limits: Infe
     const admitted = mine < limits.perPeer && total < limits.total
     if (admitted) { open.set(peer, mine + 1); total++ }
     let reserved = 0
+    // A peer may send the head and the body it declares, nothing more: what it holds here is what it declared.
+    let received = 0
+    let allowed = MAX_HEAD + 4 + PRE_HEAD_SLACK
+    const onMessage = (evt: { data: { byteLength: number } }): void => {
+      received += evt.data.byteLength
+      if (received > allowed) stream.abort(new OllamadError('PEER_PROTOCOL', `sent more than the ${allowed} bytes its request declared`))
+    }
+    stream.addEventListener('message', onMessage)
     try {
       const bs = byteStream(stream, { maxBufferSize: MAX_INFER_BODY + MAX_HEAD })
       let answer: InferAnswer | undefined
       let head: InferHead | undefined
       try {
-        head = checkHead(parseHead<Partial<InferHead>>(await readFrame(bs, MAX_HEAD, ac.signal), 'inference request'))
+        const raw = await readFrame(bs, MAX_HEAD, ac.signal)
+        head = checkHead(parseHead<Partial<InferHead>>(raw, 'inference request'))
+        allowed = frame(raw).byteLength + head.bodyLength
+        if (received > allowed) throw new OllamadError('PEER_PROTOCOL', `sent more than the ${allowed} bytes its request declared`)
       } catch (e) {
         if (!isOllamadError(e, 'FORBIDDEN')) throw e
         log.info(`refused from ${connection?.remotePeer.toString() ?? 'a peer'}: ${e.message}`)
@@ -126,6 +139,7 @@ export function createInferHandler (serve: LocalServe, log: Logger, limits: Infe
       stream.abort(e instanceof Error ? e : new Error(String(e)))
     } finally {
       stream.removeEventListener('close', onClose)
+      stream.removeEventListener('message', onMessage)
       bodies -= reserved
       if (admitted) {
         total--

@@ -7,7 +7,12 @@ export interface MetricsComponents {
   state: ClusterState
   intents: IntentStore
   queue: () => { running: number, waiting: number }
+  /** Gossip messages this node sent, received and dropped (counted by the cluster service). @default none */
+  gossip?: { sent: number, received: number, dropped: number }
 }
+
+/** Blob bytes in and out since start, as the node record carries them. */
+export interface TransferTotals { fromPeers: number, fromRegistry: number, toPeers: number }
 
 export interface Metrics {
   registry: Registry
@@ -24,6 +29,10 @@ export interface Metrics {
   bytesOut: (n: number) => void
   /** A peer was banned for a bad chunk. */
   banned: () => void
+  /** A chunk failed its sha256 check, from the registry or a peer. */
+  chunkRejected: (source: 'registry' | 'peer') => void
+  /** The bytes counted so far, for the node record. */
+  totals: () => TransferTotals
   /** Prometheus' text format. */
   text: () => Promise<string>
   contentType: string
@@ -130,6 +139,23 @@ export function createMetrics (c: MetricsComponents): Metrics {
   const received = new Counter({ name: 'ollamad_transfer_received_bytes_total', help: 'Blob bytes that landed here in verified chunks, by source.', labelNames: ['source'], registers: [registry] })
   const chunks = new Counter({ name: 'ollamad_transfer_chunks_total', help: 'Verified chunks that landed here, by source.', labelNames: ['source'], registers: [registry] })
   const sent = new Counter({ name: 'ollamad_transfer_sent_bytes_total', help: 'Blob bytes sent to peers.', registers: [registry] })
+  const rejected = new Counter({ name: 'ollamad_transfer_chunks_rejected_total', help: 'Chunks that failed their sha256 check, by source.', labelNames: ['source'], registers: [registry] })
+  // Known label values start at zero, so a rate() over them works before the first rejection.
+  for (const source of ['registry', 'peer']) rejected.inc({ source }, 0)
+  const totals: TransferTotals = { fromPeers: 0, fromRegistry: 0, toPeers: 0 }
+  if (c.gossip !== undefined) {
+    const g = c.gossip
+    new Counter({
+      name: 'ollamad_gossip_messages_total',
+      help: 'Gossip messages of the cluster topic: sent, received, and dropped (invalid, rejected with their relay).',
+      labelNames: ['event'],
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const event of ['sent', 'received', 'dropped'] as const) this.inc({ event }, g[event])
+      }
+    })
+  }
   const bans = new Counter({ name: 'ollamad_peer_bans_total', help: 'Peers banned for sending chunks that failed their check.', registers: [registry] })
   new Counter({
     name: 'ollamad_gossip_records_total',
@@ -143,9 +169,15 @@ export function createMetrics (c: MetricsComponents): Metrics {
   })
   return {
     registry,
-    chunkIn: (bytes, source) => { received.inc({ source }, bytes); chunks.inc({ source }) },
-    bytesOut: (n) => { sent.inc(n) },
+    chunkIn: (bytes, source) => {
+      received.inc({ source }, bytes)
+      chunks.inc({ source })
+      if (source === 'peer') totals.fromPeers += bytes; else totals.fromRegistry += bytes
+    },
+    bytesOut: (n) => { sent.inc(n); totals.toPeers += n },
     banned: () => { bans.inc() },
+    chunkRejected: (source) => { rejected.inc({ source }) },
+    totals: () => ({ ...totals }),
     observeRequest: (r, seconds) => { requests.observe({ route: r.route, method: r.method, status: String(r.status), node: r.node }, seconds) },
     refused: (reason) => { refused.inc({ reason }) },
     text: async () => await registry.metrics(),

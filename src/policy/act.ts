@@ -1,4 +1,4 @@
-import type { ClusterState, IntentStore, SignedIntent } from '../cluster/index.js'
+import { firstAlive, type ClusterState, type IntentStore, type SignedIntent } from '../cluster/index.js'
 import { errorMessage, isOllamadError } from '../errors.js'
 import { digestHex, displayName, nameKey, parseModelName, type Digest, type ModelEntry, type Store } from '../store/index.js'
 import type { Puller } from '../transfer/index.js'
@@ -122,8 +122,7 @@ export function createActor (c: ActComponents, init: ActInit): Actor {
    * by anti-entropy. Until then a copy at a deleted digest goes wherever it shows up.
    */
   const settleDeletes = async (members: ReturnType<ClusterState['members']>): Promise<void> => {
-    const first = members.filter(m => m.liveness === 'alive').map(m => m.peerId).sort()[0]
-    if (first !== c.selfId) return
+    if (firstAlive(members) !== c.selfId) return
     for (const b of c.intents.bodies('delete')) {
       if (members.some(m => holdsAnyOf(m, b.model, b.digests))) continue
       const tomb = await c.intents.write({ tombstone: `delete/${b.model}` })

@@ -12,7 +12,7 @@ import { createUploads, digestOf, type Uploads } from './uploads.js'
 import { manifestBlobs, parseManifest } from './manifest.js'
 import { nameKey, type ModelName } from './names.js'
 import type { Digest } from './digest.js'
-import { setAside, type SetAside } from './quarantine.js'
+import { restoreAside, setAside, type SetAside } from './quarantine.js'
 import { fsyncPath } from './durable.js'
 import { cleanStale, type CleanupOptions, type Freed } from './cleanup.js'
 
@@ -66,7 +66,8 @@ export interface Store {
   copy: (from: ModelName, to: ModelName) => Promise<void>
   rescan: () => Promise<void>
   /** Frees stale temp files, uploads and (unless kept) partial downloads; see cleanup.ts. */
-  cleanStale: (o: Omit<CleanupOptions, 'now'>) => Promise<Freed>
+  /** Frees stale files and puts back what a verify cut short had set aside. */
+  cleanStale: (o: Omit<CleanupOptions, 'now'>) => Promise<Freed & { restored: string[] }>
   onChange: (l: StoreListener) => () => void
   close: () => Promise<void>
 }
@@ -228,7 +229,11 @@ export async function createStore (components: StoreComponents, init: StoreInit)
       catalog.changed()
     }),
     rescan: catalog.rescan,
-    cleanStale: async (o) => await lock.run(async () => await cleanStale(layout, db, { ...o, now: clock.now() })),
+    cleanStale: async (o) => await lock.run(async () => {
+      const restored = await restoreAside(layout)
+      if (restored.length > 0) await catalog.rescan()
+      return { ...await cleanStale(layout, db, { ...o, now: clock.now() }), restored }
+    }),
     onChange: catalog.onChange,
     close: async () => {
       await catalog.close()

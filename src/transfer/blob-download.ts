@@ -34,6 +34,7 @@ export interface BlobDownloadOptions extends FetchTuning {
   /** Sees the partial while it is being filled, and each chunk as it lands. */
   onOpen?: (partial: PartialBlob) => void
   onChunk?: (index: number, from?: ChunkSource) => void
+  onReject?: (source: 'registry' | 'peer') => void
   /** Skip peers: the retry after peers' unchecked chunks made a wrong blob. */
   registryOnly?: boolean
   /** A pull by these nodes at once: each chunk crosses the WAN once, fetched by its owner. */
@@ -93,6 +94,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         verify: { chunkHashes: map?.hashes },
         signal: o.signal,
         onChunk,
+        onReject: o.onReject,
         onBytes: report,
         seed: swarm.seed,
         selfId: swarm.selfId,

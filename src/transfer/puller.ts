@@ -24,6 +24,8 @@ export interface PullerComponents {
   swarm?: SwarmAccess
   /** Hears of each chunk that lands, with its bytes and where it came from (the metrics). */
   onChunkLanded?: (bytes: number, source: 'registry' | 'peer') => void
+  /** Hears of each chunk that failed its check. */
+  onChunkRejected?: (source: 'registry' | 'peer') => void
 }
 
 export interface PullerInit {
@@ -107,6 +109,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
           onProgress: (completed, total) => { emit({ completed, total }) },
           coordinate,
           onOpen: (p) => { active.set(layer.digest, p); activity() },
+          onReject: c.onChunkRejected,
           onChunk: (i, from) => {
             const { start, end } = chunkRange(layer.size, i)
             c.onChunkLanded?.(end - start, from === undefined || from.source === REGISTRY ? 'registry' : 'peer')

@@ -114,7 +114,7 @@ describe('the CLI', function () {
     const model = `${registry.host}/library/cli`
     const pull = await runCli(['pull', model], env)
     assert.equal(pull.code, 0, pull.stderr)
-    assert.match(pull.stderr, /pulling [0-9a-f]{12}: 100% .*\n/)
+    assert.match(pull.stderr, /pulling [0-9a-f]{12}: 100% ▕█+▏ .*\n/)
     assert.match(pull.stderr, /success/)
     const list = await runCli(['list'], env)
     assert.match(list.stdout, /^NAME\s+ID\s+SIZE\s+MODIFIED$/m)
@@ -143,6 +143,15 @@ describe('the CLI', function () {
     const down = await runCli(['list', '--host', '127.0.0.1:9'])
     assert.equal(down.code, 1)
     assert.match(down.stderr, /^Error: could not reach ollamad at http:\/\/127\.0\.0\.1:9 .*ollamad start\n$/)
+  })
+
+  it('prints the node\'s token for the dashboard, and says where it looked when there is none', async () => {
+    const ok = await runCli(['token'], { OLLAMAD_DATA: daemon.dataDir })
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.equal(ok.stdout, `${daemon.token}\n`)
+    const none = await runCli(['token', '--data', '/nonexistent-ollamad'])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /^Error: no token in \/nonexistent-ollamad\/api-token: .*\n$/)
   })
 
   it('pulls to the cluster with one line per node, lists the job, and refuses bad cluster commands with one line', async () => {

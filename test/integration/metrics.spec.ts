@@ -72,6 +72,9 @@ describe('/metrics', function () {
       assert.ok(sample(ma, 'ollamad_transfer_sent_bytes_total') >= 12 * 1024 * 1024, 'a counted what it served')
       assert.equal(sample(mb, 'ollamad_transfer_received_bytes_total{source="registry"}') < 1024 * 1024, true)
       assert.ok(sample(mb, 'ollamad_gossip_records_total{result="merged"}') > 0)
+      assert.ok(sample(mb, 'ollamad_gossip_messages_total{event="sent"}') > 0 && sample(mb, 'ollamad_gossip_messages_total{event="received"}') > 0)
+      assert.match(mb, /^ollamad_gossip_messages_total\{event="dropped"\} 0$/m)
+      assert.match(mb, /^ollamad_transfer_chunks_rejected_total\{source="peer"\} 0$/m, 'no bad chunk here')
       assert.equal(sample(mb, 'ollamad_cluster_members{state="alive"}'), 2)
       assert.equal(sample(mb, 'ollamad_peer_bans_total'), 0)
       // A cluster pull job: node1's part shows as completed in its metrics.

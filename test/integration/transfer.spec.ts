@@ -134,6 +134,9 @@ describe('transfer over the swarm', function () {
     assert.equal(r.lines.at(-1)?.status, 'success', JSON.stringify(r.lines.at(-1)))
     assert.equal(await fileSha(join(c.modelsDir, 'blobs', modelDigest.replace(':', '-'))), modelDigest)
     assert.match(c.log(), new RegExp(`banned peer ${a.peerId}`))
+    const metrics = await (await fetch(`${c.url}/metrics`)).text()
+    assert.match(metrics, /^ollamad_transfer_chunks_rejected_total\{source="peer"\} [1-9]/m, 'the bad chunk is counted')
+    assert.match(metrics, /^ollamad_peer_bans_total [1-9]/m)
   })
 
   it('resumes a pull from peers after the puller restarts, from its bitmap', async () => {

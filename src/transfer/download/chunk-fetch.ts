@@ -25,7 +25,7 @@ export interface ChunkFetcherComponents extends Pick<SwarmDownloadComponents, 's
   stop: (e: unknown) => void
 }
 
-export interface ChunkFetcherInit extends Pick<SwarmDownloadInit, 'onChunk' | 'onBytes'> {
+export interface ChunkFetcherInit extends Pick<SwarmDownloadInit, 'onChunk' | 'onBytes' | 'onReject'> {
   partial: PartialBlob
   /** A peer request that gets no bytes for this long is dropped. */
   timeoutMs: number
@@ -64,6 +64,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     }
     const hash = chunkHash(data)
     const verdict = chunkVerdict({ hash, fromPeer: st !== undefined, mapHash, announced })
+    if (verdict.kind !== 'accept') init.onReject?.(st !== undefined ? 'peer' : 'registry')
     if (verdict.kind === 'ban' && st !== undefined) {
       table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`)
       return

@@ -41,6 +41,8 @@ export interface SwarmDownloadInit {
   onChunk?: (index: number, from: ChunkSource) => void
   /** Bytes arrived from a peer (for progress). */
   onBytes?: (bytes: number) => void
+  /** A chunk failed its check (the metrics). */
+  onReject?: (source: 'registry' | 'peer') => void
   /** Tie-break seed, e.g. seedOf(our peer id), so downloaders spread over equally rare chunks. @default random */
   seed?: number
   /** This node's peer id: with the other downloaders of the blob (peers that hold part of it) it fixes this node's share. */

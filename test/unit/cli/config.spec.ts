@@ -101,6 +101,7 @@ describe('cli/config', () => {
         heartbeat: '1000',
         suspectAfter: '4000',
         goneAfter: '9000',
+        forgetAfter: '24h',
         grace: '60000',
         maxCache: '500G',
         minFreeDisk: '10%'
@@ -128,6 +129,7 @@ describe('cli/config', () => {
         heartbeatMs: 1000,
         suspectAfterMs: 4000,
         goneAfterMs: 9000,
+        forgetAfterMs: 86_400_000,
         graceMs: 60000,
         maxCache: 500_000_000_000,
         minFreeDisk: { percent: 10 },

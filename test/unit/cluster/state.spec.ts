@@ -7,6 +7,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createClusterState, signRecord, verifyRecord, decodeClusterMessage, ClusterMessage, NodeRecord, type SignedRecord } from '../../../src/cluster/index.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
 import { blankRecord } from '../../fixtures/records.js'
+import { MAX_RECORDS_TOTAL_BYTES } from '../../../src/cluster/constants.js'
+import { isOllamadError } from '../../../src/errors.js'
 
 
 describe('cluster state', () => {
@@ -72,6 +74,62 @@ describe('cluster state', () => {
     assert.equal(s.member(id)?.liveness, 'alive')
   })
 
+  it('forgets a node gone past the forget time, and an old copy of its record does not bring it back', async () => {
+    const clock = createFakeClock()
+    const s = createClusterState(clock, { selfId: 'me', suspectAfterMs: 1000, goneAfterMs: 3000, forgetAfterMs: 10_000 })
+    const r1 = await rec(0, 1, 1)
+    const other = await rec(1, 1, 1)
+    s.merge(r1.signed, r1.record)
+    clock.advance(9_000)
+    s.merge(other.signed, other.record)
+    assert.deepEqual(s.forget(), [], 'gone, but not long enough')
+    clock.advance(1_000)
+    assert.deepEqual(s.forget().map(m => m.peerId), [r1.record.peerId])
+    assert.equal(s.member(r1.record.peerId), undefined)
+    assert.equal(s.forgotten(r1.record.peerId), true)
+    assert.ok(s.member(other.record.peerId), 'one heard from later is kept')
+    // A peer that still holds the old record relays it: stale, not a new member.
+    assert.equal(s.merge(r1.signed, r1.record).changed, false)
+    assert.equal(s.member(r1.record.peerId), undefined)
+    // The node itself comes back with a newer version: a member again.
+    const back = await rec(0, 2, 1)
+    assert.equal(s.merge(back.signed, back.record).changed, true)
+    assert.equal(s.member(r1.record.peerId)?.liveness, 'alive')
+    assert.equal(s.forgotten(r1.record.peerId), false)
+  })
+
+  it('holds at most MAX_RECORDS_TOTAL_BYTES of other nodes\' records, and a member may still replace its own', async () => {
+    const s = createClusterState(createFakeClock(), { selfId: 'me' })
+    const big = 'x'.repeat(500 * 1024)
+    const over = Math.ceil(MAX_RECORDS_TOTAL_BYTES / (500 * 1024)) + 1
+    let refused = 0
+    let first: NodeRecord | undefined
+    for (let i = 0; i < over; i++) {
+      const key = await generateKeyPair('Ed25519')
+      const record = blankRecord({ name: big, peerId: peerIdFromPrivateKey(key).toString() })
+      first ??= record
+      try { s.merge({ record: NodeRecord.encode(record), signature: new Uint8Array(0), publicKey: new Uint8Array(0) }, record) } catch (e) {
+        assert.ok(isOllamadError(e, 'SIZE_LIMIT'), String(e))
+        refused++
+      }
+    }
+    assert.ok(refused >= 1 && refused <= 2, `refused ${refused}`)
+    assert.equal(s.members().length, over - refused)
+    // A held member's smaller record always fits.
+    const smaller = { ...(first as NodeRecord), name: 'small', sequence: 2n }
+    assert.equal(s.merge({ record: NodeRecord.encode(smaller), signature: new Uint8Array(0), publicKey: new Uint8Array(0) }, smaller).changed, true)
+  })
+
+  it('never forgets itself', async () => {
+    const clock = createFakeClock()
+    const self = await rec(0, 1, 1)
+    const s = createClusterState(clock, { selfId: self.record.peerId, goneAfterMs: 10, forgetAfterMs: 10 })
+    s.merge(self.signed, self.record)
+    clock.advance(1_000_000)
+    assert.deepEqual(s.forget(), [])
+    assert.ok(s.member(self.record.peerId))
+  })
+
   it('accepts a record signed by its owner and refuses forged or tampered ones', async () => {
     const good = await rec(0, 1, 1)
     assert.equal((await verifyRecord(good.signed)).name, good.record.name)
@@ -94,7 +152,7 @@ describe('cluster state', () => {
 
   it('holds at most 1024 records: more identities are refused, known ones and its own still merge', () => {
     const s = createClusterState(createFakeClock(), { selfId: 'me' })
-    const signed = {} as SignedRecord
+    const signed = { record: new Uint8Array(100) } as SignedRecord
     for (let i = 0; i < 1024; i++) s.merge(signed, blankRecord({ peerId: `p${i}`, sequence: 1n }))
     assert.throws(() => s.merge(signed, blankRecord({ peerId: 'one-too-many', sequence: 1n })), /more than 1024 node records/)
     assert.equal(s.merge(signed, blankRecord({ peerId: 'p7', sequence: 2n })).changed, true)

@@ -1,6 +1,8 @@
 import '../../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { streamPair } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import { frame } from '../../../src/p2p/index.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection } from '@libp2p/interface'
 import { createInferHandler, requestInfer, INFER_PROTOCOL, type InferHead, type LocalServe } from '../../../src/inference/index.js'
@@ -32,4 +34,36 @@ describe('inference protocol: what peers may hold here', () => {
     assert.equal((await ask(PEER_B, 1001)).status, 503, 'a body over the bytes in flight')
     assert.equal((await ask(PEER_B, 1000)).status, 200, 'freed again')
   })
+
+  it('cuts a peer that sends more than the body it declared, before or after its head is read', async () => {
+    const served: number[] = []
+    let release: () => void = () => {}
+    const held = new Promise<void>(resolve => { release = resolve })
+    const serve: LocalServe = async (_h, body) => { served.push(body.byteLength); await held; return { status: 200, contentType: 'application/json', node: 'n', body: [] } }
+    const handler = createInferHandler(serve, silent)
+    const head = (bodyLength: number): Uint8Array => frame(new TextEncoder().encode(JSON.stringify({ method: 'POST', path: '/api/generate', contentType: 'application/json', priority: 'normal', model: 'm', bodyLength })))
+    const closed = (s: Stream): Promise<void> => new Promise(resolve => { s.addEventListener('close', () => { resolve() }) })
+
+    // All at once: the excess is there before the head is read.
+    const [out1, in1] = await streamPair({ delay: 0, protocol: INFER_PROTOCOL })
+    const done1 = handler(in1, { remotePeer: peerIdFromString(PEER_A) } as unknown as Connection)
+    out1.send(Buffer.concat([head(10), new Uint8Array(10), new Uint8Array(3 * 1024 * 1024)]))
+    await done1
+    assert.equal(in1.status, 'aborted')
+    assert.deepEqual(served, [], 'nothing reached the local serve')
+
+    // The declared body first, more later while the request runs.
+    const [out2, in2] = await streamPair({ delay: 0, protocol: INFER_PROTOCOL })
+    const gone = closed(in2)
+    const done2 = handler(in2, { remotePeer: peerIdFromString(PEER_A) } as unknown as Connection)
+    out2.send(Buffer.concat([head(10), new Uint8Array(10)]))
+    while (served.length === 0) await new Promise(resolve => setTimeout(resolve, 5))
+    out2.send(new Uint8Array(100))
+    await gone
+    assert.equal(in2.status, 'aborted')
+    assert.deepEqual(served, [10])
+    release()
+    await done2
+  })
 })
+

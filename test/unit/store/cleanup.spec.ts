@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { mkdir, utimes, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { withStore, type StoreEnv } from '../../fixtures/store.js'
 import { makeBlob } from '../../fixtures/blob.js'
+import { buildModel, type ModelBlob } from '../../fixtures/store.js'
+import { parseModelName } from '../../../src/store/index.js'
 
 const DAY = 24 * 3600 * 1000
 
@@ -30,7 +32,7 @@ describe('store: freeing stale files at start', () => {
     await utimes(oldPath, new Date(Date.now() - 4 * DAY), new Date(Date.now() - 4 * DAY))
 
     const kept = await env.store().cleanStale({ maxAgeMs: 3 * DAY, keepPartials: true })
-    assert.deepEqual({ ...kept, bytes: 0 }, { files: 2, bytes: 0, partials: 0, uploads: 1, temp: 1 })
+    assert.deepEqual({ ...kept, bytes: 0 }, { files: 2, bytes: 0, partials: 0, uploads: 1, temp: 1, restored: [] })
     assert.ok(kept.bytes >= 4096)
     assert.deepEqual(await env.ls(join(work, 'tmp')), [`${process.pid}-1-0-manifest`])
     assert.deepEqual(await env.ls(join(work, 'uploads')), ['sha256-' + 'b'.repeat(64)])
@@ -42,4 +44,24 @@ describe('store: freeing stale files at start', () => {
     assert.equal(await env.store().db.get(`partial/${old.digest}`), undefined)
     assert.notEqual(await env.store().db.get(`partial/${fresh.digest}`), undefined)
   })
+
+  it('puts back a model that a verify cut short had set aside', async () => {
+    const model = buildModel()
+    await env.writeAsOllama('tiny:1', model)
+    await env.store().rescan()
+    const name = parseModelName('tiny:1')
+    const bad = model.layers[0] as ModelBlob
+    const manifest = await readFile(env.manifestPath('tiny:1'))
+    await env.store().quarantine(name, [bad.digest])
+    assert.equal(await env.store().get(name), undefined, 'set aside')
+    // The process dies here, before drop or restore: the next start finds the quarantine dir.
+    const store = await env.reopen()
+    const out = await store.cleanStale({ maxAgeMs: 3 * DAY, keepPartials: true })
+    assert.deepEqual(out.restored, ['registry.ollama.ai/library/tiny:1'])
+    assert.deepEqual(await readFile(env.manifestPath('tiny:1')), manifest)
+    assert.deepEqual(await readFile(env.blobPath(bad.digest)), bad.data)
+    assert.ok(await store.get(name), 'back in the catalog')
+    assert.deepEqual(await env.ls(join(env.modelsDir, '.ollamad', 'quarantine')), [])
+  })
 })
+
