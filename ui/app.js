@@ -7,17 +7,61 @@ import { Actions, call, savedToken, saveToken } from './actions.js'
 
 const html = htm.bind(h)
 
-/** The live view: one snapshot on connect and after each change, over server-sent events. */
+/**
+ * The live view: one snapshot on connect and after each change, over server-sent events. Read with
+ * fetch rather than EventSource, which cannot send the token a node started with --open none asks for.
+ */
 function useSnapshot () {
   const [snapshot, setSnapshot] = useState(undefined)
-  const [live, setLive] = useState(false)
+  const [live, setLive] = useState('connecting')
   useEffect(() => {
-    const es = new EventSource('/api/cluster/events')
-    es.addEventListener('snapshot', e => { setSnapshot(JSON.parse(e.data)); setLive(true) })
-    es.onerror = () => { setLive(false) }
-    return () => { es.close() }
+    let stopped = false
+    let ac
+    const connect = async () => {
+      while (!stopped) {
+        ac = new AbortController()
+        try {
+          const headers = savedToken() !== '' ? { Authorization: `Bearer ${savedToken()}` } : {}
+          const res = await fetch('/api/cluster/events', { headers, signal: ac.signal })
+          if (res.status === 401) { setLive('token'); await waitForToken(); continue }
+          if (!res.ok || res.body === null) throw new Error(`${res.status}`)
+          setLive('live')
+          await readEvents(res.body, (event, data) => { if (event === 'snapshot') setSnapshot(JSON.parse(data)) })
+        } catch {}
+        if (stopped) return
+        setLive('reconnecting')
+        await new Promise(resolve => setTimeout(resolve, 3000))
+      }
+    }
+    void connect()
+    return () => { stopped = true; ac?.abort() }
   }, [])
   return [snapshot, live]
+}
+
+const waitForToken = () => new Promise(resolve => { addEventListener('ollamad-token', resolve, { once: true }) })
+
+/** Splits a server-sent-events body into (event, data) pairs. */
+async function readEvents (body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ''
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) return
+    buffer += value
+    let end
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      let event = 'message'
+      const data = []
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim()
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+      }
+      if (data.length > 0) onEvent(event, data.join('\n'))
+    }
+  }
 }
 
 function Bar ({ part, whole, label }) {
@@ -69,7 +113,7 @@ function Jobs ({ snapshot }) {
 function Token () {
   const [value, setValue] = useState(savedToken())
   const [saved, setSaved] = useState(savedToken() !== '')
-  return html`<form class="token" onSubmit=${e => { e.preventDefault(); saveToken(value.trim()); setSaved(value.trim() !== '') }}>
+  return html`<form class="token" onSubmit=${e => { e.preventDefault(); saveToken(value.trim()); setSaved(value.trim() !== ''); dispatchEvent(new Event('ollamad-token')) }}>
     <label>cluster token <input type="password" id="token" autocomplete="off" value=${value} onInput=${e => setValue(e.currentTarget.value)} /></label>
     <button type="submit">${value.trim() === '' ? 'Clear' : 'Use'}</button>
     <span class="muted">${saved ? 'set for this tab' : 'not set: actions that change the cluster will ask for it'}</span>
@@ -78,13 +122,17 @@ function Token () {
 
 function App () {
   const [snapshot, live] = useSnapshot()
-  if (snapshot === undefined) return html`<p class="muted">${live ? 'Loading…' : 'Connecting to the node…'}</p>`
+  if (live === 'token') {
+    return html`<header><h1>ollamad</h1><${Token} /></header>
+      <main><p class="error" role="alert" id="needs-token">This node shows the cluster only with its token: paste the output of <code>ollamad token</code> above.</p></main>`
+  }
+  if (snapshot === undefined) return html`<p class="muted">${live === 'live' ? 'Loading…' : 'Connecting to the node…'}</p>`
   const count = (s) => snapshot.nodes.filter(n => n.liveness === s).length
   const self = snapshot.nodes.find(n => n.self)
   return html`<header>
       <h1>ollamad <span class="muted">on ${self?.name ?? 'this node'}</span></h1>
       <span class="summary">${count('alive')} alive · ${count('suspect')} suspect · ${count('gone')} gone · ${snapshot.models.length} models</span>
-      <span class=${`live ${live ? 'on' : 'off'}`} id="live">${live ? 'live' : 'reconnecting…'}</span>
+      <span class=${`live ${live === 'live' ? 'on' : 'off'}`} id="live">${live === 'live' ? 'live' : 'reconnecting…'}</span>
       <${Token} />
     </header>
     <main>

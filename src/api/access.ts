@@ -8,9 +8,11 @@ import { OllamadError } from '../errors.js'
  * - pull: fetch a model onto this node;
  * - write: change or send this node's models (delete, copy, create, push, blob uploads, verify);
  * - cluster: anything that changes more than this node (placement, cluster pull and delete, jobs,
- *   loads and unloads on other nodes).
+ *   loads and unloads on other nodes);
+ * - asset: the dashboard's static files, which hold no data: always open, so a browser (which
+ *   cannot add the token to a page load) reaches the page that then asks for the token.
  */
-export type Access = 'read' | 'infer' | 'pull' | 'write' | 'cluster'
+export type Access = 'read' | 'infer' | 'pull' | 'write' | 'cluster' | 'asset'
 export const ACCESS_CLASSES: readonly Access[] = ['read', 'infer', 'pull', 'write', 'cluster']
 
 /** Open without the token on a loopback address: what Ollama opens to local processes. */
@@ -46,7 +48,7 @@ const digestOf = (s: string): Buffer => createHash('sha256').update(s).digest()
 export function createAuthorizer (policy: AccessPolicy): (access: Access, authorization: string | undefined) => void {
   const want = digestOf(policy.token)
   return (access, authorization) => {
-    if (policy.open.has(access)) return
+    if (access === 'asset' || policy.open.has(access)) return
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
     // Hashes of equal length, compared in constant time: the token's length does not leak either.
     if (m !== null && timingSafeEqual(digestOf(m[1] as string), want)) return

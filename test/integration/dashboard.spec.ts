@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startRegistry, pushModel, makeTinyModel, type RunningRegistry } from '../fixtures/registry.js'
 import { startCluster } from '../fixtures/cluster.js'
-import type { RunningDaemon } from '../fixtures/daemon.js'
+import { startDaemon, type RunningDaemon } from '../fixtures/daemon.js'
 import { waitFor } from '../fixtures/wait-for.js'
 import { startOllamaStandin, type OllamaStandin } from '../fixtures/ollama-standin.js'
 
@@ -139,6 +139,25 @@ describe('the dashboard, in a real browser against a real cluster', function () 
     await wide.locator('input[aria-label="filter models"]').fill('model-12')
     await waitFor(async () => await wide.locator('#matrix tbody tr').count() === 11, 5_000, 'model-12 and model-120..129')
     await wide.close()
+  })
+
+  it('on a node whose reads need the token, loads the page and asks for the token before it shows anything', async () => {
+    const closed = await startDaemon({ args: ['--open', 'none', '--no-mdns'] })
+    try {
+      assert.equal((await fetch(`${closed.url}/api/cluster/events`)).status, 401)
+      const p = await browser.newPage()
+      const res = await p.goto(`${closed.url}/ui`)
+      assert.equal(res?.status(), 200, 'the page itself holds no data and is open')
+      await p.locator('#needs-token').waitFor()
+      assert.equal(await p.locator('#nodes').count(), 0, 'no cluster data without the token')
+      await p.locator('#token').fill(closed.token)
+      await p.locator('form.token button').click()
+      await p.locator('#nodes tbody tr').first().waitFor({ timeout: 10_000 })
+      await p.locator('#live', { hasText: 'live' }).waitFor()
+      await p.close()
+    } finally {
+      await closed.kill('SIGKILL')
+    }
   })
 })
 

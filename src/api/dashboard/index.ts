@@ -41,5 +41,5 @@ export function addDashboardRoutes (router: Router, c: ApiComponents): void {
     res.writeHead(200, headers)
     res.end(a.body)
   }
-  for (const path of assets.paths) router.add('GET', path, 'read', serveAsset(path))
+  for (const path of assets.paths) router.add('GET', path, 'asset', serveAsset(path))
 }
