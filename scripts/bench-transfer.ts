@@ -52,7 +52,9 @@ async function baseline (nginx: Nginx, url: string, out: string, hex: string): P
 }
 
 async function measure (registry: RunningRegistry, nginx: Nginx, url: string, work: string, model: string, hex: string, mode: typeof MODES[number]): Promise<void> {
-  const nodeArgs = PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : undefined
+  // BENCH_NODE_FLAGS: more node flags for both daemons (e.g. --perf-basic-prof for perf).
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')
+  const nodeArgs = [...(PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), ...extra]
   const { nodes } = await startCluster(2, () => ({ args: ['--insecure-registry', registry.host, ...mode.args], nodeArgs }))
   const [a, b] = nodes as [RunningDaemon, RunningDaemon]
   try {

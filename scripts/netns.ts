@@ -184,7 +184,7 @@ export async function startNsDaemon (o: NsDaemonInit): Promise<NsDaemon> {
   const modelsDir = tempDir(`${o.name}-models`)
   const dataDir = tempDir(`${o.name}-data`)
   // BENCH_PROF=DIR: a V8 CPU profile of every daemon, written when it stops.
-  const prof = process.env.BENCH_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
+  const prof = [...(process.env.BENCH_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')]
   const args = [...DAEMON_NODE_FLAGS, ...prof, CLI, 'start', '--host', `127.0.0.1:${API_PORT}`, '--models', modelsDir, '--data', dataDir,
     '--listen', `/ip4/${o.addr}/tcp/${P2P_PORT}`, '--swarm-key', o.swarmKey, '--name', o.name,
     '--ollama', 'http://127.0.0.1:9', ...(o.mdns ? [] : ['--no-mdns']),

@@ -15,7 +15,7 @@ import type { ClusterState } from './state.js'
 import type { IntentStore } from './intents.js'
 import type { SignedIntent } from './intent-codec.js'
 import type { RecordSections } from './sections.js'
-import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_CONCURRENT_SYNCS, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL, SYNC_WAIT_MS } from './constants.js'
+import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_CONCURRENT_SYNCS, MAX_INTENTS_PER_MESSAGE, MIN_PUBLISH_INTERVAL_MS, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL, SYNC_WAIT_MS } from './constants.js'
 
 export interface ClusterServiceComponents {
   node: P2pNode
@@ -60,6 +60,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   let sequence = 0n
   let stopped = false
   let debounce: Timer | undefined
+  let lastPublished = -Infinity
   /** The timers of the recurring tasks (heartbeat, anti-entropy), each re-armed once its run settles. */
   const loops = new Set<Timer>()
   const random = init.random ?? Math.random
@@ -75,6 +76,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
     publishing = publishing.then(async () => {
       if (stopped) return
       const facts = await c.sections.gather()
+      lastPublished = clock.now()
       sequence++
       const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(clock.now()), intentsDigest: c.intents.digest() }
       const signed = await signRecord(c.privateKey, record)
@@ -86,7 +88,8 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
 
   const publishSoon = (): void => {
     if (stopped || debounce !== undefined) return
-    debounce = clock.setTimeout(() => { debounce = undefined; void publishNow() }, PUBLISH_DEBOUNCE_MS)
+    const wait = Math.max(PUBLISH_DEBOUNCE_MS, lastPublished + MIN_PUBLISH_INTERVAL_MS - clock.now())
+    debounce = clock.setTimeout(() => { debounce = undefined; void publishNow() }, wait)
   }
 
   const every = (ms: number, task: () => Promise<unknown>): void => {

@@ -76,24 +76,34 @@ describe('cluster/service', () => {
     assert.equal(state.member(fake.node.peerId.toString())?.record.name, 'node-a', 'its own record is in its state')
   })
 
-  it('sends changes of its sections together, once the debounce has passed, and again on each heartbeat', async () => {
+  it('sends changes of its sections together, at most one record per 500 ms, after a 100 ms debounce, and again on each heartbeat', async () => {
     await service.start()
     name = 'renamed'
     sections.changed()
     sections.changed()
-    clock.advance(99)
+    clock.advance(499)
     await settle()
-    assert.equal(fake.published.length, 1, 'not before the debounce')
+    assert.equal(fake.published.length, 1, 'not within 500 ms of the record sent at start')
     clock.advance(1)
     await settle()
     assert.deepEqual((await records(fake.published)).map(r => [r.name, r.sequence]), [['node-a', 1n], ['renamed', 2n]])
+    // After a quiet spell a change waits only for the debounce.
+    clock.advance(1_000)
+    name = 'again'
+    sections.changed()
+    clock.advance(99)
+    await settle()
+    assert.equal(fake.published.length, 2, 'not before the debounce')
+    clock.advance(1)
+    await settle()
+    assert.deepEqual((await records(fake.published)).at(-1)?.name, 'again')
     clock.advance(3_000)
     await settle()
-    assert.equal((await records(fake.published)).at(-1)?.sequence, 3n)
+    assert.equal((await records(fake.published)).at(-1)?.sequence, 4n, 'the heartbeat')
     await service.stop()
     clock.advance(10_000)
     await settle()
-    assert.equal(fake.published.length, 3, 'nothing after stop')
+    assert.equal(fake.published.length, 4, 'nothing after stop')
   })
 
   it('merges a gossiped record signed by its owner, and rejects one that is not', async () => {
