@@ -90,6 +90,13 @@ async function race (n: number, fn: (i: number, t0: number) => Promise<void>): P
   return await Promise.all(Array.from({ length: n }, async (_, i) => { await fn(i, t0); return (performance.now() - t0) / 1000 }))
 }
 
+type MachineCpu = ReturnType<typeof machineCpu>
+/** The whole machine's use between two readings, as % of all its cores. */
+function machineUse (before: MachineCpu, after: MachineCpu, seconds: number): string {
+  const m = (k: keyof MachineCpu): string => `${k} ${(100 * (after[k] - before[k]) / seconds).toFixed(0)}%`
+  return `(of ${100 * availableParallelism()}%) ${m('user')}, ${m('system')}, ${m('softirq')}, ${m('idle')}`
+}
+
 const times = (ts: number[]): string => ts.map(t => t.toFixed(1)).join(' ')
 
 /** A plain HTTP server in the holder's namespace; every host curls the blob into sha256sum at once. */
@@ -107,6 +114,15 @@ async function centralHttp (holder: NsDaemon, addr: string, hosts: NsDaemon[], b
   } finally {
     server.kill('SIGTERM')
   }
+}
+
+/** Gossip messages of the cluster topic each daemon has sent and received so far (from /metrics). */
+async function gossipCounts (daemons: NsDaemon[]): Promise<Array<{ sent: number, received: number }>> {
+  return await Promise.all(daemons.map(async d => {
+    const text = (await nsRun(d.ns, 'curl', ['-sSf', '--max-time', '30', `${d.url}/metrics`])).stdout
+    const count = (event: string): number => Number(new RegExp(`^ollamad_gossip_messages_total\\{event="${event}"\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
+    return { sent: count('sent'), received: count('received') }
+  }))
 }
 
 /** POST /api/pull on every host at once; a host is done when its pull says "success". */
@@ -186,16 +202,18 @@ async function main (): Promise<void> {
 
     let aria: number | undefined
     if (BITTORRENT) {
-      const bt = await bittorrentRace({ holderNs, holderAddr, hosts, file: join(holder.modelsDir, 'blobs', blobName), sha256: digest.slice(7), timeoutMs: Math.max(120_000, 30_000 * fu) })
+      const { done: bt, machine: [btBefore, btAfter] } = await bittorrentRace({ holderNs, holderAddr, hosts, file: join(holder.modelsDir, 'blobs', blobName), sha256: digest.slice(7), timeoutMs: Math.max(120_000, 30_000 * fu) })
       aria = Math.max(...bt)
       console.log(`\nbittorrent (opentracker + aria2, 1 MiB pieces, all ${hosts.length} at once, verified): ${aria.toFixed(2)} s = ${(aria / fu).toFixed(2)}x F/u`)
       console.log(`  finish times (s): ${times(bt)}`)
+      console.log(`  whole machine during it: ${machineUse(btBefore, btAfter, aria)}`)
       await holderSeen()
     }
 
     const sentBefore = await egressBytes(lan.hosts)
     const cpuBefore = daemons.map(d => processCpu(d.proc.pid as number))
     const machineBefore = machineCpu()
+    const gossipBefore = await gossipCounts(daemons)
     const timeline = TIMELINE ? sampleUplinks(lan.hosts) : undefined
     const { done, manifestAt } = await swarmPull(hosts, model).finally(() => timeline?.stop())
     const s = Math.max(...done)
@@ -204,6 +222,7 @@ async function main (): Promise<void> {
     const user = cpuAfter.reduce((a, c, i) => a + c.user - (cpuBefore[i]?.user ?? 0), 0)
     const system = cpuAfter.reduce((a, c, i) => a + c.system - (cpuBefore[i]?.system ?? 0), 0)
     const cpu = cpuAfter.map((c, i) => c.user + c.system - (cpuBefore[i]?.user ?? 0) - (cpuBefore[i]?.system ?? 0))
+    const gossipAfter = await gossipCounts(daemons)
     const sent = (await egressBytes(lan.hosts)).map((b, i) => (b - (sentBefore[i] as number)) / MiB)
     for (const h of hosts) {
       const sum = await fileSha256(join(h.modelsDir, 'blobs', blobName))
@@ -216,8 +235,10 @@ async function main (): Promise<void> {
     console.log(`  sha256 of every host's blob checked; the holder sees ${complete} of ${daemons.length} nodes complete`)
     console.log(`  egress during the pull (MiB): holder ${sent[0]?.toFixed(0) ?? '?'}, hosts ${sent.slice(1).map(x => x.toFixed(0)).join(' ')}`)
     console.log(`  daemon CPU during it: ${(100 * cpu.reduce((a, b) => a + b, 0) / s).toFixed(0)}% of one core in total (holder ${(100 * (cpu[0] ?? 0) / s).toFixed(0)}%; user ${(100 * user / s).toFixed(0)}%, system ${(100 * system / s).toFixed(0)}%)`)
-    const m = (k: 'user' | 'system' | 'softirq' | 'idle'): string => `${k} ${(100 * (machineAfter[k] - machineBefore[k]) / s).toFixed(0)}%`
-    console.log(`  whole machine during it (of ${100 * availableParallelism()}%): ${m('user')}, ${m('system')}, ${m('softirq')}, ${m('idle')}`)
+    console.log(`  whole machine during it: ${machineUse(machineBefore, machineAfter, s)}`)
+    const heard = gossipAfter.map((g, i) => g.received - (gossipBefore[i]?.received ?? 0))
+    const told = gossipAfter.map((g, i) => g.sent - (gossipBefore[i]?.sent ?? 0))
+    console.log(`  gossip during it, per daemon: ${(told.reduce((a, b) => a + b, 0) / daemons.length).toFixed(0)} messages published, ${(heard.reduce((a, b) => a + b, 0) / daemons.length).toFixed(0)} received (${(heard.reduce((a, b) => a + b, 0) / daemons.length / s).toFixed(1)}/s)`)
     console.log(`  peak RSS (VmHWM): holder ${rssMiB(holder.proc.pid as number).peak.toFixed(0)} MiB, hosts max ${Math.max(...hosts.map(h => rssMiB(h.proc.pid as number).peak)).toFixed(0)} MiB`)
   } finally {
     if (LOG_DIR !== undefined) {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { ChildProcess } from 'node:child_process'
-import { nsRun, nsSpawn, run, tempDir } from './netns.js'
+import { machineCpu, nsRun, nsSpawn, run, tempDir } from './netns.js'
 import { waitFor } from '../test/fixtures/wait-for.js'
 
 const TRACKER_PORT = 6969
@@ -17,8 +17,11 @@ const ARIA = [
   `--listen-port=${BT_PORT}`, '--bt-tracker-connect-timeout=5', '--bt-tracker-interval=5'
 ]
 
-/** Times (s from the common start) at which each host held the whole file; checked by sha256 after. */
-export async function bittorrentRace (o: { holderNs: string, holderAddr: string, hosts: Array<{ ns: string }>, file: string, sha256: string, timeoutMs: number }): Promise<number[]> {
+/**
+ * Times (s from the common start) at which each host held the whole file, checked by sha256 after,
+ * and the whole machine's CPU counters at the start and when the last host was done.
+ */
+export async function bittorrentRace (o: { holderNs: string, holderAddr: string, hosts: Array<{ ns: string }>, file: string, sha256: string, timeoutMs: number }): Promise<{ done: number[], machine: [ReturnType<typeof machineCpu>, ReturnType<typeof machineCpu>] }> {
   const work = tempDir('bench-bt')
   const torrent = join(work, 'blob.torrent')
   run('mktorrent', ['-l', '20', '-a', `http://${o.holderAddr}:${TRACKER_PORT}/announce`, '-o', torrent, o.file])
@@ -51,6 +54,7 @@ export async function bittorrentRace (o: { holderNs: string, holderAddr: string,
     const hook = join(work, 'done.sh')
     writeFileSync(hook, '#!/bin/sh\ntouch "$3.done"\n', { mode: 0o755 })
     const t0 = performance.now()
+    const machineBefore = machineCpu()
     procs.push(...o.hosts.map((h, i) => nsSpawn(h.ns, 'aria2c', [...ARIA, `--on-bt-download-complete=${hook}`, `--dir=${dirs[i] as string}`, torrent])))
     const size = statSync(o.file).size
     const done: number[] = []
@@ -61,11 +65,12 @@ export async function bittorrentRace (o: { holderNs: string, holderAddr: string,
       }
       return dirs.every((_, i) => done[i] !== undefined)
     }, o.timeoutMs, 'every aria2 host to finish', { everyMs: 50 })
+    const machine: [ReturnType<typeof machineCpu>, ReturnType<typeof machineCpu>] = [machineBefore, machineCpu()]
     for (const d of dirs) {
       const sum = run('sha256sum', [join(d, name)]).split(' ')[0]
       if (sum !== o.sha256) throw new Error(`aria2 left a wrong file in ${d}: ${sum ?? ''}`)
     }
-    return done
+    return { done, machine }
   } finally {
     for (const p of procs) await stop(p)
     run('rm', ['-rf', work])
