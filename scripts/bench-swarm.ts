@@ -1,4 +1,4 @@
-// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --no-bittorrent --logs DIR --timeline] — one holder and 8 hosts, each in a
+// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --no-bittorrent --logs DIR --timeline --warm-up MiB] — one holder and 8 hosts, each in a
 // network namespace on a private bridge (10.77.0.0/24, no route out), each host's egress shaped
 // to 100 Mbit/s with tc. The holder pulls a model (128 MiB of random bytes) from a docker-registry
 // that runs inside the holder's namespace, on its loopback; then, in one run:
@@ -39,6 +39,11 @@ const BITTORRENT = !process.argv.includes('--no-bittorrent')
 const LOG_DIR = process.argv.includes('--logs') ? process.argv[process.argv.indexOf('--logs') + 1] : undefined
 /** Print every uplink's use, second by second, during the swarm pull (where the time goes). */
 const TIMELINE = process.argv.includes('--timeline')
+/**
+ * Before the measured pull, pull another model of this many MiB the same way, unmeasured: the
+ * daemons' JavaScript is then compiled as in a node that has pulled before (0: measure cold daemons).
+ */
+const WARM_UP = Math.round(arg('--warm-up', 0) * MiB)
 const HTTP_PORT = 8080
 
 const fileSha256 = async (path: string): Promise<string> => await new Promise((resolve, reject) => {
@@ -116,12 +121,21 @@ async function centralHttp (holder: NsDaemon, addr: string, hosts: NsDaemon[], b
   }
 }
 
-/** Gossip messages of the cluster topic each daemon has sent and received so far (from /metrics). */
-async function gossipCounts (daemons: NsDaemon[]): Promise<Array<{ sent: number, received: number }>> {
+/** Gossip messages of the cluster topic each daemon has sent and received so far (from /metrics); undefined where /metrics did not answer. */
+async function gossipCounts (daemons: NsDaemon[]): Promise<Array<{ sent: number, received: number } | undefined>> {
   return await Promise.all(daemons.map(async d => {
-    const text = (await nsRun(d.ns, 'curl', ['-sSf', '--max-time', '30', `${d.url}/metrics`])).stdout
-    const count = (event: string): number => Number(new RegExp(`^ollamad_gossip_messages_total\\{event="${event}"\\} (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
-    return { sent: count('sent'), received: count('received') }
+    const r = await nsRun(d.ns, 'curl', ['-sSf', '--max-time', '60', `${d.url}/metrics`])
+    const count = (event: string): number | undefined => {
+      const m = new RegExp(`^ollamad_gossip_messages_total\\{event="${event}"\\} (\\S+)`, 'm').exec(r.stdout)
+      return m === null ? undefined : Number(m[1])
+    }
+    const sent = count('sent')
+    const received = count('received')
+    if (r.code !== 0 || sent === undefined || received === undefined) {
+      console.error(`  (no gossip counters from ${d.name}'s /metrics: ${r.stderr.trim() || r.stdout.slice(0, 200)})`)
+      return undefined
+    }
+    return { sent, received }
   }))
 }
 
@@ -137,7 +151,7 @@ async function swarmPull (hosts: NsDaemon[], model: string): Promise<{ done: num
       if (manifestAt[i] === undefined && text.includes('"digest"')) manifestAt[i] = (performance.now() - t0) / 1000
       last = (last + text).trim().split('\n').at(-1) ?? ''
     })
-    await new Promise(resolve => p.once('exit', resolve))
+    await new Promise(resolve => p.once('close', resolve))
     if (!last.includes('"success"')) throw new Error(`${h.name}'s pull failed: ${last}\n${h.log().slice(-3000)}`)
   })
   return { done, manifestAt }
@@ -155,6 +169,7 @@ async function main (): Promise<void> {
   // Seed the registry on loopback here, then serve the same storage from the holder's namespace only.
   const registry = await startRegistry()
   const { digest, manifestDigest } = await pushRandomModel(registry.url, 'library/bench', blobPath, SIZE)
+  const warm = WARM_UP > 0 ? await pushRandomModel(registry.url, 'library/warm', join(work, 'warm.bin'), WARM_UP) : undefined
   await registry.stop()
   const model = `${registry.host}/library/bench:latest`
 
@@ -181,11 +196,11 @@ async function main (): Promise<void> {
     const first = await nsJson(holderNs, `${holder.url}/api/pull`, { model, stream: false })
     if (first.status !== 'success') throw new Error(`the holder's pull failed: ${JSON.stringify(first)}`)
     console.log(`holder pulled ${model} from the registry in its namespace in ${((performance.now() - t) / 1000).toFixed(1)} s`)
-    const coverage = async (d: NsDaemon): Promise<Array<{ name: string, coverage: string, liveness: string }>> =>
-      (await nsJson(d.ns, `${d.url}/api/cluster/models`)).models.find((m: { digest: string }) => `sha256:${m.digest}` === manifestDigest)?.nodes ?? []
-    const holderSeen = async (): Promise<void> => {
+    const coverage = async (d: NsDaemon, of = manifestDigest): Promise<Array<{ name: string, coverage: string, liveness: string }>> =>
+      (await nsJson(d.ns, `${d.url}/api/cluster/models`)).models.find((m: { digest: string }) => `sha256:${m.digest}` === of)?.nodes ?? []
+    const holderSeen = async (of = manifestDigest): Promise<void> => {
       for (const h of hosts) {
-        await waitFor(async () => (await coverage(h)).some(n => n.name === 'holder' && n.coverage === 'complete' && n.liveness === 'alive'), 60_000, `${h.name} to see the holder alive with its copy`, { retryErrors: true })
+        await waitFor(async () => (await coverage(h, of)).some(n => n.name === 'holder' && n.coverage === 'complete' && n.liveness === 'alive'), 60_000, `${h.name} to see the holder alive with its copy`, { retryErrors: true })
       }
     }
     await holderSeen()
@@ -210,6 +225,15 @@ async function main (): Promise<void> {
       await holderSeen()
     }
 
+    if (warm !== undefined) {
+      const name = `${registry.host}/library/warm:latest`
+      const first = await nsJson(holderNs, `${holder.url}/api/pull`, { model: name, stream: false })
+      if (first.status !== 'success') throw new Error(`the holder's warm-up pull failed: ${JSON.stringify(first)}`)
+      await holderSeen(warm.manifestDigest)
+      const w = Math.max(...(await swarmPull(hosts, name)).done)
+      console.log(`\nwarm-up: every host pulled a ${(WARM_UP / MiB).toFixed(0)} MiB model first, in ${w.toFixed(2)} s (not measured)`)
+      await holderSeen()
+    }
     const sentBefore = await egressBytes(lan.hosts)
     const cpuBefore = daemons.map(d => processCpu(d.proc.pid as number))
     const machineBefore = machineCpu()
@@ -236,9 +260,12 @@ async function main (): Promise<void> {
     console.log(`  egress during the pull (MiB): holder ${sent[0]?.toFixed(0) ?? '?'}, hosts ${sent.slice(1).map(x => x.toFixed(0)).join(' ')}`)
     console.log(`  daemon CPU during it: ${(100 * cpu.reduce((a, b) => a + b, 0) / s).toFixed(0)}% of one core in total (holder ${(100 * (cpu[0] ?? 0) / s).toFixed(0)}%; user ${(100 * user / s).toFixed(0)}%, system ${(100 * system / s).toFixed(0)}%)`)
     console.log(`  whole machine during it: ${machineUse(machineBefore, machineAfter, s)}`)
-    const heard = gossipAfter.map((g, i) => g.received - (gossipBefore[i]?.received ?? 0))
-    const told = gossipAfter.map((g, i) => g.sent - (gossipBefore[i]?.sent ?? 0))
-    console.log(`  gossip during it, per daemon: ${(told.reduce((a, b) => a + b, 0) / daemons.length).toFixed(0)} messages published, ${(heard.reduce((a, b) => a + b, 0) / daemons.length).toFixed(0)} received (${(heard.reduce((a, b) => a + b, 0) / daemons.length / s).toFixed(1)}/s)`)
+    const gossip = gossipAfter.flatMap((a, i) => { const b = gossipBefore[i]; return a === undefined || b === undefined ? [] : [{ told: a.sent - b.sent, heard: a.received - b.received }] })
+    const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length
+    if (gossip.length > 0) {
+      const heard = mean(gossip.map(g => g.heard))
+      console.log(`  gossip during it, per daemon (${gossip.length} of ${daemons.length} counted): ${mean(gossip.map(g => g.told)).toFixed(0)} messages published, ${heard.toFixed(0)} received (${(heard / s).toFixed(1)}/s)`)
+    }
     console.log(`  peak RSS (VmHWM): holder ${rssMiB(holder.proc.pid as number).peak.toFixed(0)} MiB, hosts max ${Math.max(...hosts.map(h => rssMiB(h.proc.pid as number).peak)).toFixed(0)} MiB`)
   } finally {
     if (LOG_DIR !== undefined) {

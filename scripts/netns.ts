@@ -143,7 +143,8 @@ export async function nsRun (ns: string, cmd: string, args: string[]): Promise<{
   let stderr = ''
   p.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s })
   p.stderr?.setEncoding('utf8').on('data', (s: string) => { stderr += s })
-  const code = await new Promise<number>(resolve => p.once('exit', c => { resolve(c ?? -1) }))
+  // 'close', not 'exit': output may still be in the pipes when the process has exited.
+  const code = await new Promise<number>(resolve => p.once('close', c => { resolve(c ?? -1) }))
   return { code, stdout, stderr }
 }
 
