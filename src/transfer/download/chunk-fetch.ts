@@ -121,7 +121,9 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     const r = book.open(chunk, source, clock.now(), { orphan, endgame, relayed: st !== undefined && !st.heldWhole(chunk) })
     if (st !== undefined) st.inflight++
     const { start: from, end } = chunkRange(partial.size, chunk)
-    const buffer = st === undefined ? undefined : buffers.take(end - from)
+    // Taken when the peer begins to serve: a request queued at a busy peer holds no chunk buffer.
+    let buffer: Uint8Array | undefined
+    const take = (): Uint8Array => (buffer ??= buffers.take(end - from))
     const fetch = st === undefined
       ? (sources.registryFetch as NonNullable<typeof sources.registryFetch>)(chunk, r.ac.signal).then(data => {
           if (data.byteLength !== end - from) throw new OllamadError('REGISTRY_ERROR', `registry sent ${data.byteLength} bytes for chunk ${chunk}`)
@@ -133,8 +135,8 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
         limiter: c.limiter,
         onBytes: (n) => { r.got += n; r.arrival?.progress(r.got); init.onBytes?.(n) },
         stallMs: init.timeoutMs,
-        into: buffer,
-        onStart: () => { served(r, buffer) }
+        into: take,
+        onStart: () => { served(r, take()) }
       })
     const settled = fetch.then(async data => { await land(r, data) }, e => {
       const why = r.ac.signal.aborted ? r.ac.signal.reason : e
@@ -145,9 +147,10 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
       .catch(c.stop)
       .finally(() => {
         // The request is over and the chunk written (or dropped): once no relay reads the buffer, it is free.
-        if (buffer !== undefined) {
-          if (r.arrival !== undefined) r.arrival.release(() => { buffers.give(buffer) })
-          else buffers.give(buffer)
+        const used = buffer
+        if (used !== undefined) {
+          if (r.arrival !== undefined) r.arrival.release(() => { buffers.give(used) })
+          else buffers.give(used)
         }
         book.close(r)
         pending.delete(settled)

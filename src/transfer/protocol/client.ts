@@ -42,8 +42,12 @@ export interface ChunkOptions extends RequestOptions {
   onBytes?: (bytes: number) => void
   /** Longest silence for this request, instead of the client's. */
   stallMs?: number
-  /** Where to put the body (at least the expected length): a download reuses its chunk buffers. */
-  into?: Uint8Array
+  /**
+   * Where to put the body (at least the expected length), asked for once the peer begins to serve:
+   * a download takes its chunk buffers from a pool only then, so requests waiting in a peer's
+   * queue hold none.
+   */
+  into?: () => Uint8Array
   /** The peer has begun to serve it (its header came, so it no longer waits for an upload slot). */
   onStart?: () => void
 }
@@ -111,7 +115,8 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       }
       o.onStart?.()
       const len = Number(header.length)
-      const body = o.into !== undefined && o.into.byteLength >= len ? o.into.subarray(0, len) : new Uint8Array(len)
+      const into = o.into?.()
+      const body = into !== undefined && into.byteLength >= len ? into.subarray(0, len) : new Uint8Array(len)
       if (header.ticket.byteLength > 0) {
         if (c.data === undefined || !req.dataPlane) throw new OllamadError('PEER_PROTOCOL', `${peer} offered a data ticket nobody asked for`)
         dog.stop()

@@ -153,12 +153,18 @@ describe('/ollamad/blob/1.0.0', function () {
     assert.ok((await client.have('slow', blob.digest))?.complete)
   })
 
-  it('sends chunks through a few upload slots in arrival order, and answers BUSY after the slot wait', async () => {
+  /** A holder with one upload slot whose reads wait until `release`. */
+  const slottedHolder = (slotWaitMs: number): { slotted: ReturnType<TestSwarm['add']>, release: () => void } => {
     let release = (): void => {}
     const gate = new Promise<void>(resolve => { release = resolve })
-    const slotted = swarm.add('slotted', { server: { uploadSlots: 1, slotWaitMs: 300 } })
+    const slotted = swarm.add('slotted', { server: { uploadSlots: 1, slotWaitMs } })
     slotted.local.add(blob)
     slotted.local.beforeRead = async () => { await gate }
+    return { slotted, release }
+  }
+
+  it('sends chunks through a few upload slots in arrival order, and answers BUSY after the slot wait', async () => {
+    const { slotted, release } = slottedHolder(300)
     const client = swarm.client()
     const first = client.chunk('slotted', blob.digest, 0, chunkSize(blob.size))
     await waitFor(() => slotted.local.reads.length === 1, 5000, 'the first read')
@@ -170,6 +176,25 @@ describe('/ollamad/blob/1.0.0', function () {
     release()
     assert.equal((await first).byteLength, chunkSize(blob.size))
     assert.deepEqual(Buffer.from(await third), Buffer.from(blob.data.subarray(chunkSize(blob.size))), 'the next in line gets the freed slot')
+  })
+
+  it('asks for the buffer of a chunk only once the peer begins to serve it, and reads the body into it', async () => {
+    const { slotted, release } = slottedHolder(5000)
+    const client = swarm.client()
+    const asked: number[] = []
+    const buffers = [new Uint8Array(chunkSize(blob.size)), new Uint8Array(chunkSize(blob.size))]
+    const into = (i: number) => () => { asked.push(i); return buffers[i] as Uint8Array }
+    const first = client.chunk('slotted', blob.digest, 0, chunkSize(blob.size), { into: into(0) })
+    await waitFor(() => slotted.local.reads.length === 1, 5000, 'the first read')
+    const second = client.chunk('slotted', blob.digest, 1, blob.size - chunkSize(blob.size), { into: into(1) })
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.ok(!asked.includes(1), 'a request waiting for an upload slot holds no buffer')
+    release()
+    const [a, b] = await Promise.all([first, second])
+    assert.deepEqual(asked.sort(), [0, 1])
+    assert.equal(a.buffer, buffers[0]?.buffer, 'the first body is in its buffer')
+    assert.equal(b.buffer, buffers[1]?.buffer, 'the second body is in its buffer')
+    assert.deepEqual(Buffer.from(b), Buffer.from(blob.data.subarray(chunkSize(blob.size))))
   })
 
   it('stops a request that the caller aborts', async () => {
