@@ -1,4 +1,5 @@
-/** Sizes and durations the way `ollama` prints them (decimal units). */
+// Sizes and durations the way `ollama` prints them.
+
 /** Decimal units as Ollama prints them: whole numbers from 10 up ("34 MB"), one decimal below ("4.7 GB", "2 GB"). */
 export function humanBytes (n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']

@@ -1,6 +1,6 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
-import { frame, readFrame, sendWithBackpressure, waitForWritable } from '../p2p/index.js'
+import { frame, framedLength, readFrame, sendWithBackpressure, waitForWritable } from '../p2p/index.js'
 import { OllamadError, errorMessage, isOllamadError } from '../errors.js'
 import { INFERENCE_ROUTES } from './constants.js'
 import type { Logger } from '../util/logger.js'
@@ -103,7 +103,7 @@ export function createInferHandler (serve: LocalServe, log: Logger, limits: Infe
       try {
         const raw = await readFrame(bs, MAX_HEAD, ac.signal)
         head = checkHead(parseHead<Partial<InferHead>>(raw, 'inference request'))
-        allowed = frame(raw).byteLength + head.bodyLength
+        allowed = framedLength(raw.byteLength) + head.bodyLength
         if (received > allowed) throw new OllamadError('PEER_PROTOCOL', `sent more than the ${allowed} bytes its request declared`)
       } catch (e) {
         if (!isOllamadError(e, 'FORBIDDEN')) throw e

@@ -14,6 +14,13 @@ export function frame (msg: Uint8Array): Uint8Array {
   return out
 }
 
+/** The bytes `frame` makes of a message of `n` bytes (its varint prefix and the message), without building it. */
+export function framedLength (n: number): number {
+  let prefix = 1
+  for (let v = n; v >= 0x80; v >>>= 7) prefix++
+  return prefix + n
+}
+
 /** Reads one varint length-prefixed frame of at most `max` bytes. */
 export async function readFrame (bs: ByteStream<Stream>, max: number, signal: AbortSignal): Promise<Uint8Array> {
   let len = 0

@@ -107,9 +107,9 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
   }
 
   /** The first request of a chunk to be served wins; from then on its bytes show as arriving, for relays. */
-  const served = (r: Request, buffer: Uint8Array | undefined): void => {
+  const served = (r: Request, buffer: Uint8Array): void => {
     if (r.ac.signal.aborted) return // it lost the race as its answer came
-    if (book.served(r, clock.now()) && buffer !== undefined) {
+    if (book.served(r, clock.now())) {
       const { start, end } = chunkRange(partial.size, r.chunk)
       r.arrival = c.arrivals?.begin(partial.digest, r.chunk, buffer, end - start)
     }
