@@ -26,6 +26,7 @@ export interface NodeRecord {
   intentsDigest: Uint8Array<ArrayBuffer>
   noRoom: string[]
   transfer?: TransferTotals
+  dataPort: number
 }
 
 export namespace NodeRecord {
@@ -164,6 +165,11 @@ export namespace NodeRecord {
           TransferTotals.codec().encode(obj.transfer, w)
         }
 
+        if ((obj.dataPort != null && obj.dataPort !== 0)) {
+          w.uint32(184)
+          w.uint32(obj.dataPort)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -189,7 +195,8 @@ export namespace NodeRecord {
           maxCache: 0n,
           minFreeDisk: 0n,
           intentsDigest: uint8ArrayAlloc(0),
-          noRoom: []
+          noRoom: [],
+          dataPort: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -330,6 +337,10 @@ export namespace NodeRecord {
               obj.transfer = TransferTotals.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.transfer
               })
+              break
+            }
+            case 23: {
+              obj.dataPort = reader.uint32()
               break
             }
             default: {
@@ -592,6 +603,13 @@ export namespace NodeRecord {
                 limits: opts.limits?.transfer
               })
 
+              break
+            }
+            case 23: {
+              yield {
+                field: `${prefix}.dataPort`,
+                value: reader.uint32()
+              }
               break
             }
             default: {
@@ -890,6 +908,11 @@ export namespace NodeRecord {
     value: bigint
   }
 
+  export interface NodeRecordDataPortFieldEvent {
+    field: '$.dataPort'
+    value: number
+  }
+
   export function encode (obj: Partial<NodeRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, NodeRecord.codec())
   }
@@ -898,7 +921,7 @@ export namespace NodeRecord {
     return decodeMessage(buf, NodeRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordBlobsArrivingFieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent | NodeRecordNoRoomFieldEvent | NodeRecordTransferFromPeersFieldEvent | NodeRecordTransferFromRegistryFieldEvent | NodeRecordTransferToPeersFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeRecord>): Generator<NodeRecordPeerIdFieldEvent | NodeRecordIncarnationFieldEvent | NodeRecordSequenceFieldEvent | NodeRecordNameFieldEvent | NodeRecordAddrsFieldEvent | NodeRecordApiUrlFieldEvent | NodeRecordVersionFieldEvent | NodeRecordDiskTotalFieldEvent | NodeRecordDiskFreeFieldEvent | NodeRecordGpusIndexFieldEvent | NodeRecordGpusNameFieldEvent | NodeRecordGpusMemoryTotalFieldEvent | NodeRecordGpusMemoryUsedFieldEvent | NodeRecordGpusMemoryFreeFieldEvent | NodeRecordGpusUtilizationFieldEvent | NodeRecordLoadedNameFieldEvent | NodeRecordLoadedSizeFieldEvent | NodeRecordLoadedSizeVramFieldEvent | NodeRecordLoadedExpiresAtFieldEvent | NodeRecordLoadedDigestFieldEvent | NodeRecordModelsNameFieldEvent | NodeRecordModelsManifestDigestFieldEvent | NodeRecordModelsSizeFieldEvent | NodeRecordModelsPulledAtFieldEvent | NodeRecordModelsVramEstimateFieldEvent | NodeRecordBlobsDigestFieldEvent | NodeRecordBlobsSizeFieldEvent | NodeRecordBlobsCompleteFieldEvent | NodeRecordBlobsBitmapFieldEvent | NodeRecordBlobsChunkMapFieldEvent | NodeRecordBlobsAnnouncedIndexFieldEvent | NodeRecordBlobsAnnouncedSha256FieldEvent | NodeRecordBlobsArrivingFieldEvent | NodeRecordWrittenAtFieldEvent | NodeRecordOllamaUpFieldEvent | NodeRecordKeepNameFieldEvent | NodeRecordKeepManifestDigestFieldEvent | NodeRecordJobsIdFieldEvent | NodeRecordJobsStateFieldEvent | NodeRecordJobsCompletedFieldEvent | NodeRecordJobsTotalFieldEvent | NodeRecordJobsErrorFieldEvent | NodeRecordJobsUpdatedAtFieldEvent | NodeRecordMaxCacheFieldEvent | NodeRecordMinFreeDiskFieldEvent | NodeRecordIntentsDigestFieldEvent | NodeRecordNoRoomFieldEvent | NodeRecordTransferFromPeersFieldEvent | NodeRecordTransferFromRegistryFieldEvent | NodeRecordTransferToPeersFieldEvent | NodeRecordDataPortFieldEvent> {
     return streamMessage(buf, NodeRecord.codec(), opts)
   }
 }

@@ -121,21 +121,27 @@ async function centralHttp (holder: NsDaemon, addr: string, hosts: NsDaemon[], b
   }
 }
 
-/** Gossip messages of the cluster topic each daemon has sent and received so far (from /metrics); undefined where /metrics did not answer. */
-async function gossipCounts (daemons: NsDaemon[]): Promise<Array<{ sent: number, received: number } | undefined>> {
+interface Counts { sent: number, received: number, bytesOut: number, bytesIn: number }
+
+/**
+ * Counters of each daemon from /metrics: gossip messages of the cluster topic sent and received,
+ * blob bytes sent to peers, and blob bytes landed in verified chunks from peers; undefined where
+ * /metrics did not answer.
+ */
+async function daemonCounts (daemons: NsDaemon[]): Promise<Array<Counts | undefined>> {
   return await Promise.all(daemons.map(async d => {
     const r = await nsRun(d.ns, 'curl', ['-sSf', '--max-time', '60', `${d.url}/metrics`])
-    const count = (event: string): number | undefined => {
-      const m = new RegExp(`^ollamad_gossip_messages_total\\{event="${event}"\\} (\\S+)`, 'm').exec(r.stdout)
+    const count = (series: string): number | undefined => {
+      const m = new RegExp(`^${series.replace(/[{}]/g, c => `\\${c}`)} (\\S+)`, 'm').exec(r.stdout)
       return m === null ? undefined : Number(m[1])
     }
-    const sent = count('sent')
-    const received = count('received')
+    const sent = count('ollamad_gossip_messages_total{event="sent"}')
+    const received = count('ollamad_gossip_messages_total{event="received"}')
     if (r.code !== 0 || sent === undefined || received === undefined) {
-      console.error(`  (no gossip counters from ${d.name}'s /metrics: ${r.stderr.trim() || r.stdout.slice(0, 200)})`)
+      console.error(`  (no counters from ${d.name}'s /metrics: ${r.stderr.trim() || r.stdout.slice(0, 200)})`)
       return undefined
     }
-    return { sent, received }
+    return { sent, received, bytesOut: count('ollamad_transfer_sent_bytes_total') ?? 0, bytesIn: count('ollamad_transfer_received_bytes_total{source="peer"}') ?? 0 }
   }))
 }
 
@@ -237,7 +243,7 @@ async function main (): Promise<void> {
     const sentBefore = await egressBytes(lan.hosts)
     const cpuBefore = daemons.map(d => processCpu(d.proc.pid as number))
     const machineBefore = machineCpu()
-    const gossipBefore = await gossipCounts(daemons)
+    const gossipBefore = await daemonCounts(daemons)
     const timeline = TIMELINE ? sampleUplinks(lan.hosts) : undefined
     const { done, manifestAt } = await swarmPull(hosts, model).finally(() => timeline?.stop())
     const s = Math.max(...done)
@@ -246,7 +252,7 @@ async function main (): Promise<void> {
     const user = cpuAfter.reduce((a, c, i) => a + c.user - (cpuBefore[i]?.user ?? 0), 0)
     const system = cpuAfter.reduce((a, c, i) => a + c.system - (cpuBefore[i]?.system ?? 0), 0)
     const cpu = cpuAfter.map((c, i) => c.user + c.system - (cpuBefore[i]?.user ?? 0) - (cpuBefore[i]?.system ?? 0))
-    const gossipAfter = await gossipCounts(daemons)
+    const gossipAfter = await daemonCounts(daemons)
     const sent = (await egressBytes(lan.hosts)).map((b, i) => (b - (sentBefore[i] as number)) / MiB)
     for (const h of hosts) {
       const sum = await fileSha256(join(h.modelsDir, 'blobs', blobName))
@@ -260,11 +266,14 @@ async function main (): Promise<void> {
     console.log(`  egress during the pull (MiB): holder ${sent[0]?.toFixed(0) ?? '?'}, hosts ${sent.slice(1).map(x => x.toFixed(0)).join(' ')}`)
     console.log(`  daemon CPU during it: ${(100 * cpu.reduce((a, b) => a + b, 0) / s).toFixed(0)}% of one core in total (holder ${(100 * (cpu[0] ?? 0) / s).toFixed(0)}%; user ${(100 * user / s).toFixed(0)}%, system ${(100 * system / s).toFixed(0)}%)`)
     console.log(`  whole machine during it: ${machineUse(machineBefore, machineAfter, s)}`)
-    const gossip = gossipAfter.flatMap((a, i) => { const b = gossipBefore[i]; return a === undefined || b === undefined ? [] : [{ told: a.sent - b.sent, heard: a.received - b.received }] })
+    const gossip = gossipAfter.flatMap((a, i) => { const b = gossipBefore[i]; return a === undefined || b === undefined ? [] : [{ told: a.sent - b.sent, heard: a.received - b.received, out: a.bytesOut - b.bytesOut, in: a.bytesIn - b.bytesIn }] })
     const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length
     if (gossip.length > 0) {
       const heard = mean(gossip.map(g => g.heard))
       console.log(`  gossip during it, per daemon (${gossip.length} of ${daemons.length} counted): ${mean(gossip.map(g => g.told)).toFixed(0)} messages published, ${heard.toFixed(0)} received (${(heard / s).toFixed(1)}/s)`)
+      const out = gossip.reduce((a, g) => a + g.out, 0) / MiB
+      const landed = gossip.reduce((a, g) => a + g.in, 0) / MiB
+      console.log(`  blob bytes sent to peers: ${out.toFixed(0)} MiB; landed in verified chunks from peers: ${landed.toFixed(0)} MiB (${(100 * (out - landed) / Math.max(out, 1)).toFixed(0)}% of what was sent never landed)`)
     }
     console.log(`  peak RSS (VmHWM): holder ${rssMiB(holder.proc.pid as number).peak.toFixed(0)} MiB, hosts max ${Math.max(...hosts.map(h => rssMiB(h.proc.pid as number).peak)).toFixed(0)} MiB`)
   } finally {

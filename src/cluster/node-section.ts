@@ -14,6 +14,8 @@ export interface NodeSectionComponents {
   clock: Clock
   /** Where this node's HTTP API listens ('' until it does). */
   apiUrl: () => string
+  /** The data port that takes blob requests (0 for none, or until it listens). @default none */
+  dataPort?: () => number
 }
 
 export interface NodeSectionInit {
@@ -22,7 +24,7 @@ export interface NodeSectionInit {
   diskPath: string
 }
 
-/** Adds the node itself to its record: name, swarm addresses, API URL, version, and the disk its models live on. */
+/** Adds the node itself to its record: name, swarm addresses, API URL, version, data port, and the disk its models live on. */
 export function addNodeSection (c: NodeSectionComponents, init: NodeSectionInit): void {
   const disk = cachedFor(c.clock, DISK_READ_MS, async () => await statfs(init.diskPath).catch(() => undefined))
   c.sections.add('node', async () => {
@@ -33,7 +35,8 @@ export function addNodeSection (c: NodeSectionComponents, init: NodeSectionInit)
       apiUrl: c.apiUrl(),
       version: VERSION,
       diskTotal: fs !== undefined ? BigInt(fs.blocks) * BigInt(fs.bsize) : 0n,
-      diskFree: fs !== undefined ? BigInt(fs.bavail) * BigInt(fs.bsize) : 0n
+      diskFree: fs !== undefined ? BigInt(fs.bavail) * BigInt(fs.bsize) : 0n,
+      dataPort: c.dataPort?.() ?? 0
     }
   })
 }

@@ -25,7 +25,7 @@ export interface RecordSections {
 
 /** The facts of a node that says nothing: no name, addresses, disk, GPUs, models or claims. */
 export const emptyFacts = (): NodeFacts => ({
-  name: '', addrs: [], apiUrl: '', version: '', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, noRoom: []
+  name: '', addrs: [], apiUrl: '', version: '', diskTotal: 0n, diskFree: 0n, gpus: [], loaded: [], models: [], blobs: [], ollamaUp: false, keep: [], jobs: [], maxCache: 0n, minFreeDisk: 0n, noRoom: [], dataPort: 0
 })
 
 export function createRecordSections (): RecordSections {

@@ -11,7 +11,7 @@ import {
   createOllamaUpstream, createVramEstimates, type OllamaUpstream
 } from '../inference/index.js'
 import {
-  createDataIdentity, createDataPlane, createKeeper, createP2pNode, libp2pMembers, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey,
+  createDataIdentity, createDataPlane, type DataIdentity, createKeeper, createP2pNode, libp2pMembers, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey,
   type DataPlane, type P2pNode
 } from '../p2p/index.js'
 import { createPolicy } from '../policy/index.js'
@@ -71,12 +71,10 @@ export async function buildDaemon (cfg: DaemonConfig, clock: Clock, logger: Comp
   try {
     const swarm = await openSwarm(cfg)
     node = swarm.node
-    const data = cfg.data === undefined
-      ? undefined
-      : createDataPlane({ identity: await createDataIdentity(swarm.privateKey), members: libp2pMembers(node), clock, log: logger.forComponent('p2p:data') }, cfg.data)
+    const dataIdentity = cfg.data === undefined ? undefined : await createDataIdentity(swarm.privateKey)
     // Made before anything listens: the CLI finds it in the data dir from the first start on.
     const token = await loadOrCreateToken(cfg.tokenFile)
-    return wire(cfg, clock, logger, { store, node: swarm.node, privateKey: swarm.privateKey, data, token })
+    return wire(cfg, clock, logger, { store, node: swarm.node, privateKey: swarm.privateKey, dataIdentity, token })
   } catch (e) {
     await node?.stop()
     await store.close()
@@ -85,9 +83,9 @@ export async function buildDaemon (cfg: DaemonConfig, clock: Clock, logger: Comp
 }
 
 /** What had to be opened or read from disk before the parts could be wired. */
-interface Opened { store: Store, node: P2pNode, privateKey: PrivateKey, data: DataPlane | undefined, token: string }
+interface Opened { store: Store, node: P2pNode, privateKey: PrivateKey, dataIdentity: DataIdentity | undefined, token: string }
 
-function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store, node, privateKey, data, token }: Opened): Built {
+function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store, node, privateKey, dataIdentity, token }: Opened): Built {
   const selfId = node.peerId.toString()
   const instanceId = randomBytes(12).toString('hex')
   // A stream on the open connection when there is one: every chunk request opens a stream, and
@@ -102,6 +100,10 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
   const clusterLog = logger.forComponent('cluster')
   const intents = createIntentStore({ selfId, privateKey, hlc: createHlc(() => clock.now()), db: store.db, log: clusterLog, isMember: (p) => state.member(p) !== undefined })
   const service = createClusterService({ node, privateKey, state, clock, log: clusterLog, intents, sections }, { heartbeatMs: cfg.heartbeatMs })
+  // A peer that tells its data port in its record takes blob requests there.
+  const data = cfg.data === undefined || dataIdentity === undefined
+    ? undefined
+    : createDataPlane({ identity: dataIdentity, members: libp2pMembers(node), clock, portOf: (p) => state.member(p)?.record.dataPort, log: logger.forComponent('p2p:data') }, cfg.data)
   const keeper = createKeeper({ node, clock, log: logger.forComponent('p2p') }, {
     bootstrap: cfg.bootstrap,
     known: () => state.members().filter(m => !m.self && m.liveness !== 'gone').map(m => ({ peerId: m.peerId, addrs: m.record.addrs })),
@@ -117,7 +119,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
   const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial, data }), maps, bans: createBans(clock, metrics.banned), clock })
   const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access, onChunkLanded: metrics.chunkIn, onChunkRejected: metrics.chunkRejected }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs, minFreeDisk: cfg.minFreeDisk })
   const pusher = createPusher({ store, registry, clock, limiter: downloads })
-  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: countingLimiter(createRateLimiter(clock, cfg.maxUploadRate), metrics.bytesOut), log: logger.forComponent('transfer:serve'), data })
+  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: countingLimiter(createRateLimiter(clock, cfg.maxUploadRate), metrics.bytesOut), log: logger.forComponent('transfer:serve'), data, onRequest: metrics.blobRequest })
   // Cumulative, like Prometheus counters: each record carries them, and readers take rates from two records.
   sections.add('transfer', () => { const t = metrics.totals(); return { transfer: { fromPeers: BigInt(t.fromPeers), fromRegistry: BigInt(t.fromRegistry), toPeers: BigInt(t.toPeers) } } })
   addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })
@@ -140,7 +142,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
       intentsDigest: Buffer.from(intents.digest()).toString('hex')
     })
   }, { access: { open: new Set(cfg.open), token }, origins: cfg.origins })
-  addNodeSection({ sections, node, clock, apiUrl: api.url }, { name: cfg.name, diskPath: store.layout.root })
+  addNodeSection({ sections, node, clock, apiUrl: api.url, dataPort: () => data?.port() ?? 0 }, { name: cfg.name, diskPath: store.layout.root })
 
   const p2p: Startable = {
     start: async () => {
@@ -151,6 +153,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
         } catch (e) {
           throw new OllamadError('CONFLICT', `cannot listen for data on ${cfg.data?.host}:${cfg.data?.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (see --data-port)`)
         }
+        data.handle(blobs.onData)
         // A member that leaves takes its data connections with it.
         node.addEventListener('peer:disconnect', (e) => { data.dropPeer(e.detail.toString()) })
       }

@@ -27,6 +27,8 @@ export interface Metrics {
   chunkIn: (bytes: number, source: 'registry' | 'peer') => void
   /** Bytes sent to peers. */
   bytesOut: (n: number) => void
+  /** A blob request from a peer was served: on a data connection, or on a libp2p stream. */
+  blobRequest: (via: 'data' | 'stream') => void
   /** A peer was banned for a bad chunk. */
   banned: () => void
   /** A chunk failed its sha256 check, from the registry or a peer. */
@@ -156,6 +158,8 @@ export function createMetrics (c: MetricsComponents): Metrics {
       }
     })
   }
+  const blobRequests = new Counter({ name: 'ollamad_transfer_requests_served_total', help: 'Blob requests from peers served, by the way they came: a data connection or a libp2p stream.', labelNames: ['via'], registers: [registry] })
+  for (const via of ['data', 'stream']) blobRequests.inc({ via }, 0)
   const bans = new Counter({ name: 'ollamad_peer_bans_total', help: 'Peers banned for sending chunks that failed their check.', registers: [registry] })
   new Counter({
     name: 'ollamad_gossip_records_total',
@@ -175,6 +179,7 @@ export function createMetrics (c: MetricsComponents): Metrics {
       if (source === 'peer') totals.fromPeers += bytes; else totals.fromRegistry += bytes
     },
     bytesOut: (n) => { sent.inc(n); totals.toPeers += n },
+    blobRequest: (via) => { blobRequests.inc({ via }) },
     banned: () => { bans.inc() },
     chunkRejected: (source) => { rejected.inc({ source }) },
     totals: () => ({ ...totals }),

@@ -21,6 +21,25 @@ export function framedLength (n: number): number {
   return prefix + n
 }
 
+/**
+ * Splits one varint length-prefixed frame of at most `max` bytes off the front of `buf`:
+ * undefined while it is not all there yet.
+ */
+export function takeFrame (buf: Uint8Array, max: number): { frame: Uint8Array, rest: Uint8Array } | undefined {
+  let len = 0
+  for (let i = 0; ; i++) {
+    if (i > 3) throw new OllamadError('PEER_PROTOCOL', 'frame length prefix is too long')
+    if (i >= buf.byteLength) return undefined
+    const b = buf[i] as number
+    len += (b & 0x7f) * 2 ** (7 * i)
+    if ((b & 0x80) !== 0) continue
+    if (len > max) throw new OllamadError('PEER_PROTOCOL', `frame of ${len} bytes is over the limit of ${max}`)
+    const end = i + 1 + len
+    if (buf.byteLength < end) return undefined
+    return { frame: buf.subarray(i + 1, end), rest: buf.subarray(end) }
+  }
+}
+
 /** Reads one varint length-prefixed frame of at most `max` bytes. */
 export async function readFrame (bs: ByteStream<Stream>, max: number, signal: AbortSignal): Promise<Uint8Array> {
   let len = 0

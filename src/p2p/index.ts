@@ -3,5 +3,5 @@ export { createKeeper, type Keeper, type KeeperComponents, type KeeperInit, type
 export { loadOrCreatePeerKey, loadOrCreateOwnSwarmKey, readSwarmKey, newSwarmKey } from './keys.js'
 export * from './constants.js'
 export { waitForWritable, sendWithBackpressure } from './stream-io.js'
-export { frame, framedLength, readFrame } from './framing.js'
+export { frame, framedLength, readFrame, takeFrame } from './framing.js'
 export * from './data/index.js'

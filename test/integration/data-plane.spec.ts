@@ -18,6 +18,12 @@ const dataPort = (d: RunningDaemon): number => Number(/data plane on [^\s;]+:(\d
 const dataConnectionsFrom = (holder: RunningDaemon, peer: RunningDaemon): number =>
   holder.log().split('\n').filter(l => l.includes(`data connection from ${peer.peerId}`)).length
 
+/** Blob requests a daemon served from peers so far, by the way they came (its /metrics). */
+async function served (d: RunningDaemon, via: 'data' | 'stream'): Promise<number> {
+  const text = await (await fetch(`${d.url}/metrics`)).text()
+  return Number(new RegExp(`^ollamad_transfer_requests_served_total\\{via="${via}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN)
+}
+
 async function waitForHolder (d: RunningDaemon, model: string): Promise<void> {
   await waitFor(async () => {
     const r = await (await fetch(`${d.url}/api/cluster/models`)).json() as { models: Array<{ name: string, nodes: Array<{ coverage: string }> }> }
@@ -56,7 +62,7 @@ describe('the data plane between daemons', function () {
     await registry?.dispose()
   })
 
-  it('carries chunk bytes over TLS between members, and over libp2p to and from a node without it', async () => {
+  it('takes requests and chunk bytes over TLS between members, and over libp2p to and from a node without it', async () => {
     const { nodes } = await startCluster(3, (i) => ({ args: ['--insecure-registry', proxy.host, ...(i === 2 ? ['--no-data-plane'] : [])], env: DEBUG }))
     running.push(...nodes)
     const [a, b, old] = nodes as [RunningDaemon, RunningDaemon, RunningDaemon]
@@ -67,10 +73,14 @@ describe('the data plane between daemons', function () {
     await waitForHolder(b, name)
     assert.equal((await ndjson(`${b.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
     assert.ok(dataConnectionsFrom(a, b) >= 1, 'b took its chunks over a data connection')
+    assert.match(a.log(), new RegExp(`data connection from ${b.peerId} at \\S+ \\(requests\\)`), 'one that carries the requests too')
+    assert.ok(await served(a, 'data') >= 3, `every chunk asked on it: ${await served(a, 'data')}`)
+    assert.equal(await served(a, 'stream'), 0, 'no blob request over libp2p')
     assert.equal(proxy.blobBytes(), fromRegistry, 'and none from the registry')
     // A node that predates the data plane asks without it; the holders answer on the stream.
     assert.equal((await ndjson(`${old.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
     assert.equal(dataConnectionsFrom(a, old) + dataConnectionsFrom(b, old), 0)
+    assert.ok(await served(a, 'stream') + await served(b, 'stream') > 0, 'its requests came over libp2p')
     assert.equal(proxy.blobBytes(), fromRegistry)
     const tags = await (await fetch(`${old.url}/api/tags`)).json() as { models: Array<{ name: string }> }
     assert.ok(tags.models.some(m => m.name === name))

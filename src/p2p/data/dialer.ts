@@ -1,7 +1,8 @@
 import { OllamadError } from '../../errors.js'
 import type { Clock, Timer } from '../../util/clock.js'
-import { dialDataConnection, type ClientDataConnection, type ReadOptions } from './connection.js'
+import { dialDataConnection, type ClientDataConnection, type ExchangeOptions, type ReadOptions } from './connection.js'
 import type { DataIdentity } from './identity.js'
+import { DATA_ALPN, DATA_ALPN_REQUESTS } from './tls-options.js'
 
 export interface DataDialerComponents {
   identity: DataIdentity
@@ -18,6 +19,8 @@ export interface DataDialerInit {
 export interface DataDialer {
   /** Presents `ticket` on a data connection to `peer` at host:port and reads its body into `into`. */
   fetch: (peer: string, host: string, port: number, ticket: Uint8Array, into: Uint8Array, o: ReadOptions) => Promise<void>
+  /** Sends `request` (a framed request) on a requests connection to `peer` at host:port and reads its answer; resolves with the header. */
+  exchange: (peer: string, host: string, port: number, request: Uint8Array, o: ExchangeOptions) => Promise<Uint8Array>
   dropPeer: (peer: string) => void
   close: () => void
 }
@@ -56,19 +59,27 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
     idle.set(key, list)
   }
 
+  /** Writes `first` on an idle connection of that kind (or a new one) and runs `then`; a failure closes the connection. */
+  const use = async <T>(peer: string, host: string, port: number, alpn: string, first: Uint8Array, signal: AbortSignal, then: (conn: ClientDataConnection) => Promise<T>): Promise<T> => {
+    const key = `${peer} ${host} ${port} ${alpn}`
+    const conn = take(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal, alpn })
+    let out: T
+    try {
+      await conn.write(first, signal)
+      out = await then(conn)
+    } catch (e) {
+      conn.destroy()
+      throw e instanceof OllamadError ? e : new OllamadError('PEER_UNAVAILABLE', `${peer}: ${String(e)}`, { cause: e })
+    }
+    giveBack(key, conn)
+    return out
+  }
+
   return {
     fetch: async (peer, host, port, ticket, into, o) => {
-      const key = `${peer} ${host} ${port}`
-      const conn = take(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal: o.signal })
-      try {
-        await conn.write(ticket, o.signal)
-        await conn.readInto(into, o)
-      } catch (e) {
-        conn.destroy()
-        throw e instanceof OllamadError ? e : new OllamadError('PEER_UNAVAILABLE', `${peer}: ${String(e)}`, { cause: e })
-      }
-      giveBack(key, conn)
+      await use(peer, host, port, DATA_ALPN, ticket, o.signal, async conn => { await conn.readInto(into, o) })
     },
+    exchange: async (peer, host, port, request, o) => await use(peer, host, port, DATA_ALPN_REQUESTS, request, o.signal, async conn => await conn.readAnswer(o)),
     dropPeer: (peer) => {
       for (const [key, list] of idle) {
         if (!key.startsWith(`${peer} `)) continue

@@ -3,4 +3,5 @@ export { createDataIdentity, certificatePeer, type DataIdentity } from './identi
 export { libp2pMembers } from './members.js'
 export type { Members } from './server.js'
 export type { ServerDataConnection } from './tickets.js'
-export type { ReadOptions } from './connection.js'
+export type { ExchangeOptions, ReadOptions } from './connection.js'
+export type { RequestChannel, RequestHandler } from './request-server.js'

@@ -1,7 +1,8 @@
 import { OllamadError } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
 import type { Logger } from '../../util/logger.js'
-import type { ReadOptions } from './connection.js'
+import type { ExchangeOptions, ReadOptions } from './connection.js'
+import type { RequestHandler } from './request-server.js'
 import { createDataDialer, type DataDialerInit } from './dialer.js'
 import type { DataIdentity } from './identity.js'
 import { createDataServer, type DataServerInit, type Members } from './server.js'
@@ -11,6 +12,8 @@ export interface DataPlaneComponents {
   identity: DataIdentity
   members: Members
   clock: Clock
+  /** The data port a peer takes requests on (from its node record), if it told one. */
+  portOf?: (peer: string) => number | undefined
   log?: Logger
 }
 
@@ -25,14 +28,22 @@ export interface DataOffer {
 }
 
 /**
- * The data plane: TLS 1.3 connections between members for bulk bytes, beside libp2p's control
- * plane. A request is made over libp2p; the holder answers with a one-time ticket, and the asker
- * presents it on a TLS connection whose two ends prove their libp2p identities.
+ * The data plane: TLS 1.3 connections between members, whose two ends prove their libp2p
+ * identities, beside libp2p's control plane. A peer that tells its data port in its record takes
+ * blob requests on such a connection and answers each on it. To an older peer a request goes
+ * over libp2p; the holder answers with a one-time ticket, and the asker presents it on a data
+ * connection to take the bytes.
  */
 export interface DataPlane {
   start: () => Promise<void>
   stop: () => Promise<void>
   port: () => number
+  /** Holder: what answers requests made on data connections (one handler; a later one replaces it). */
+  handle: (handler: RequestHandler) => void
+  /** Asker: whether `peer` takes requests on its data port (it told one, and is connected). */
+  direct: (peer: string) => boolean
+  /** Asker: a framed request to `peer`'s data port, answered on the same connection; resolves with the answer's header. */
+  exchange: (peer: string, request: Uint8Array, o: ExchangeOptions) => Promise<Uint8Array>
   /** Holder: a ticket for `peer`, redeemed within `timeoutMs`. */
   offer: (peer: string, timeoutMs: number, signal: AbortSignal) => DataOffer
   /** Asker: the bytes behind `ticket` from `peer`'s data port, read into `into`. */
@@ -43,12 +54,25 @@ export interface DataPlane {
 
 export function createDataPlane (c: DataPlaneComponents, init: DataPlaneInit): DataPlane {
   const tickets = createTicketBook(c.clock)
-  const server = createDataServer({ identity: c.identity, members: c.members, tickets, log: c.log }, init)
+  let handler: RequestHandler | undefined
+  const server = createDataServer({ identity: c.identity, members: c.members, tickets, requests: () => handler, log: c.log }, init)
   const dialer = createDataDialer({ identity: c.identity, clock: c.clock }, init)
+  const portOf = (peer: string): number | undefined => {
+    const port = c.portOf?.(peer)
+    return port !== undefined && Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined
+  }
   return {
     start: server.listen,
     stop: async () => { dialer.close(); await server.close() },
     port: server.port,
+    handle: (h) => { handler = h },
+    direct: (peer) => portOf(peer) !== undefined && c.members.addressOf(peer) !== undefined,
+    exchange: async (peer, request, o) => {
+      const host = c.members.addressOf(peer)
+      const port = portOf(peer)
+      if (host === undefined || port === undefined) throw new OllamadError('DATA_UNREACHABLE', `${peer} has no data port to take requests on`)
+      return await dialer.exchange(peer, host, port, request, o)
+    },
     offer: (peer, timeoutMs, signal) => ({ ...tickets.issue(peer, timeoutMs, signal), port: server.port() }),
     fetch: async (peer, port, ticket, into, o) => {
       const host = c.members.addressOf(peer)

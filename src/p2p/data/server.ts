@@ -4,8 +4,9 @@ import { OllamadError, errorMessage } from '../../errors.js'
 import type { Logger } from '../../util/logger.js'
 import { certificatePeer, type DataIdentity } from './identity.js'
 import { TICKET_BYTES, type ServerDataConnection, type TicketBook } from './tickets.js'
-import { plainIp, tlsOptions } from './tls-options.js'
+import { DATA_ALPN, DATA_ALPN_REQUESTS, plainIp, tlsOptions } from './tls-options.js'
 import { writeWithBackpressure } from './write.js'
+import { serveRequests, type RequestHandler } from './request-server.js'
 
 /** Who may use the data plane: current members of the swarm, as libp2p knows them. */
 export interface Members {
@@ -21,6 +22,8 @@ export interface DataServerComponents {
   identity: DataIdentity
   members: Members
   tickets: TicketBook
+  /** What answers requests made on a data connection (ALPN ollamad-data/2), once one is registered. */
+  requests: () => RequestHandler | undefined
   log?: Logger
 }
 
@@ -33,6 +36,8 @@ export interface DataServerInit {
   idleTimeoutMs?: number
   /** @default 256 */
   maxConnections?: number
+  /** The largest request a data connection takes. @default 4096 */
+  maxRequestBytes?: number
 }
 
 export interface DataServer {
@@ -47,7 +52,8 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
   const byPeer = new Map<string, Set<Socket>>()
   const all = new Set<Socket>()
   const server = tls.createServer({
-    ...tlsOptions(c.identity),
+    // Newer askers send their requests on the connection; older ones present tickets.
+    ...tlsOptions(c.identity, [DATA_ALPN_REQUESTS, DATA_ALPN]),
     requestCert: true,
     handshakeTimeout: init.handshakeTimeoutMs ?? 10_000
   })
@@ -69,21 +75,31 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
     certificatePeer(socket.getPeerCertificate().raw).then(peer => {
       if (!c.members.isMember(peer)) throw new OllamadError('PEER_PROTOCOL', `${peer} is not a member now`)
       if (socket.destroyed) return
-      serve(socket, peer)
+      track(socket, peer)
+      if (socket.alpnProtocol === DATA_ALPN_REQUESTS) {
+        serveRequests(socket, peer, { handler: c.requests, isMember: c.members.isMember, maxRequestBytes: init.maxRequestBytes ?? 4096, idleMs, log: c.log })
+      } else {
+        serve(socket, peer)
+      }
     }).catch(e => {
       c.log?.debug(`data connection from ${socket.remoteAddress ?? '?'} refused: ${errorMessage(e)}`)
       socket.destroy()
     })
   })
 
-  const serve = (socket: tls.TLSSocket, peer: string): void => {
-    c.log?.debug(`data connection from ${peer} at ${socket.remoteAddress ?? '?'}`)
+  /** Every member's connection is known by peer, so it closes when the peer leaves; an idle one closes by itself. */
+  const track = (socket: tls.TLSSocket, peer: string): void => {
+    c.log?.debug(`data connection from ${peer} at ${socket.remoteAddress ?? '?'}${socket.alpnProtocol === DATA_ALPN_REQUESTS ? ' (requests)' : ''}`)
     const mine = byPeer.get(peer) ?? new Set()
     byPeer.set(peer, mine)
     mine.add(socket)
     socket.setNoDelay(true)
     socket.setTimeout(idleMs, () => { socket.destroy() })
     socket.on('close', () => { mine.delete(socket); if (mine.size === 0 && byPeer.get(peer) === mine) byPeer.delete(peer) })
+  }
+
+  /** Older askers: a ticket per body, the request itself having come over libp2p. */
+  const serve = (socket: tls.TLSSocket, peer: string): void => {
     let pending = Buffer.alloc(0)
     let busy = false
     const conn: ServerDataConnection = {

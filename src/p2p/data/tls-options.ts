@@ -1,19 +1,21 @@
 import type { DataIdentity } from './identity.js'
 
-/** ALPN of the data plane, so a data port never mistakes another TLS client for a peer. */
+/** ALPN of the data plane, so a data port never mistakes another TLS client for a peer: bodies for tickets. */
 export const DATA_ALPN = 'ollamad-data/1'
+/** A data connection that carries the blob requests themselves, each answered on it (no libp2p stream). */
+export const DATA_ALPN_REQUESTS = 'ollamad-data/2'
 
 /**
  * TLS 1.3 only, AES-GCM first (AES-NI makes it the cheapest per byte). Certificates are checked by
  * us, not by a CA: each end's certificate must prove a libp2p peer id (see identity.ts).
  */
-export function tlsOptions (identity: DataIdentity): { cert: string, key: string, minVersion: 'TLSv1.3', ciphers: string, ALPNProtocols: string[], rejectUnauthorized: false } {
+export function tlsOptions (identity: DataIdentity, alpn: string[] = [DATA_ALPN]): { cert: string, key: string, minVersion: 'TLSv1.3', ciphers: string, ALPNProtocols: string[], rejectUnauthorized: false } {
   return {
     cert: identity.cert,
     key: identity.key,
     minVersion: 'TLSv1.3',
     ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',
-    ALPNProtocols: [DATA_ALPN],
+    ALPNProtocols: alpn,
     rejectUnauthorized: false
   }
 }

@@ -15,13 +15,14 @@ import {
   BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES
 } from './wire.js'
 import { watchdog } from '../../util/watchdog.js'
+import { bodyFor, decodeHeader, requestDirect, requestFailure, type Answer, type ChunkOptions, type RequestOptions } from './answer-read.js'
 
 export interface BlobClientComponents {
   /** Opens a stream to `peer` (a peer id string) for `protocol`. */
   dial: (peer: string, protocol: string, signal: AbortSignal) => Promise<Stream>
   clock: Clock
-  /** Chunk bytes come over the data plane when the holder offers it (see p2p/data). */
-  data?: Pick<DataPlane, 'fetch'>
+  /** Requests go to a holder's data port when it takes them there, and chunk bytes come over it when the holder offers (see p2p/data). */
+  data?: Pick<DataPlane, 'fetch' | 'direct' | 'exchange'>
 }
 
 export interface BlobClientInit {
@@ -33,24 +34,7 @@ export const DEFAULT_CLIENT_STALL_MS = 30_000
 /** After a holder's data port could not be reached, its chunks come on the stream for this long. */
 export const DATA_RETRY_MS = 60_000
 
-export interface RequestOptions { signal?: AbortSignal }
-
-export interface ChunkOptions extends RequestOptions {
-  /** A download cap: when it owes time, the stream is paused and the stall clock stopped meanwhile. */
-  limiter?: RateLimiter
-  /** Called as each piece of the body arrives (for progress). */
-  onBytes?: (bytes: number) => void
-  /** Longest silence for this request, instead of the client's. */
-  stallMs?: number
-  /**
-   * Where to put the body (at least the expected length), asked for once the peer begins to serve:
-   * a download takes its chunk buffers from a pool only then, so requests waiting in a peer's
-   * queue hold none.
-   */
-  into?: () => Uint8Array
-  /** The peer has begun to serve it (its header came, so it no longer waits for an upload slot). */
-  onStart?: () => void
-}
+export type { ChunkOptions, RequestOptions } from './answer-read.js'
 
 export interface ChunkMapOptions extends RequestOptions {
   expectedCid?: CID
@@ -73,8 +57,6 @@ export interface BlobClient {
 const { Status } = BlobResponse
 const { Kind } = BlobRequest
 
-interface Answer { header: BlobResponse, body: Uint8Array }
-
 export function createBlobClient (c: BlobClientComponents, init: BlobClientInit = {}): BlobClient {
   const stallMs = init.stallTimeoutMs ?? DEFAULT_CLIENT_STALL_MS
   const unreachable = new Map<string, number>()
@@ -84,8 +66,23 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
     return c.data !== undefined
   }
 
-  /** One request on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */
+  /** One request, on the peer's data port when it takes requests there, else on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */
   const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}, exact = false): Promise<Answer | undefined> => {
+    if (c.data !== undefined && c.data.direct(peer) && dataTo(peer)) {
+      try {
+        return await requestDirect(c.data, peer, req, { maxBody, exact, stallMs: o.stallMs ?? stallMs }, o)
+      } catch (e) {
+        if (!isOllamadError(e, 'DATA_UNREACHABLE')) throw e
+        // A firewall: this peer's requests, and their bytes, go over libp2p for a while.
+        unreachable.set(peer, c.clock.now() + DATA_RETRY_MS)
+        req = { ...req, dataPlane: false }
+      }
+    }
+    return await requestOnStream(peer, req, maxBody, o, exact)
+  }
+
+  /** One request on a new stream. */
+  const requestOnStream = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions, exact: boolean): Promise<Answer | undefined> => {
     const { ac, release } = linkedController(o.signal)
     const stall = o.stallMs ?? stallMs
     const dog = watchdog(c.clock, stall, () => { ac.abort(new OllamadError('STALLED', `no bytes from ${peer} for ${stall} ms`)) })
@@ -98,25 +95,10 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       await sendWithBackpressure(stream, frame(BlobRequest.encode(req)), ac.signal)
       await stream.close({ signal: ac.signal })
       dog.kick()
-      const head = await readFrame(bs, MAX_HEADER_BYTES, ac.signal)
-      let header: BlobResponse
-      try {
-        header = BlobResponse.decode(head)
-      } catch (e) {
-        // A header that does not decode (an unknown status, say) is the peer's fault.
-        throw new OllamadError('PEER_PROTOCOL', `${peer} sent a bad header: ${(e as Error).message}`)
-      }
+      const header = decodeHeader(peer, await readFrame(bs, MAX_HEADER_BYTES, ac.signal))
       dog.kick()
-      if (header.status === Status.NOT_FOUND) return undefined
-      if (header.status === Status.BUSY) throw new OllamadError('PEER_BUSY', `${peer} is busy`)
-      if (header.status !== Status.OK) throw new OllamadError('PEER_PROTOCOL', `${peer} refused the request: ${header.error.slice(0, 200)}`)
-      if (header.length > BigInt(maxBody) || (exact && header.length !== BigInt(maxBody))) {
-        throw new OllamadError('PEER_PROTOCOL', `${peer} announced ${header.length} bytes where ${exact ? '' : 'at most '}${maxBody} were expected`)
-      }
-      o.onStart?.()
-      const len = Number(header.length)
-      const into = o.into?.()
-      const body = into !== undefined && into.byteLength >= len ? into.subarray(0, len) : new Uint8Array(len)
+      const body = bodyFor(peer, header, { maxBody, exact }, o)
+      if (body === undefined) return undefined
       if (header.ticket.byteLength > 0) {
         if (c.data === undefined || !req.dataPlane) throw new OllamadError('PEER_PROTOCOL', `${peer} offered a data ticket nobody asked for`)
         dog.stop()
@@ -147,9 +129,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
     } catch (e) {
       const err = ac.signal.aborted ? ac.signal.reason : e
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
-      if (o.signal?.aborted === true) throw new OllamadError('ABORTED', 'request aborted', { cause: o.signal.reason })
-      if (isOllamadError(err)) throw err
-      throw new OllamadError('PEER_UNAVAILABLE', `${peer}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      throw requestFailure(peer, err, o)
     } finally {
       dog.stop()
       release()

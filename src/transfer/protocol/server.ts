@@ -7,16 +7,15 @@ import type { Clock } from '../../util/clock.js'
 import { createSlots } from '../../util/slots.js'
 import type { Logger } from '../../util/logger.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
-import { chunkRange, digestFromBytes, MAX_CHUNK_MAP_BYTES, type Digest } from '../../store/index.js'
+import { digestFromBytes } from '../../store/index.js'
 import type { LocalBlobs } from '../serving/local-blobs.js'
 import type { Arrival } from '../serving/arrivals.js'
 import { createBufferPool } from '../../util/buffers.js'
-import type { DataPlane } from '../../p2p/index.js'
-import {
-  DATA_SLICE, MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, streamSink, type Sink
-} from './wire.js'
+import type { DataPlane, RequestHandler } from '../../p2p/index.js'
+import { DATA_SLICE, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, streamSink, type Sink } from './wire.js'
 import { watchdog } from '../../util/watchdog.js'
-
+import { linkedController } from '../../util/abort.js'
+import { answer, createLookup, type Answer } from './lookup.js'
 
 export interface BlobServerComponents {
   local: LocalBlobs
@@ -26,6 +25,8 @@ export interface BlobServerComponents {
   log?: Logger
   /** Where chunk bytes go when the asker can take them there (see p2p/data). */
   data?: Pick<DataPlane, 'offer'>
+  /** A request is being served, and how it came (the metrics). */
+  onRequest?: (via: 'data' | 'stream') => void
 }
 
 export interface BlobServerInit {
@@ -53,17 +54,27 @@ export const DEFAULT_SERVE_STALL_MS = 30_000
 export const DEFAULT_UPLOAD_SLOTS = 2
 export const DEFAULT_SLOT_WAIT_MS = 25_000
 
-/** A libp2p stream handler for BLOB_PROTOCOL; `active` counts the streams being served. */
+/**
+ * A libp2p stream handler for BLOB_PROTOCOL; `onData` answers the same requests made on data
+ * connections (register it with the data plane); `active` counts the requests being served.
+ */
 export interface BlobProtocolHandler {
   (stream: Stream, connection?: Connection): Promise<void>
+  onData: RequestHandler
   active: () => number
 }
 
-/** A body, or a chunk still arriving (pinned); `done` releases what it holds once it is sent. */
-type Answer = { header: Partial<BlobResponse>, body?: Uint8Array, relay?: Arrival, done?: () => void }
-
 const { Status } = BlobResponse
-const answer = (status: BlobResponse.Status, error = ''): Answer => ({ header: { status, error } })
+
+/** A request's bytes, or undefined when they are not a request for a valid digest. */
+const parseRequest = (bytes: Uint8Array): BlobRequest | undefined => {
+  try {
+    const req = BlobRequest.decode(bytes)
+    return req.digest.byteLength === 32 ? req : undefined
+  } catch {
+    return undefined
+  }
+}
 
 /**
  * Serves what this node holds, by digest only: bitmaps, verified chunks, manifests and chunk maps.
@@ -75,86 +86,12 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   const stallMs = init.stallTimeoutMs ?? DEFAULT_SERVE_STALL_MS
   const slots = createSlots(init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS, c.clock)
   const slotWaitMs = init.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS
-  const reads = createBufferPool(0, init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS)
+  const lookup = createLookup(c.local, createBufferPool(0, init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS))
   let active = 0
-
-  const lookup = async (req: BlobRequest, d: Digest): Promise<Answer> => {
-    switch (req.kind) {
-      case BlobRequest.Kind.HAVE: {
-        const h = await c.local.have(d)
-        if (h === undefined) return answer(Status.NOT_FOUND)
-        return { header: { status: Status.OK, size: BigInt(h.size), bitmap: new Uint8Array(h.bitmap.bytes), complete: h.complete } }
-      }
-      case BlobRequest.Kind.CHUNK: {
-        const arrival = c.local.arrival?.(d, req.index)
-        if (arrival !== undefined && arrival.state === 'arriving' && arrival.length <= MAX_CHUNK_BYTES) {
-          // Pinned at once: the download may not reuse the buffer while we read it.
-          return { header: { status: Status.OK, length: BigInt(arrival.length) }, relay: arrival, done: arrival.pin() }
-        }
-        const h = await c.local.have(d)
-        if (h === undefined || req.index >= h.bitmap.length || !h.bitmap.get(req.index)) return answer(Status.NOT_FOUND)
-        const { start, end } = chunkRange(h.size, req.index)
-        // Chunks are read into reused buffers: a fresh 4-16 MiB one per chunk costs page faults and GC.
-        const buf = reads.take(end - start)
-        const data = await c.local.readChunk(d, req.index, buf).catch((e: unknown) => { reads.give(buf); throw e })
-        if (data === undefined) { reads.give(buf); return answer(Status.NOT_FOUND) }
-        if (data.byteLength !== end - start || data.byteLength > MAX_CHUNK_BYTES) {
-          throw new OllamadError('INTERNAL', `chunk ${req.index} of ${d} read as ${data.byteLength} bytes, not ${end - start}`)
-        }
-        return { header: { status: Status.OK, size: BigInt(h.size), length: BigInt(data.byteLength) }, body: data, done: () => { reads.give(buf) } }
-      }
-      case BlobRequest.Kind.MANIFEST:
-      case BlobRequest.Kind.CHUNK_MAP: {
-        const isManifest = req.kind === BlobRequest.Kind.MANIFEST
-        const data = isManifest ? await c.local.manifest(d) : await c.local.chunkMap(d)
-        if (data === undefined) return answer(Status.NOT_FOUND)
-        if (data.byteLength > (isManifest ? MAX_MANIFEST_BYTES : MAX_CHUNK_MAP_BYTES)) {
-          throw new OllamadError('SIZE_LIMIT', `${isManifest ? 'manifest' : 'chunk map'} ${d} is ${data.byteLength} bytes`)
-        }
-        return { header: { status: Status.OK, length: BigInt(data.byteLength) }, body: data }
-      }
-      default:
-        return answer(Status.BAD_REQUEST, 'unknown request kind')
-    }
-  }
 
   const sendBody = async (sink: Sink, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
     if (a.body !== undefined) await sendAll(sink, a.body, signal, c.limiter, kick)
     if (a.relay !== undefined) await relay(sink, a.relay, signal, kick)
-  }
-
-  const reply = async (stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
-    try {
-      await sendWithBackpressure(stream, frame(BlobResponse.encode(a.header)), signal)
-      await sendBody(streamSink(stream), a, signal, kick)
-      await stream.close({ signal })
-    } finally {
-      a.done?.()
-    }
-  }
-
-  /**
-   * The header and a ticket on the stream, the bytes on the data connection that presents the
-   * ticket. The stream stays open meanwhile: the asker ends it if it gives up.
-   */
-  const replyOnDataPlane = async (data: Pick<DataPlane, 'offer'>, peer: string, stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
-    try {
-      const offer = data.offer(peer, requestTimeoutMs, signal)
-      offer.connection.catch(() => {})
-      await sendWithBackpressure(stream, frame(BlobResponse.encode({ ...a.header, ticket: offer.ticket, dataPort: offer.port })), signal)
-      const conn = await offer.connection
-      kick()
-      try {
-        await sendBody({ write: conn.write, slice: DATA_SLICE }, a, signal, kick)
-      } catch (e) {
-        conn.destroy()
-        throw e
-      }
-      conn.release()
-      await stream.close({ signal })
-    } finally {
-      a.done?.()
-    }
   }
 
   /** Sends a chunk as it arrives, in slices; the last slice only once the chunk passed its check. */
@@ -174,33 +111,21 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     }
   }
 
-  const handler = async (stream: Stream, connection?: Connection): Promise<void> => {
-    const peer = connection?.remotePeer.toString() ?? 'a peer'
-    const ac = new AbortController()
-    const onClose = (): void => { ac.abort(new OllamadError('ABORTED', 'stream closed')) }
-    stream.addEventListener('close', onClose)
-    let dog = watchdog(c.clock, requestTimeoutMs, () => { ac.abort(new OllamadError('STALLED', `no request from ${peer} in ${requestTimeoutMs} ms`)) })
-    const serving = active < maxConcurrent
-    if (serving) active++
+  /**
+   * One request, however it came: BUSY past the concurrency cap, an upload slot for a chunk
+   * (BUSY when none frees in time), the lookup, then `send` with the answer. What the answer
+   * holds is released once it is sent.
+   */
+  const serve = async (peer: string, req: BlobRequest | undefined, signal: AbortSignal, onStall: (e: Error) => void, send: (a: Answer, kick: () => void) => Promise<void>): Promise<void> => {
     let release: (() => void) | undefined
+    const dog = watchdog(c.clock, stallMs, () => { onStall(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
     try {
-      if (!serving) { await reply(stream, answer(Status.BUSY, 'too many streams'), ac.signal, dog.kick); return }
-      // A peer that keeps sending after its request overflows this small buffer and is cut off.
-      const bs = byteStream(stream, { maxBufferSize: 2 * MAX_REQUEST_BYTES })
-      let req: BlobRequest | undefined
-      try {
-        req = BlobRequest.decode(await readFrame(bs, MAX_REQUEST_BYTES, ac.signal))
-        if (req.digest.byteLength !== 32) req = undefined
-      } catch {
-        if (ac.signal.aborted) throw ac.signal.reason
-        req = undefined
-      }
-      dog.stop()
       if (req?.kind === BlobRequest.Kind.CHUNK) {
-        release = await slots.acquire(slotWaitMs, ac.signal)
-        if (release === undefined) { await reply(stream, answer(Status.BUSY, 'every upload slot is taken'), ac.signal, () => {}); return }
+        dog.stop()
+        release = await slots.acquire(slotWaitMs, signal)
+        if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
+        dog.kick()
       }
-      dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
       let a: Answer
       if (req === undefined) {
         a = answer(Status.BAD_REQUEST, 'malformed request')
@@ -213,20 +138,105 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         }
       }
       if (a.relay !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${Buffer.from(req?.digest ?? []).toString('hex')} to ${peer} as it arrives`)
-      if (c.data !== undefined && connection !== undefined && req?.dataPlane === true && (a.body !== undefined || a.relay !== undefined)) {
-        await replyOnDataPlane(c.data, peer, stream, a, ac.signal, dog.kick)
-      } else {
-        await reply(stream, a, ac.signal, dog.kick)
+      try {
+        await send(a, dog.kick)
+      } finally {
+        a.done?.()
       }
+    } finally {
+      dog.stop()
+      release?.()
+    }
+  }
+
+  /** Counts a request (from the moment its stream opens) while under the cap. */
+  const admit = (): boolean => {
+    if (active >= maxConcurrent) return false
+    active++
+    return true
+  }
+
+  /** On the stream: the header, the body, the end of the stream. */
+  const reply = async (stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
+    await sendWithBackpressure(stream, frame(BlobResponse.encode(a.header)), signal)
+    await sendBody(streamSink(stream), a, signal, kick)
+    await stream.close({ signal })
+  }
+
+  /**
+   * The header and a ticket on the stream, the bytes on the data connection that presents the
+   * ticket (an asker that cannot send its requests on the data plane). The stream stays open
+   * meanwhile: the asker ends it if it gives up.
+   */
+  const replyWithTicket = async (data: Pick<DataPlane, 'offer'>, peer: string, stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
+    const offer = data.offer(peer, requestTimeoutMs, signal)
+    offer.connection.catch(() => {})
+    await sendWithBackpressure(stream, frame(BlobResponse.encode({ ...a.header, ticket: offer.ticket, dataPort: offer.port })), signal)
+    const conn = await offer.connection
+    kick()
+    try {
+      await sendBody({ write: conn.write, slice: DATA_SLICE }, a, signal, kick)
+    } catch (e) {
+      conn.destroy()
+      throw e
+    }
+    conn.release()
+    await stream.close({ signal })
+  }
+
+  const handler = async (stream: Stream, connection?: Connection): Promise<void> => {
+    const peer = connection?.remotePeer.toString() ?? 'a peer'
+    const ac = new AbortController()
+    const onClose = (): void => { ac.abort(new OllamadError('ABORTED', 'stream closed')) }
+    stream.addEventListener('close', onClose)
+    const dog = watchdog(c.clock, requestTimeoutMs, () => { ac.abort(new OllamadError('STALLED', `no request from ${peer} in ${requestTimeoutMs} ms`)) })
+    const admitted = admit()
+    try {
+      if (!admitted) { await reply(stream, answer(Status.BUSY, 'too many streams'), ac.signal, () => {}); return }
+      // A peer that keeps sending after its request overflows this small buffer and is cut off.
+      const bs = byteStream(stream, { maxBufferSize: 2 * MAX_REQUEST_BYTES })
+      let req: BlobRequest | undefined
+      try {
+        req = parseRequest(await readFrame(bs, MAX_REQUEST_BYTES, ac.signal))
+      } catch {
+        if (ac.signal.aborted) throw ac.signal.reason
+      }
+      dog.stop()
+      c.onRequest?.('stream')
+      const ticketed = c.data !== undefined && connection !== undefined && req?.dataPlane === true
+      await serve(peer, req, ac.signal, (e) => { ac.abort(e) }, async (a, kick) => {
+        if (ticketed && c.data !== undefined && (a.body !== undefined || a.relay !== undefined)) await replyWithTicket(c.data, peer, stream, a, ac.signal, kick)
+        else await reply(stream, a, ac.signal, kick)
+      })
     } catch (e) {
       c.log?.debug(`blob stream from ${peer} dropped: ${errorMessage(e)}`)
       stream.abort(e instanceof Error ? e : new Error(String(e)))
     } finally {
       dog.stop()
-      release?.()
       stream.removeEventListener('close', onClose)
-      if (serving) active--
+      if (admitted) active--
     }
   }
-  return Object.assign(handler, { active: () => active })
+
+  /** On a data connection: the header, then the body; the connection then takes the next request. */
+  const onData: RequestHandler = async (bytes, channel) => {
+    const { ac, release } = linkedController(channel.signal)
+    const send = async (a: Answer, kick: () => void): Promise<void> => {
+      await channel.write(frame(BlobResponse.encode(a.header)), ac.signal)
+      await sendBody({ write: channel.write, slice: DATA_SLICE }, a, ac.signal, kick)
+    }
+    const admitted = admit()
+    try {
+      if (!admitted) await send(answer(Status.BUSY, 'too many requests'), () => {})
+      else {
+        c.onRequest?.('data')
+        await serve(channel.peer, parseRequest(bytes), ac.signal, (e) => { ac.abort(e) }, send)
+      }
+    } finally {
+      if (admitted) active--
+      release()
+    }
+  }
+
+  return Object.assign(handler, { onData, active: () => active })
 }

@@ -2,46 +2,15 @@ import '../../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import tls from 'node:tls'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { createDataIdentity, createDataPlane, type DataIdentity, type DataPlane, type Members } from '../../../src/p2p/index.js'
-import { isOllamadError } from '../../../src/errors.js'
-import { systemClock } from '../../../src/util/clock.js'
-import { createLogger } from '../../../src/util/logger.js'
-
-interface Node { id: string, identity: DataIdentity, plane: DataPlane, members: Set<string>, lines: string[], addressOk: boolean }
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => await p.then(() => 'resolved', (e: unknown) => isOllamadError(e) ? e.code : String(e))
+import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
 
 describe('p2p/data: the data plane', () => {
-  const nodes: Node[] = []
-  afterEach(async () => { for (const n of nodes.splice(0)) await n.plane.stop() })
-
-  /** A node whose members are the ids in `members`, all on loopback. */
-  const node = async (): Promise<Node> => {
-    const key = await generateKeyPair('Ed25519')
-    const identity = await createDataIdentity(key)
-    const lines: string[] = []
-    const n = { id: peerIdFromPrivateKey(key).toString(), identity, members: new Set<string>(), lines, addressOk: true } as Node
-    const members: Members = {
-      isMember: (p) => n.members.has(p),
-      isMemberAddress: () => n.addressOk,
-      addressOf: (p) => n.members.has(p) ? '127.0.0.1' : undefined
-    }
-    n.plane = createDataPlane({ identity, members, clock: systemClock, log: createLogger('data', l => lines.push(l), 'data') }, { host: '127.0.0.1', port: 0 })
-    await n.plane.start()
-    nodes.push(n)
-    return n
-  }
-  const pair = async (): Promise<[Node, Node]> => {
-    const [a, b] = [await node(), await node()]
-    a.members.add(b.id)
-    b.members.add(a.id)
-    return [a, b]
-  }
+  const made = dataNodes()
+  const { node, pair } = made
+  afterEach(made.stop)
 
   /** `holder` offers `body` to `asker`, which fetches it; resolves with what the asker read. */
-  const transfer = async (holder: Node, asker: Node, body: Uint8Array, o: { onBytes?: (n: number) => number, stallMs?: number } = {}): Promise<Uint8Array> => {
+  const transfer = async (holder: DataNode, asker: DataNode, body: Uint8Array, o: { onBytes?: (n: number) => number, stallMs?: number } = {}): Promise<Uint8Array> => {
     const ac = new AbortController()
     const offer = holder.plane.offer(asker.id, 5000, ac.signal)
     const sent = offer.connection.then(async conn => { await conn.write(body, ac.signal); conn.release() })

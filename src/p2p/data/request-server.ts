@@ -1,0 +1,74 @@
+import type { TLSSocket } from 'node:tls'
+import { OllamadError, errorMessage } from '../../errors.js'
+import type { Logger } from '../../util/logger.js'
+import { takeFrame } from '../framing.js'
+import { writeWithBackpressure } from './write.js'
+
+/** A data connection that carries requests (ALPN ollamad-data/2), as the holder answers one on it. */
+export interface RequestChannel {
+  readonly peer: string
+  /** Aborts when the connection closes: the asker gave up. */
+  readonly signal: AbortSignal
+  write: (data: Uint8Array, signal: AbortSignal) => Promise<void>
+  destroy: (e?: Error) => void
+}
+
+/** Answers one request (a frame's payload) on its channel; the next request is read once it settles. */
+export type RequestHandler = (request: Uint8Array, channel: RequestChannel) => Promise<void>
+
+export interface RequestServeOptions {
+  /** The handler the node registered, if any. */
+  handler: () => RequestHandler | undefined
+  isMember: (peer: string) => boolean
+  maxRequestBytes: number
+  idleMs: number
+  log?: Logger
+}
+
+/**
+ * Takes requests on one data connection, one at a time: the asker writes a length-prefixed request
+ * and reads the whole answer before it writes the next, and ends the connection to withdraw. A
+ * request over the size limit, requests piling up, a handler that fails, or a peer that is no
+ * longer a member end the connection.
+ */
+export function serveRequests (socket: TLSSocket, peer: string, o: RequestServeOptions): void {
+  const ac = new AbortController()
+  socket.once('close', () => { ac.abort(new OllamadError('PEER_UNAVAILABLE', `${peer} closed the data connection`)) })
+  const channel: RequestChannel = {
+    peer,
+    signal: ac.signal,
+    write: async (data, signal) => { await writeWithBackpressure(socket, data, signal) },
+    destroy: (e) => { socket.destroy(e) }
+  }
+  let pending: Uint8Array = new Uint8Array(0)
+  let busy = false
+  const drop = (why: string): void => { o.log?.debug(`data requests from ${peer}: ${why}`); socket.destroy() }
+
+  const next = (): void => {
+    if (busy || socket.destroyed) return
+    let got: ReturnType<typeof takeFrame>
+    try { got = takeFrame(pending, o.maxRequestBytes) } catch (e) { drop(errorMessage(e)); return }
+    if (got === undefined) return
+    pending = got.rest
+    const handler = o.handler()
+    if (handler === undefined) { drop('nothing serves requests here'); return }
+    if (!o.isMember(peer)) { drop('not a member now'); return }
+    busy = true
+    socket.setTimeout(0)
+    handler(got.frame, channel).then(() => {
+      busy = false
+      socket.setTimeout(o.idleMs)
+      next()
+    }, (e: unknown) => { drop(errorMessage(e)) })
+  }
+
+  socket.on('data', (d: Buffer) => {
+    // Requests are small and come one at a time: more than two waiting is not a well-behaved asker.
+    if (pending.byteLength + d.byteLength > 2 * (o.maxRequestBytes + 4)) { drop('too many bytes waiting'); return }
+    const joined = new Uint8Array(pending.byteLength + d.byteLength)
+    joined.set(pending)
+    joined.set(d, pending.byteLength)
+    pending = joined
+    next()
+  })
+}

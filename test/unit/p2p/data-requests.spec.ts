@@ -1,0 +1,96 @@
+import '../../../src/polyfill.js'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import tls from 'node:tls'
+import { frame, type RequestHandler } from '../../../src/p2p/index.js'
+import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
+import { waitFor } from '../../fixtures/wait-for.js'
+
+/** A request asks for a body of n bytes (4 bytes, big-endian); the answer's header echoes it. */
+const ask = (n: number): Uint8Array => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
+const bodyOf = (n: number): Buffer => Buffer.alloc(n, n % 251)
+
+/** Answers `ask(n)` with its own bytes as the header, then n bytes of n % 251. */
+const echo: RequestHandler = async (req, ch) => {
+  const n = Buffer.from(req).readUInt32BE(0)
+  await ch.write(frame(req), ch.signal)
+  if (n > 0) await ch.write(bodyOf(n), ch.signal)
+}
+
+const exchange = async (asker: DataNode, holder: DataNode, n: number, signal = new AbortController().signal): Promise<{ header: Uint8Array, body: Uint8Array }> => {
+  let body = new Uint8Array(0)
+  const header = await asker.plane.exchange(holder.id, frame(ask(n)), {
+    signal,
+    stallMs: 5000,
+    maxHeaderBytes: 64,
+    body: (h) => { body = new Uint8Array(Buffer.from(h).readUInt32BE(0)); return body }
+  })
+  return { header, body }
+}
+
+describe('p2p/data: requests on a data connection', () => {
+  const made = dataNodes()
+  afterEach(made.stop)
+
+  it('answers requests on one connection, each a header and then its body, one after another', async () => {
+    const [a, b] = await made.pair()
+    a.plane.handle(echo)
+    assert.ok(b.plane.direct(a.id), 'a told its data port')
+    for (const n of [0, 100_000, 3 * 1024 * 1024, 17]) {
+      const got = await exchange(b, a, n)
+      assert.deepEqual([...got.header], [...ask(n)], `header of ${n}`)
+      assert.ok(Buffer.from(got.body).equals(bodyOf(n)), `${n} bytes`)
+    }
+    assert.equal(a.lines.filter(l => l.includes(`data connection from ${b.id}`) && l.includes('(requests)')).length, 1, 'one connection for four requests')
+  })
+
+  it('sends no request to a peer that told no data port, or that no handler serves', async () => {
+    const [a, b] = await made.pair()
+    a.tellsPort = false
+    assert.equal(b.plane.direct(a.id), false)
+    assert.equal(await codeOf(exchange(b, a, 10)), 'DATA_UNREACHABLE')
+    a.tellsPort = true
+    assert.notEqual(await codeOf(exchange(b, a, 10)), 'resolved', 'nothing registered to answer')
+    await waitFor(() => a.lines.some(l => l.includes('nothing serves requests here')), 5000, 'the refusal logged')
+  })
+
+  it('serves no request of a peer that is not a member now', async () => {
+    const [a, b] = await made.pair()
+    let calls = 0
+    a.plane.handle(async (req, ch) => { calls++; await echo(req, ch) })
+    await exchange(b, a, 10)
+    a.members.delete(b.id)
+    assert.notEqual(await codeOf(exchange(b, a, 10)), 'resolved')
+    assert.equal(calls, 1)
+  })
+
+  it('ends a connection whose request is over the size limit, before any handler sees it', async () => {
+    const [a, b] = await made.pair()
+    let calls = 0
+    a.plane.handle(async () => { calls++ })
+    const socket = tls.connect({ host: '127.0.0.1', port: a.plane.port(), rejectUnauthorized: false, ALPNProtocols: ['ollamad-data/2'], cert: b.identity.cert, key: b.identity.key })
+    socket.on('error', () => {})
+    let got = 0
+    socket.on('data', (d: Buffer) => { got += d.byteLength })
+    socket.on('secureConnect', () => { socket.write(frame(randomBytes(5000))) })
+    await new Promise(resolve => socket.once('close', resolve))
+    assert.equal(got, 0)
+    assert.equal(calls, 0)
+    assert.ok(a.lines.some(l => l.includes('over the limit')), a.lines.join('\n'))
+  })
+
+  it('tells the holder when the asker withdraws a request it waits on', async () => {
+    const [a, b] = await made.pair()
+    let withdrawn = false
+    a.plane.handle(async (_req, ch) => {
+      await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { withdrawn = true; resolve() }, { once: true }) })
+      throw ch.signal.reason
+    })
+    const ac = new AbortController()
+    const asking = codeOf(exchange(b, a, 10, ac.signal))
+    await waitFor(() => a.lines.some(l => l.includes('(requests)')), 5000, 'the connection')
+    ac.abort()
+    assert.equal(await asking, 'ABORTED')
+    await waitFor(() => withdrawn, 5000, 'the holder saw the request withdrawn')
+  })
+})
