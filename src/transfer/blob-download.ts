@@ -7,6 +7,7 @@ import { digestHex } from '../store/index.js'
 import { createInOrderHasher, HASH_THREAD_MIN_BYTES } from './download/hasher.js'
 import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './download/registry-source.js'
 import { fetchFromSwarm } from './download/swarm-download.js'
+import type { BufferPool } from '../util/buffers.js'
 import type { ChunkSource } from './download/options.js'
 import { noSwarm, type SwarmAccess } from './holdings/swarm-access.js'
 import type { Arrivals } from './serving/arrivals.js'
@@ -22,6 +23,8 @@ export interface BlobDownloadComponents {
   swarm?: SwarmAccess
   /** Where chunks from peers show while they arrive, for relaying. */
   arrivals?: Arrivals
+  /** Chunk buffers shared by the node's downloads. */
+  buffers?: BufferPool
   log?: Logger
 }
 
@@ -88,6 +91,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         clock: c.clock,
         bans: swarm.bans,
         arrivals: c.arrivals,
+        buffers: c.buffers,
         log: c.log
       }, {
         partial,

@@ -11,3 +11,6 @@ export const PROGRESS_INTERVAL_MS = 100
 export const PEER_BAN_MS = 10 * 60_000
 /** Chunk bytes a swarm download holds in flight (received, not yet checked and written). */
 export const SWARM_INFLIGHT_BYTES = 48 * 1024 * 1024
+/** Chunk buffers a node keeps between its downloads' requests: about what one download has in flight. */
+export const CHUNK_BUFFERS_KEPT = 16
+export const CHUNK_BUFFER_BYTES_KEPT = 64 * 1024 * 1024

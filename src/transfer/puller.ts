@@ -10,6 +10,7 @@ import { downloadBlob } from './blob-download.js'
 import { checkRoom, type MinFreeDisk } from './disk-room.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
 import { createArrivals, type Arrivals } from './serving/arrivals.js'
+import { createBufferPool } from '../util/buffers.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
 import * as C from './constants.js'
 import { createListeners } from '../util/listeners.js'
@@ -85,6 +86,10 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   const activity = listeners.emit
   const arrivals = createArrivals()
   arrivals.onChange(activity)
+  // One pool of chunk buffers for every download: a pool per download left its buffers to the GC,
+  // and glibc kept the freed memory, so the node's RSS rose with each pull (130 MiB to 205 MiB
+  // over six 1 GiB pulls from a peer).
+  const buffers = createBufferPool(0, C.CHUNK_BUFFERS_KEPT, C.CHUNK_BUFFER_BYTES_KEPT)
   const shutdown = new AbortController()
   const background = new Set<Promise<unknown>>()
   const opts = {
@@ -100,7 +105,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     let task = blobs.get(layer.digest)
     if (task === undefined) {
       task = createSharedTask<PartialBlob, BlobProgress>(
-        async (emit, signal) => await downloadBlob({ ...c, arrivals }, {
+        async (emit, signal) => await downloadBlob({ ...c, arrivals, buffers }, {
           ...opts,
           name,
           layer,

@@ -9,14 +9,30 @@ export interface BufferPool {
   give: (b: Uint8Array) => void
 }
 
-/** Buffers of at least `chunkBytes` (0: exactly what is asked), at most `keep` kept spare. */
-export function createBufferPool (chunkBytes: number, keep: number): BufferPool {
+/**
+ * Buffers of at least `chunkBytes` (0: exactly what is asked), at most `keep` kept spare and at
+ * most `maxSpareBytes` in all.
+ */
+export function createBufferPool (chunkBytes: number, keep: number, maxSpareBytes = Infinity): BufferPool {
   const spare: Uint8Array[] = []
+  let spareBytes = 0
   return {
     take: (n) => {
-      const i = spare.findIndex(b => b.byteLength >= n)
-      return i >= 0 ? spare.splice(i, 1)[0] as Uint8Array : new Uint8Array(Math.max(n, chunkBytes))
+      // The smallest that fits, so a pool shared by blobs of several chunk sizes keeps its large ones for large chunks.
+      let best = -1
+      for (let i = 0; i < spare.length; i++) {
+        const b = spare[i] as Uint8Array
+        if (b.byteLength >= n && (best < 0 || b.byteLength < (spare[best] as Uint8Array).byteLength)) best = i
+      }
+      if (best < 0) return new Uint8Array(Math.max(n, chunkBytes))
+      const b = spare.splice(best, 1)[0] as Uint8Array
+      spareBytes -= b.byteLength
+      return b
     },
-    give: (b) => { if (spare.length < keep) spare.push(b) }
+    give: (b) => {
+      if (spare.length >= keep || spareBytes + b.byteLength > maxSpareBytes) return
+      spare.push(b)
+      spareBytes += b.byteLength
+    }
   }
 }

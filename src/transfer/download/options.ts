@@ -7,6 +7,7 @@ import type { BlobClient } from '../protocol/client.js'
 import type { Arrivals } from '../serving/arrivals.js'
 import type { PeerView } from './peer-state.js'
 import type { Bans } from './bans.js'
+import type { BufferPool } from '../../util/buffers.js'
 
 export interface SwarmSources {
   /** The peers that hold chunks; a function is asked again on each round, so new holders join. */
@@ -29,6 +30,8 @@ export interface SwarmDownloadComponents {
   bans?: Bans
   /** Where chunks coming from peers are shown while they arrive, so this node can relay them at once. */
   arrivals?: Arrivals
+  /** Chunk buffers, shared by the node's downloads so each one does not allocate its own. @default a pool of this download's own */
+  buffers?: BufferPool
   log?: Logger
 }
 

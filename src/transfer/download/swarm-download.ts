@@ -38,7 +38,7 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
   const book = createRequestBook(run.signal, { race: t.raceQueued })
   const table = createPeerTable({ clock, bans: c.bans ?? createBans(clock), client: sources.client, onBan: (id) => { book.dropFrom(id, 'peer banned') }, log: c.log }, { digest: partial.digest, size: partial.size, chunks, banMs: t.banMs, refreshMs: t.refreshMs })
   const map = createMapWatch(sources.findMap, { chunks, refreshMs: t.refreshMs, hashes: o.verify?.chunkHashes })
-  const buffers = createBufferPool(chunkSize(partial.size), maxInflight)
+  const buffers = c.buffers ?? createBufferPool(chunkSize(partial.size), maxInflight)
   const upstream = createRegistryBackoff(t.registryRetries)
   let fatal: unknown
   const stop = (e: unknown): void => { fatal ??= e; run.abort(e) }
