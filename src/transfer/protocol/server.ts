@@ -13,7 +13,7 @@ import type { Arrival } from '../serving/arrivals.js'
 import { createBufferPool } from '../../util/buffers.js'
 import type { DataPlane, RequestHandler } from '../../p2p/index.js'
 import { DATA_SLICE, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, streamSink, type Sink } from './wire.js'
-import { watchdog } from '../../util/watchdog.js'
+import { watchdog, type Watchdog } from '../../util/watchdog.js'
 import { linkedController } from '../../util/abort.js'
 import { answer, createLookup, type Answer } from './lookup.js'
 
@@ -118,14 +118,13 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
    */
   const serve = async (peer: string, req: BlobRequest | undefined, signal: AbortSignal, onStall: (e: Error) => void, send: (a: Answer, kick: () => void) => Promise<void>): Promise<void> => {
     let release: (() => void) | undefined
-    const dog = watchdog(c.clock, stallMs, () => { onStall(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
+    let dog: Watchdog | undefined
     try {
       if (req?.kind === BlobRequest.Kind.CHUNK) {
-        dog.stop()
         release = await slots.acquire(slotWaitMs, signal)
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
-        dog.kick()
       }
+      dog = watchdog(c.clock, stallMs, () => { onStall(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
       let a: Answer
       if (req === undefined) {
         a = answer(Status.BAD_REQUEST, 'malformed request')
@@ -144,7 +143,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         a.done?.()
       }
     } finally {
-      dog.stop()
+      dog?.stop()
       release?.()
     }
   }
