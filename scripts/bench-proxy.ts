@@ -45,7 +45,9 @@ async function main (): Promise<void> {
     const model = `${registry.host}/library/proxy:latest`
     const measure = async (upstream: string, label: string): Promise<void> => {
       const dirs = [await tempDir('models'), await tempDir('models')]
-      const { nodes } = await startCluster(2, (i) => ({ modelsDir: dirs[i], ollama: i === 0 ? upstream : 'http://127.0.0.1:9', args: ['--insecure-registry', registry.host] }))
+      // BENCH_PROF=DIR: V8 CPU profiles of both daemons, written when they stop.
+      const nodeArgs = process.env.BENCH_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
+      const { nodes } = await startCluster(2, (i) => ({ modelsDir: dirs[i], ollama: i === 0 ? upstream : 'http://127.0.0.1:9', args: ['--insecure-registry', registry.host], nodeArgs }))
       running.push(...nodes)
       const [local, hop] = nodes as [RunningDaemon, RunningDaemon]
       const pulled = await fetch(`${local.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })
@@ -81,7 +83,7 @@ async function main (): Promise<void> {
           console.log(`  ${n.padEnd(28)} ${(med / 1e6).toFixed(1)} MB/s${n === targets[0][0] ? '' : ` (${(100 * med / directRate).toFixed(0)}% of direct)`}`)
         }
       }
-      for (const d of nodes) await d.kill('SIGKILL')
+      for (const d of nodes) await d.kill(process.env.BENCH_PROF !== undefined ? 'SIGTERM' : 'SIGKILL')
     }
     await measure(short.url, 'latency')
     await measure(long.url, 'throughput')

@@ -46,6 +46,8 @@ export interface DialInit {
   signal: AbortSignal
   /** The one ALPN protocol to speak; a holder that does not take it is unreachable for it. @default DATA_ALPN */
   alpn?: string
+  /** Longest wait for the connection and its handshake; a port that does not answer in time is unreachable. @default 10000 */
+  timeoutMs?: number
 }
 
 /** Reads that land before a body's buffer is known; the first read of each body lands here and is copied once. */
@@ -153,7 +155,8 @@ export async function dialDataConnection (init: DialInit): Promise<ClientDataCon
     port: init.port,
     checkServerIdentity: () => undefined,
     onread: {
-      buffer: () => target !== undefined ? target.buf.subarray(target.off) : scratch,
+      // A header lands in the scratch buffer (its body's room is not known yet), and so do bytes nobody asked for.
+      buffer: () => target !== undefined && target.head === undefined ? target.buf.subarray(target.off) : scratch,
       callback: onRead
     }
   } as tls.ConnectionOptions)
@@ -163,6 +166,8 @@ export async function dialDataConnection (init: DialInit): Promise<ClientDataCon
 
   const onAbort = (): void => { fail(new OllamadError('ABORTED', 'dial aborted', { cause: init.signal.reason })) }
   init.signal.addEventListener('abort', onAbort, { once: true })
+  const timeoutMs = init.timeoutMs ?? 10_000
+  const dialTimer = clock.setTimeout(() => { fail(new Error(`no handshake in ${timeoutMs} ms`)) }, timeoutMs)
   try {
     await new Promise<void>((resolve, reject) => {
       if (failure !== undefined) { reject(failure); return }
@@ -177,6 +182,7 @@ export async function dialDataConnection (init: DialInit): Promise<ClientDataCon
     if (init.signal.aborted) throw failure
     throw new OllamadError('DATA_UNREACHABLE', `cannot open a data connection to ${peer} at ${init.host}:${init.port}: ${errorMessage(failure)}`)
   } finally {
+    clock.clearTimeout(dialTimer)
     init.signal.removeEventListener('abort', onAbort)
   }
 

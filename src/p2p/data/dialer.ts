@@ -60,9 +60,11 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
   }
 
   /** Writes `first` on an idle connection of that kind (or a new one) and runs `then`; a failure closes the connection. */
-  const use = async <T>(peer: string, host: string, port: number, alpn: string, first: Uint8Array, signal: AbortSignal, then: (conn: ClientDataConnection) => Promise<T>): Promise<T> => {
+  const use = async <T>(peer: string, host: string, port: number, alpn: string, first: Uint8Array, o: ReadOptions, then: (conn: ClientDataConnection) => Promise<T>): Promise<T> => {
+    const { signal } = o
     const key = `${peer} ${host} ${port} ${alpn}`
-    const conn = take(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal, alpn })
+    // A port that takes no handshake within the request's stall time is unreachable: its requests go over libp2p.
+    const conn = take(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal, alpn, timeoutMs: o.stallMs })
     let out: T
     try {
       await conn.write(first, signal)
@@ -77,9 +79,9 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
 
   return {
     fetch: async (peer, host, port, ticket, into, o) => {
-      await use(peer, host, port, DATA_ALPN, ticket, o.signal, async conn => { await conn.readInto(into, o) })
+      await use(peer, host, port, DATA_ALPN, ticket, o, async conn => { await conn.readInto(into, o) })
     },
-    exchange: async (peer, host, port, request, o) => await use(peer, host, port, DATA_ALPN_REQUESTS, request, o.signal, async conn => await conn.readAnswer(o)),
+    exchange: async (peer, host, port, request, o) => await use(peer, host, port, DATA_ALPN_REQUESTS, request, o, async conn => await conn.readAnswer(o)),
     dropPeer: (peer) => {
       for (const [key, list] of idle) {
         if (!key.startsWith(`${peer} `)) continue

@@ -21,7 +21,6 @@ export interface RequestServeOptions {
   handler: () => RequestHandler | undefined
   isMember: (peer: string) => boolean
   maxRequestBytes: number
-  idleMs: number
   log?: Logger
 }
 
@@ -54,10 +53,10 @@ export function serveRequests (socket: TLSSocket, peer: string, o: RequestServeO
     if (handler === undefined) { drop('nothing serves requests here'); return }
     if (!o.isMember(peer)) { drop('not a member now'); return }
     busy = true
-    socket.setTimeout(0)
+    // The connection's idle timeout stays armed: an answer that the asker stops reading (a BUSY
+    // header included) ends the connection after it, not never.
     handler(got.frame, channel).then(() => {
       busy = false
-      socket.setTimeout(o.idleMs)
       next()
     }, (e: unknown) => { drop(errorMessage(e)) })
   }

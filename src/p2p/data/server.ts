@@ -77,7 +77,7 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
       if (socket.destroyed) return
       track(socket, peer)
       if (socket.alpnProtocol === DATA_ALPN_REQUESTS) {
-        serveRequests(socket, peer, { handler: c.requests, isMember: c.members.isMember, maxRequestBytes: init.maxRequestBytes ?? 4096, idleMs, log: c.log })
+        serveRequests(socket, peer, { handler: c.requests, isMember: c.members.isMember, maxRequestBytes: init.maxRequestBytes ?? 4096, log: c.log })
       } else {
         serve(socket, peer)
       }

@@ -1,6 +1,7 @@
 import '../../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import net, { type AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import { frame, type RequestHandler } from '../../../src/p2p/index.js'
 import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
@@ -17,12 +18,12 @@ const echo: RequestHandler = async (req, ch) => {
   if (n > 0) await ch.write(bodyOf(n), ch.signal)
 }
 
-const exchange = async (asker: DataNode, holder: DataNode, n: number, signal = new AbortController().signal): Promise<{ header: Uint8Array, body: Uint8Array }> => {
+const exchange = async (asker: DataNode, holder: DataNode, n: number, signal = new AbortController().signal, maxHeaderBytes = 64, stallMs = 5000): Promise<{ header: Uint8Array, body: Uint8Array }> => {
   let body = new Uint8Array(0)
   const header = await asker.plane.exchange(holder.id, frame(ask(n)), {
     signal,
-    stallMs: 5000,
-    maxHeaderBytes: 64,
+    stallMs,
+    maxHeaderBytes,
     body: (h) => { body = new Uint8Array(Buffer.from(h).readUInt32BE(0)); return body }
   })
   return { header, body }
@@ -42,6 +43,39 @@ describe('p2p/data: requests on a data connection', () => {
       assert.ok(Buffer.from(got.body).equals(bodyOf(n)), `${n} bytes`)
     }
     assert.equal(a.lines.filter(l => l.includes(`data connection from ${b.id}`) && l.includes('(requests)')).length, 1, 'one connection for four requests')
+  })
+
+  it('reads a header that comes in pieces, in separate TLS records', async () => {
+    const [a, b] = await made.pair()
+    a.plane.handle(async (req, ch) => {
+      const n = Buffer.from(req).readUInt32BE(0)
+      // A long header (the request, then padding), its first bytes alone in a record of their own.
+      const head = frame(Buffer.concat([Buffer.from(req), Buffer.alloc(20_000, 7)]))
+      await ch.write(head.subarray(0, 3), ch.signal)
+      await new Promise(resolve => setTimeout(resolve, 30))
+      await ch.write(head.subarray(3), ch.signal)
+      await ch.write(bodyOf(n), ch.signal)
+    })
+    for (const n of [0, 50_000]) {
+      const got = await exchange(b, a, n, AbortSignal.timeout(5000), 64 * 1024)
+      assert.equal(got.header.byteLength, 20_004)
+      assert.ok(Buffer.from(got.body).equals(bodyOf(n)), `${n} bytes`)
+    }
+  })
+
+  it('gives up on a data port that takes no handshake, as unreachable', async () => {
+    const [a, b] = await made.pair()
+    a.plane.handle(echo)
+    const silent = net.createServer(() => {})
+    await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      a.port = (silent.address() as AddressInfo).port
+      const t = Date.now()
+      assert.equal(await codeOf(exchange(b, a, 10, new AbortController().signal, 64, 300)), 'DATA_UNREACHABLE')
+      assert.ok(Date.now() - t < 3000, `gave up after ${Date.now() - t} ms`)
+    } finally {
+      silent.close()
+    }
   })
 
   it('sends no request to a peer that told no data port, or that no handler serves', async () => {
