@@ -18,7 +18,7 @@ import { createPolicy } from '../policy/index.js'
 import { createRegistryClient } from '../registry/index.js'
 import { createChunkMapStore, createStore, type Store } from '../store/index.js'
 import {
-  BLOB_PROTOCOL, addHoldingsSection, createBans, createBlobClient, createBlobProtocolHandler, createLocalBlobs, createPuller, createPusher,
+  BLOB_PROTOCOL, MAX_REQUEST_BYTES, addHoldingsSection, createBans, createBlobClient, createBlobProtocolHandler, createLocalBlobs, createPuller, createPusher,
   createSwarmAccess, type Puller
 } from '../transfer/index.js'
 import type { Clock } from '../util/clock.js'
@@ -153,7 +153,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
         } catch (e) {
           throw new OllamadError('CONFLICT', `cannot listen for data on ${cfg.data?.host}:${cfg.data?.port}: ${(e as NodeJS.ErrnoException).code ?? String(e)} (see --data-port)`)
         }
-        data.handle(blobs.onData)
+        data.handle(blobs.onData, MAX_REQUEST_BYTES)
         // A member that leaves takes its data connections with it.
         node.addEventListener('peer:disconnect', (e) => { data.dropPeer(e.detail.toString()) })
       }

@@ -1,7 +1,7 @@
 export { createPuller, type Puller, type PullerInit, type PullerComponents, type PullOptions } from './puller.js'
 export { layerStatus, type PullProgress, type ProgressListener } from './progress.js'
 export { createPusher, type Pusher, type PushOptions } from './pusher.js'
-export { BLOB_PROTOCOL } from './protocol/wire.js'
+export { BLOB_PROTOCOL, MAX_REQUEST_BYTES } from './protocol/wire.js'
 export { createBlobProtocolHandler, type BlobProtocolHandler, type BlobServerComponents, type BlobServerInit } from './protocol/server.js'
 export {
   createBlobClient, type BlobClient, type BlobClientComponents, type BlobClientInit, type PeerHave,

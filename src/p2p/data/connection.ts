@@ -69,13 +69,6 @@ interface Target {
   reject: (e: unknown) => void
 }
 
-const join = (a: Uint8Array, b: Uint8Array): Uint8Array => {
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a)
-  out.set(b, a.byteLength)
-  return out
-}
-
 /** Dials `peer`'s data port and proves, before anything is sent, that the other end holds `peer`'s key. */
 export async function dialDataConnection (init: DialInit): Promise<ClientDataConnection> {
   const { peer, clock } = init
@@ -97,7 +90,7 @@ export async function dialDataConnection (init: DialInit): Promise<ClientDataCon
   /** Header bytes (they land in the scratch buffer) until the header is whole; then the body's room is known. */
   const onHead = (t: Target, n: number): boolean => {
     const head = t.head as NonNullable<Target['head']>
-    head.bytes = join(head.bytes, scratch.subarray(0, n))
+    head.bytes = Buffer.concat([head.bytes, scratch.subarray(0, n)])
     t.dog.kick()
     let got: ReturnType<typeof takeFrame>
     try {

@@ -2,7 +2,7 @@ import { OllamadError } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
 import type { Logger } from '../../util/logger.js'
 import type { ExchangeOptions, ReadOptions } from './connection.js'
-import type { RequestHandler } from './request-server.js'
+import type { RequestHandler, RequestService } from './request-server.js'
 import { createDataDialer, type DataDialerInit } from './dialer.js'
 import type { DataIdentity } from './identity.js'
 import { createDataServer, type DataServerInit, type Members } from './server.js'
@@ -38,8 +38,8 @@ export interface DataPlane {
   start: () => Promise<void>
   stop: () => Promise<void>
   port: () => number
-  /** Holder: what answers requests made on data connections (one handler; a later one replaces it). */
-  handle: (handler: RequestHandler) => void
+  /** Holder: what answers requests made on data connections, and the largest request it takes (one handler; a later one replaces it). */
+  handle: (handler: RequestHandler, maxRequestBytes: number) => void
   /** Asker: whether `peer` takes requests on its data port (it told one, and is connected). */
   direct: (peer: string) => boolean
   /** Asker: a framed request to `peer`'s data port, answered on the same connection; resolves with the answer's header. */
@@ -54,8 +54,8 @@ export interface DataPlane {
 
 export function createDataPlane (c: DataPlaneComponents, init: DataPlaneInit): DataPlane {
   const tickets = createTicketBook(c.clock)
-  let handler: RequestHandler | undefined
-  const server = createDataServer({ identity: c.identity, members: c.members, tickets, requests: () => handler, log: c.log }, init)
+  let service: RequestService | undefined
+  const server = createDataServer({ identity: c.identity, members: c.members, tickets, requests: () => service, log: c.log }, init)
   const dialer = createDataDialer({ identity: c.identity, clock: c.clock }, init)
   const portOf = (peer: string): number | undefined => {
     const port = c.portOf?.(peer)
@@ -65,7 +65,7 @@ export function createDataPlane (c: DataPlaneComponents, init: DataPlaneInit): D
     start: server.listen,
     stop: async () => { dialer.close(); await server.close() },
     port: server.port,
-    handle: (h) => { handler = h },
+    handle: (handler, maxRequestBytes) => { service = { handler, maxRequestBytes } },
     direct: (peer) => portOf(peer) !== undefined && c.members.addressOf(peer) !== undefined,
     exchange: async (peer, request, o) => {
       const host = c.members.addressOf(peer)

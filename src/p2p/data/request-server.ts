@@ -16,11 +16,13 @@ export interface RequestChannel {
 /** Answers one request (a frame's payload) on its channel; the next request is read once it settles. */
 export type RequestHandler = (request: Uint8Array, channel: RequestChannel) => Promise<void>
 
+/** What the node registered to answer requests, with the largest request its protocol allows. */
+export interface RequestService { handler: RequestHandler, maxRequestBytes: number }
+
 export interface RequestServeOptions {
-  /** The handler the node registered, if any. */
-  handler: () => RequestHandler | undefined
+  /** The service the node registered, if any. */
+  service: () => RequestService | undefined
   isMember: (peer: string) => boolean
-  maxRequestBytes: number
   log?: Logger
 }
 
@@ -39,35 +41,32 @@ export function serveRequests (socket: TLSSocket, peer: string, o: RequestServeO
     write: async (data, signal) => { await writeWithBackpressure(socket, data, signal) },
     destroy: (e) => { socket.destroy(e) }
   }
-  let pending: Uint8Array = new Uint8Array(0)
+  let pending = Buffer.alloc(0)
   let busy = false
   const drop = (why: string): void => { o.log?.debug(`data requests from ${peer}: ${why}`); socket.destroy() }
 
-  const next = (): void => {
+  const next = (s: RequestService): void => {
     if (busy || socket.destroyed) return
     let got: ReturnType<typeof takeFrame>
-    try { got = takeFrame(pending, o.maxRequestBytes) } catch (e) { drop(errorMessage(e)); return }
+    try { got = takeFrame(pending, s.maxRequestBytes) } catch (e) { drop(errorMessage(e)); return }
     if (got === undefined) return
-    pending = got.rest
-    const handler = o.handler()
-    if (handler === undefined) { drop('nothing serves requests here'); return }
+    pending = Buffer.from(got.rest)
     if (!o.isMember(peer)) { drop('not a member now'); return }
     busy = true
     // The connection's idle timeout stays armed: an answer that the asker stops reading (a BUSY
     // header included) ends the connection after it, not never.
-    handler(got.frame, channel).then(() => {
+    s.handler(got.frame, channel).then(() => {
       busy = false
-      next()
+      next(s)
     }, (e: unknown) => { drop(errorMessage(e)) })
   }
 
   socket.on('data', (d: Buffer) => {
+    const s = o.service()
+    if (s === undefined) { drop('nothing serves requests here'); return }
     // Requests are small and come one at a time: more than two waiting is not a well-behaved asker.
-    if (pending.byteLength + d.byteLength > 2 * (o.maxRequestBytes + 4)) { drop('too many bytes waiting'); return }
-    const joined = new Uint8Array(pending.byteLength + d.byteLength)
-    joined.set(pending)
-    joined.set(d, pending.byteLength)
-    pending = joined
-    next()
+    if (pending.byteLength + d.byteLength > 2 * (s.maxRequestBytes + 4)) { drop('too many bytes waiting'); return }
+    pending = Buffer.concat([pending, d])
+    next(s)
   })
 }

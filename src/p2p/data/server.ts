@@ -6,7 +6,7 @@ import { certificatePeer, type DataIdentity } from './identity.js'
 import { TICKET_BYTES, type ServerDataConnection, type TicketBook } from './tickets.js'
 import { DATA_ALPN, DATA_ALPN_REQUESTS, plainIp, tlsOptions } from './tls-options.js'
 import { writeWithBackpressure } from './write.js'
-import { serveRequests, type RequestHandler } from './request-server.js'
+import { serveRequests, type RequestService } from './request-server.js'
 
 /** Who may use the data plane: current members of the swarm, as libp2p knows them. */
 export interface Members {
@@ -23,7 +23,7 @@ export interface DataServerComponents {
   members: Members
   tickets: TicketBook
   /** What answers requests made on a data connection (ALPN ollamad-data/2), once one is registered. */
-  requests: () => RequestHandler | undefined
+  requests: () => RequestService | undefined
   log?: Logger
 }
 
@@ -36,8 +36,6 @@ export interface DataServerInit {
   idleTimeoutMs?: number
   /** @default 256 */
   maxConnections?: number
-  /** The largest request a data connection takes. @default 4096 */
-  maxRequestBytes?: number
 }
 
 export interface DataServer {
@@ -77,7 +75,7 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
       if (socket.destroyed) return
       track(socket, peer)
       if (socket.alpnProtocol === DATA_ALPN_REQUESTS) {
-        serveRequests(socket, peer, { handler: c.requests, isMember: c.members.isMember, maxRequestBytes: init.maxRequestBytes ?? 4096, log: c.log })
+        serveRequests(socket, peer, { service: c.requests, isMember: c.members.isMember, log: c.log })
       } else {
         serve(socket, peer)
       }

@@ -112,19 +112,19 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   }
 
   /**
-   * One request, however it came: BUSY past the concurrency cap, an upload slot for a chunk
-   * (BUSY when none frees in time), the lookup, then `send` with the answer. What the answer
-   * holds is released once it is sent.
+   * One request that was admitted, however it came: an upload slot for a chunk (BUSY when none
+   * frees in time), the lookup, then `send` with the answer; a stalled send aborts `ac`. What the
+   * answer holds is released once it is sent.
    */
-  const serve = async (peer: string, req: BlobRequest | undefined, signal: AbortSignal, onStall: (e: Error) => void, send: (a: Answer, kick: () => void) => Promise<void>): Promise<void> => {
+  const serve = async (peer: string, req: BlobRequest | undefined, ac: AbortController, send: (a: Answer, kick: () => void) => Promise<void>): Promise<void> => {
     let release: (() => void) | undefined
     let dog: Watchdog | undefined
     try {
       if (req?.kind === BlobRequest.Kind.CHUNK) {
-        release = await slots.acquire(slotWaitMs, signal)
+        release = await slots.acquire(slotWaitMs, ac.signal)
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
       }
-      dog = watchdog(c.clock, stallMs, () => { onStall(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
+      dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
       let a: Answer
       if (req === undefined) {
         a = answer(Status.BAD_REQUEST, 'malformed request')
@@ -203,7 +203,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       dog.stop()
       c.onRequest?.('stream')
       const ticketed = c.data !== undefined && connection !== undefined && req?.dataPlane === true
-      await serve(peer, req, ac.signal, (e) => { ac.abort(e) }, async (a, kick) => {
+      await serve(peer, req, ac, async (a, kick) => {
         if (ticketed && c.data !== undefined && (a.body !== undefined || a.relay !== undefined)) await replyWithTicket(c.data, peer, stream, a, ac.signal, kick)
         else await reply(stream, a, ac.signal, kick)
       })
@@ -229,7 +229,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       if (!admitted) await send(answer(Status.BUSY, 'too many requests'), () => {})
       else {
         c.onRequest?.('data')
-        await serve(channel.peer, parseRequest(bytes), ac.signal, (e) => { ac.abort(e) }, send)
+        await serve(channel.peer, parseRequest(bytes), ac, send)
       }
     } finally {
       if (admitted) active--

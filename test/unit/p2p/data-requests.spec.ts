@@ -7,6 +7,9 @@ import { frame, type RequestHandler } from '../../../src/p2p/index.js'
 import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
 import { waitFor } from '../../fixtures/wait-for.js'
 
+/** The largest request the holders here take (the blob protocol's limit). */
+const MAX_REQUEST = 4096
+
 /** A request asks for a body of n bytes (4 bytes, big-endian); the answer's header echoes it. */
 const ask = (n: number): Uint8Array => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
 const bodyOf = (n: number): Buffer => Buffer.alloc(n, n % 251)
@@ -35,7 +38,7 @@ describe('p2p/data: requests on a data connection', () => {
 
   it('answers requests on one connection, each a header and then its body, one after another', async () => {
     const [a, b] = await made.pair()
-    a.plane.handle(echo)
+    a.plane.handle(echo, MAX_REQUEST)
     assert.ok(b.plane.direct(a.id), 'a told its data port')
     for (const n of [0, 100_000, 3 * 1024 * 1024, 17]) {
       const got = await exchange(b, a, n)
@@ -55,7 +58,7 @@ describe('p2p/data: requests on a data connection', () => {
       await new Promise(resolve => setTimeout(resolve, 30))
       await ch.write(head.subarray(3), ch.signal)
       await ch.write(bodyOf(n), ch.signal)
-    })
+    }, MAX_REQUEST)
     for (const n of [0, 50_000]) {
       const got = await exchange(b, a, n, AbortSignal.timeout(5000), 64 * 1024)
       assert.equal(got.header.byteLength, 20_004)
@@ -65,7 +68,7 @@ describe('p2p/data: requests on a data connection', () => {
 
   it('gives up on a data port that takes no handshake, as unreachable', async () => {
     const [a, b] = await made.pair()
-    a.plane.handle(echo)
+    a.plane.handle(echo, MAX_REQUEST)
     const silent = net.createServer(() => {})
     await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
     try {
@@ -91,7 +94,7 @@ describe('p2p/data: requests on a data connection', () => {
   it('serves no request of a peer that is not a member now', async () => {
     const [a, b] = await made.pair()
     let calls = 0
-    a.plane.handle(async (req, ch) => { calls++; await echo(req, ch) })
+    a.plane.handle(async (req, ch) => { calls++; await echo(req, ch) }, MAX_REQUEST)
     await exchange(b, a, 10)
     a.members.delete(b.id)
     assert.notEqual(await codeOf(exchange(b, a, 10)), 'resolved')
@@ -101,7 +104,7 @@ describe('p2p/data: requests on a data connection', () => {
   it('ends a connection whose request is over the size limit, before any handler sees it', async () => {
     const [a, b] = await made.pair()
     let calls = 0
-    a.plane.handle(async () => { calls++ })
+    a.plane.handle(async () => { calls++ }, MAX_REQUEST)
     const socket = tls.connect({ host: '127.0.0.1', port: a.plane.port(), rejectUnauthorized: false, ALPNProtocols: ['ollamad-data/2'], cert: b.identity.cert, key: b.identity.key })
     socket.on('error', () => {})
     let got = 0
@@ -119,7 +122,7 @@ describe('p2p/data: requests on a data connection', () => {
     a.plane.handle(async (_req, ch) => {
       await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { withdrawn = true; resolve() }, { once: true }) })
       throw ch.signal.reason
-    })
+    }, MAX_REQUEST)
     const ac = new AbortController()
     const asking = codeOf(exchange(b, a, 10, ac.signal))
     await waitFor(() => a.lines.some(l => l.includes('(requests)')), 5000, 'the connection')
