@@ -1,11 +1,10 @@
 import type { Store, ModelName } from '../store/index.js'
 import { nameKey, parseModelName } from '../store/index.js'
 import type { Puller, Pusher, SwarmAccess } from '../transfer/index.js'
-import type { GenerateJobs, LocalServe, OllamaUpstream } from '../inference/index.js'
+import type { GenerateJobs, InferClient, LocalServe, OllamaUpstream } from '../inference/index.js'
 import type { Logger } from '../util/logger.js'
 import type { ClusterState } from '../cluster/index.js'
 import type { ClusterControl } from '../policy/index.js'
-import type { Stream } from '@libp2p/interface'
 import type { Metrics } from '../metrics/index.js'
 import { OllamadError } from '../errors.js'
 import type { Clock } from '../util/clock.js'
@@ -43,7 +42,8 @@ export interface SwarmStats {
 
 export interface InferenceAccess {
   serve: LocalServe
-  dial: (peerId: string, signal: AbortSignal) => Promise<Stream>
+  /** Requests to other nodes. */
+  client: InferClient
   /** Async generate jobs taken by this node. */
   jobs: GenerateJobs
 }

@@ -7,11 +7,11 @@ import { createApiServer, loadOrCreateToken, type ApiServer } from '../api/index
 import { createMetrics } from '../metrics/index.js'
 import { GOSSIP_TOPIC, addNodeSection, createClusterService, createClusterState, createHlc, createIntentStore, createRecordSections, type ClusterState } from '../cluster/index.js'
 import {
-  INFER_PROTOCOL, addInferenceSection, createGenerateJobs, createGpuReader, createInferHandler, createInferQueue, createLocalServe,
+  INFER_PROTOCOL, MAX_DATA_INFER_REQUEST, addInferenceSection, createGenerateJobs, createGpuReader, createInferClient, createInferDataHandler, createInferHandler, createInferQueue, createInferService, createLocalServe,
   createOllamaUpstream, createVramEstimates, type OllamaUpstream
 } from '../inference/index.js'
 import {
-  createDataIdentity, createDataPlane, type DataIdentity, createKeeper, createP2pNode, libp2pMembers, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey,
+  DATA_ALPN_INFER, createDataIdentity, createDataPlane, type DataIdentity, createKeeper, createP2pNode, libp2pMembers, loadOrCreateOwnSwarmKey, loadOrCreatePeerKey, readSwarmKey,
   type DataPlane, type P2pNode
 } from '../p2p/index.js'
 import { createPolicy } from '../policy/index.js'
@@ -134,7 +134,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
     store, puller, pusher, upstream, state, instanceId, swarm: access, cluster: policy, log: logger.forComponent('api'),
     metrics,
     clock,
-    inference: { serve, dial: async (peer, signal) => await dial(peer, INFER_PROTOCOL, signal), jobs: createGenerateJobs(clock) },
+    inference: { serve, client: createInferClient({ dial: async (peer, signal) => await dial(peer, INFER_PROTOCOL, signal), data, clock }), jobs: createGenerateJobs(clock) },
     swarmStats: () => ({
       connections: node.getConnections().length,
       gossipPeers: node.services.pubsub.getSubscribers(GOSSIP_TOPIC).length,
@@ -163,7 +163,12 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
   }
   // Requests routed here may fetch a model as a cluster job: only once the policy runs.
   const inferHandler: Startable = {
-    start: async () => { await node.handle(INFER_PROTOCOL, createInferHandler(serve, inferLog), { maxInboundStreams: 256 }) },
+    start: async () => {
+      // One service behind both ways in, so the limits on peers' requests count them all.
+      const service = createInferService(serve, inferLog)
+      await node.handle(INFER_PROTOCOL, createInferHandler(service, inferLog, () => { metrics.inferRequest('stream') }), { maxInboundStreams: 256 })
+      data?.handle(createInferDataHandler(service, () => { metrics.inferRequest('data') }), MAX_DATA_INFER_REQUEST, DATA_ALPN_INFER)
+    },
     stop: async () => { await node.unhandle(INFER_PROTOCOL) }
   }
   const listen: Startable = {

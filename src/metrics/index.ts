@@ -29,6 +29,8 @@ export interface Metrics {
   bytesOut: (n: number) => void
   /** A blob request from a peer was served: on a data connection, or on a libp2p stream. */
   blobRequest: (via: 'data' | 'stream') => void
+  /** An inference request from a peer was taken: on a data connection, or on a libp2p stream. */
+  inferRequest: (via: 'data' | 'stream') => void
   /** A peer was banned for a bad chunk. */
   banned: () => void
   /** A chunk failed its sha256 check, from the registry or a peer. */
@@ -158,8 +160,14 @@ export function createMetrics (c: MetricsComponents): Metrics {
       }
     })
   }
-  const blobRequests = new Counter({ name: 'ollamad_transfer_requests_served_total', help: 'Blob requests from peers served, by the way they came: a data connection or a libp2p stream.', labelNames: ['via'], registers: [registry] })
-  for (const via of ['data', 'stream']) blobRequests.inc({ via }, 0)
+  /** Requests from peers, by the way they came (both ways shown from the start). */
+  const byWay = (name: string, help: string): (via: 'data' | 'stream') => void => {
+    const counter = new Counter({ name, help, labelNames: ['via'], registers: [registry] })
+    for (const via of ['data', 'stream']) counter.inc({ via }, 0)
+    return (via) => { counter.inc({ via }) }
+  }
+  const blobRequest = byWay('ollamad_transfer_requests_served_total', 'Blob requests from peers served, by the way they came: a data connection or a libp2p stream.')
+  const inferRequest = byWay('ollamad_inference_peer_requests_total', 'Inference requests from other nodes taken here, by the way they came: a data connection or a libp2p stream.')
   const bans = new Counter({ name: 'ollamad_peer_bans_total', help: 'Peers banned for sending chunks that failed their check.', registers: [registry] })
   new Counter({
     name: 'ollamad_gossip_records_total',
@@ -179,7 +187,8 @@ export function createMetrics (c: MetricsComponents): Metrics {
       if (source === 'peer') totals.fromPeers += bytes; else totals.fromRegistry += bytes
     },
     bytesOut: (n) => { sent.inc(n); totals.toPeers += n },
-    blobRequest: (via) => { blobRequests.inc({ via }) },
+    blobRequest,
+    inferRequest,
     banned: () => { bans.inc() },
     chunkRejected: (source) => { rejected.inc({ source }) },
     totals: () => ({ ...totals }),

@@ -73,7 +73,7 @@ describe('the data plane between daemons', function () {
     await waitForHolder(b, name)
     assert.equal((await ndjson(`${b.url}/api/pull`, { model: name })).lines.at(-1)?.status, 'success')
     assert.ok(dataConnectionsFrom(a, b) >= 1, 'b took its chunks over a data connection')
-    assert.match(a.log(), new RegExp(`data connection from ${b.peerId} at \\S+ \\(requests\\)`), 'one that carries the requests too')
+    assert.match(a.log(), new RegExp(`data connection from ${b.peerId} at \\S+ \\(ollamad-data\\/2\\)`), 'one that carries the requests too')
     assert.ok(await served(a, 'data') >= 3, `every chunk asked on it: ${await served(a, 'data')}`)
     assert.equal(await served(a, 'stream'), 0, 'no blob request over libp2p')
     assert.equal(proxy.blobBytes(), fromRegistry, 'and none from the registry')

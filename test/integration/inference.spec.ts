@@ -57,6 +57,10 @@ describe('inference routed across the cluster', function () {
     const res = await fetch(`${one.d.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: name, prompt: 'x', stream: false }) })
     assert.equal(res.headers.get('x-ollamad-node'), 'node3')
     assert.equal((await res.json() as { response: string }).response, 'Hello from the stand-in')
+    // Both hops came on node3's data port, not as libp2p streams.
+    const metricsText = await (await fetch(`${three.d.url}/metrics`, { headers: three.d.auth })).text()
+    const served = (via: string): number => Number(new RegExp(`ollamad_inference_peer_requests_total\\{via="${via}"\\} (\\d+)`).exec(metricsText)?.[1])
+    assert.deepEqual([served('data'), served('stream')], [2, 0])
   })
 
   it('skips a holder killed before it answers, and fetches a model for a node whose Ollama can run it', async () => {

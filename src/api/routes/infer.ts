@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { pump } from '../../util/pump.js'
 import { OllamadError, errorMessage } from '../../errors.js'
 import type { Member } from '../../cluster/index.js'
-import { candidates, heldAnywhere, parsePriority, requestInfer, FORWARDED_HEADER, INFERENCE_ROUTES, MAX_INFER_BODY, type InferAnswer, type InferHead } from '../../inference/index.js'
+import { candidates, heldAnywhere, parsePriority, FORWARDED_HEADER, INFERENCE_ROUTES, MAX_INFER_BODY, type InferAnswer, type InferHead } from '../../inference/index.js'
 import { isValidModelName } from '../../store/index.js'
 import { readBody, statusOf } from '../http-util.js'
 import type { ApiComponents } from '../context.js'
@@ -23,7 +23,7 @@ export async function runOn (c: ApiComponents, node: Member, head: InferHead, bo
   const inference = c.inference
   return node.self
     ? await inference.serve(head, body, signal, { fetch })
-    : await requestInfer(async (s) => await inference.dial(node.peerId, s), head, body, signal)
+    : await inference.client.request(node.peerId, head, body, signal)
 }
 
 /** Reads a whole answer (for JSON answers such as a load or an async job's result). */

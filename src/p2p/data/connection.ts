@@ -1,10 +1,8 @@
-import tls from 'node:tls'
-import { OllamadError, errorMessage } from '../../errors.js'
+import { OllamadError } from '../../errors.js'
 import type { Clock, Timer } from '../../util/clock.js'
 import { watchdog, type Watchdog } from '../../util/watchdog.js'
-import { certificatePeer, type DataIdentity } from './identity.js'
-import { DATA_ALPN, tlsOptions } from './tls-options.js'
-import { writeWithBackpressure } from './write.js'
+import { connectData, proveDialled, type DialInit } from './handshake.js'
+import { writerFor } from './write.js'
 import { takeFrame } from '../framing.js'
 
 export interface ReadOptions {
@@ -35,19 +33,6 @@ export interface ClientDataConnection {
   /** Still open, with nothing half read. */
   usable: () => boolean
   destroy: (e?: Error) => void
-}
-
-export interface DialInit {
-  peer: string
-  host: string
-  port: number
-  identity: DataIdentity
-  clock: Clock
-  signal: AbortSignal
-  /** The one ALPN protocol to speak; a holder that does not take it is unreachable for it. @default DATA_ALPN */
-  alpn?: string
-  /** Longest wait for the connection and its handshake; a port that does not answer in time is unreachable. @default 10000 */
-  timeoutMs?: number
 }
 
 /** Reads that land before a body's buffer is known; the first read of each body lands here and is copied once. */
@@ -142,42 +127,16 @@ export async function dialDataConnection (init: DialInit): Promise<ClientDataCon
     return false
   }
 
-  const socket = tls.connect({
-    ...tlsOptions(init.identity, [init.alpn ?? DATA_ALPN]),
-    host: init.host,
-    port: init.port,
-    checkServerIdentity: () => undefined,
+  const socket = connectData(init, {
     onread: {
       // A header lands in the scratch buffer (its body's room is not known yet), and so do bytes nobody asked for.
       buffer: () => target !== undefined && target.head === undefined ? target.buf.subarray(target.off) : scratch,
       callback: onRead
     }
-  } as tls.ConnectionOptions)
-  socket.setNoDelay(true)
+  })
   socket.on('error', (e) => { fail(e) })
   socket.on('close', () => { fail(new OllamadError('PEER_UNAVAILABLE', `${peer} closed the data connection`)) })
-
-  const onAbort = (): void => { fail(new OllamadError('ABORTED', 'dial aborted', { cause: init.signal.reason })) }
-  init.signal.addEventListener('abort', onAbort, { once: true })
-  const timeoutMs = init.timeoutMs ?? 10_000
-  const dialTimer = clock.setTimeout(() => { fail(new Error(`no handshake in ${timeoutMs} ms`)) }, timeoutMs)
-  try {
-    await new Promise<void>((resolve, reject) => {
-      if (failure !== undefined) { reject(failure); return }
-      socket.once('secureConnect', resolve)
-      socket.once('close', () => { reject(failure) })
-    })
-    // A holder that does not speak this protocol (an older one, for requests) selects none.
-    if (socket.alpnProtocol !== (init.alpn ?? DATA_ALPN)) throw new Error(`it does not speak ${init.alpn ?? DATA_ALPN}`)
-    await certificatePeer(socket.getPeerCertificate().raw, peer)
-  } catch (e) {
-    fail(e instanceof Error ? e : new Error(String(e)))
-    if (init.signal.aborted) throw failure
-    throw new OllamadError('DATA_UNREACHABLE', `cannot open a data connection to ${peer} at ${init.host}:${init.port}: ${errorMessage(failure)}`)
-  } finally {
-    clock.clearTimeout(dialTimer)
-    init.signal.removeEventListener('abort', onAbort)
-  }
+  await proveDialled(socket, init, fail, () => failure)
 
   /** Reads into `into` (a body, or a header and then its body) until it is whole, the connection fails, or `o.signal` aborts. */
   const read = async (o: ReadOptions, into: Pick<Target, 'buf' | 'head'>): Promise<Uint8Array> => {
@@ -198,10 +157,7 @@ export async function dialDataConnection (init: DialInit): Promise<ClientDataCon
 
   return {
     peer,
-    write: async (data, signal) => {
-      if (failure !== undefined) throw failure
-      await writeWithBackpressure(socket, data, signal)
-    },
+    write: writerFor(socket, () => failure),
     readInto: async (into, o) => {
       if (into.byteLength === 0) { if (failure !== undefined) throw failure; return }
       await read(o, { buf: into })

@@ -1,6 +1,8 @@
 import { OllamadError } from '../../errors.js'
 import type { Clock, Timer } from '../../util/clock.js'
 import { dialDataConnection, type ClientDataConnection, type ExchangeOptions, type ReadOptions } from './connection.js'
+import { dialFrameConnection, type FrameConnection } from './frame-connection.js'
+import type { DialInit } from './handshake.js'
 import type { DataIdentity } from './identity.js'
 import { DATA_ALPN, DATA_ALPN_REQUESTS } from './tls-options.js'
 
@@ -21,11 +23,27 @@ export interface DataDialer {
   fetch: (peer: string, host: string, port: number, ticket: Uint8Array, into: Uint8Array, o: ReadOptions) => Promise<void>
   /** Sends `request` (a framed request) on a requests connection to `peer` at host:port and reads its answer; resolves with the header. */
   exchange: (peer: string, host: string, port: number, request: Uint8Array, o: ExchangeOptions) => Promise<Uint8Array>
+  /**
+   * Sends `request` on a frames connection (ALPN `alpn`) to `peer` at host:port, for an answer that
+   * comes as frames; `done(true)` once the answer's last frame is read gives the connection back for
+   * the next request, `done(false)` closes it.
+   */
+  frames: (peer: string, host: string, port: number, alpn: string, request: Uint8Array, o: FramesOptions) => Promise<FramesLease>
   dropPeer: (peer: string) => void
   close: () => void
 }
 
-interface Idle { conn: ClientDataConnection, timer: Timer }
+export interface FramesOptions {
+  signal: AbortSignal
+  /** Longest wait for a new connection's handshake. */
+  dialMs: number
+}
+
+export interface FramesLease { conn: FrameConnection, done: (reuse: boolean) => void }
+
+/** What the pool keeps: either kind of connection. */
+interface Pooled { usable: () => boolean, destroy: (e?: Error) => void }
+interface Idle { conn: Pooled, timer: Timer }
 
 /** The puller's side: a few TLS connections per peer, reused body after body (one body on each at a time). */
 export function createDataDialer (c: DataDialerComponents, init: DataDialerInit = {}): DataDialer {
@@ -33,18 +51,18 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
   const idleMs = init.idleTimeoutMs ?? 30_000
   const idle = new Map<string, Idle[]>()
 
-  const take = (key: string): ClientDataConnection | undefined => {
+  const take = <T extends Pooled>(key: string): T | undefined => {
     const list = idle.get(key) ?? []
     for (let it = list.pop(); it !== undefined; it = list.pop()) {
       c.clock.clearTimeout(it.timer)
-      if (it.conn.usable()) return it.conn
+      if (it.conn.usable()) return it.conn as T
       it.conn.destroy()
     }
     idle.delete(key)
     return undefined
   }
 
-  const giveBack = (key: string, conn: ClientDataConnection): void => {
+  const giveBack = (key: string, conn: Pooled): void => {
     const list = idle.get(key) ?? []
     if (!conn.usable() || list.length >= maxIdle) { conn.destroy(); return }
     const it: Idle = {
@@ -59,19 +77,24 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
     idle.set(key, list)
   }
 
+  const keyOf = (peer: string, host: string, port: number, alpn: string): string => `${peer} ${host} ${port} ${alpn}`
+  const failed = (peer: string, conn: Pooled, e: unknown): OllamadError => {
+    conn.destroy()
+    return e instanceof OllamadError ? e : new OllamadError('PEER_UNAVAILABLE', `${peer}: ${String(e)}`, { cause: e })
+  }
+
   /** Writes `first` on an idle connection of that kind (or a new one) and runs `then`; a failure closes the connection. */
   const use = async <T>(peer: string, host: string, port: number, alpn: string, first: Uint8Array, o: ReadOptions, then: (conn: ClientDataConnection) => Promise<T>): Promise<T> => {
     const { signal } = o
-    const key = `${peer} ${host} ${port} ${alpn}`
+    const key = keyOf(peer, host, port, alpn)
     // A port that takes no handshake within the request's stall time is unreachable: its requests go over libp2p.
-    const conn = take(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal, alpn, timeoutMs: o.stallMs })
+    const conn = take<ClientDataConnection>(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal, alpn, timeoutMs: o.stallMs })
     let out: T
     try {
       await conn.write(first, signal)
       out = await then(conn)
     } catch (e) {
-      conn.destroy()
-      throw e instanceof OllamadError ? e : new OllamadError('PEER_UNAVAILABLE', `${peer}: ${String(e)}`, { cause: e })
+      throw failed(peer, conn, e)
     }
     giveBack(key, conn)
     return out
@@ -82,6 +105,18 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
       await use(peer, host, port, DATA_ALPN, ticket, o, async conn => { await conn.readInto(into, o) })
     },
     exchange: async (peer, host, port, request, o) => await use(peer, host, port, DATA_ALPN_REQUESTS, request, o, async conn => await conn.readAnswer(o)),
+    frames: async (peer, host, port, alpn, request, o) => {
+      const key = keyOf(peer, host, port, alpn)
+      const init: DialInit = { peer, host, port, identity: c.identity, clock: c.clock, signal: o.signal, alpn, timeoutMs: o.dialMs }
+      const conn = take<FrameConnection>(key) ?? await dialFrameConnection(init)
+      try {
+        await conn.write(request, o.signal)
+      } catch (e) {
+        throw failed(peer, conn, e)
+      }
+      let settled = false
+      return { conn, done: (reuse) => { if (settled) return; settled = true; if (reuse) giveBack(key, conn); else conn.destroy() } }
+    },
     dropPeer: (peer) => {
       for (const [key, list] of idle) {
         if (!key.startsWith(`${peer} `)) continue

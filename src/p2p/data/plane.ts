@@ -3,10 +3,11 @@ import type { Clock } from '../../util/clock.js'
 import type { Logger } from '../../util/logger.js'
 import type { ExchangeOptions, ReadOptions } from './connection.js'
 import type { RequestHandler, RequestService } from './request-server.js'
-import { createDataDialer, type DataDialerInit } from './dialer.js'
+import { createDataDialer, type DataDialerInit, type FramesLease, type FramesOptions } from './dialer.js'
 import type { DataIdentity } from './identity.js'
 import { createDataServer, type DataServerInit, type Members } from './server.js'
 import { createTicketBook, type ServerDataConnection } from './tickets.js'
+import { DATA_ALPN_REQUESTS } from './tls-options.js'
 
 export interface DataPlaneComponents {
   identity: DataIdentity
@@ -38,12 +39,17 @@ export interface DataPlane {
   start: () => Promise<void>
   stop: () => Promise<void>
   port: () => number
-  /** Holder: what answers requests made on data connections, and the largest request it takes (one handler; a later one replaces it). */
-  handle: (handler: RequestHandler, maxRequestBytes: number) => void
+  /**
+   * Holder: what answers requests made on data connections of ALPN `alpn` (blob requests by
+   * default), and the largest request it takes (one handler per ALPN; a later one replaces it).
+   */
+  handle: (handler: RequestHandler, maxRequestBytes: number, alpn?: string) => void
   /** Asker: whether `peer` takes requests on its data port (it told one, and is connected). */
   direct: (peer: string) => boolean
   /** Asker: a framed request to `peer`'s data port, answered on the same connection; resolves with the answer's header. */
   exchange: (peer: string, request: Uint8Array, o: ExchangeOptions) => Promise<Uint8Array>
+  /** Asker: a framed request to `peer`'s data port on a connection of ALPN `alpn`, whose answer comes as frames (see FramesLease). */
+  frames: (peer: string, alpn: string, request: Uint8Array, o: FramesOptions) => Promise<FramesLease>
   /** Holder: a ticket for `peer`, redeemed within `timeoutMs`. */
   offer: (peer: string, timeoutMs: number, signal: AbortSignal) => DataOffer
   /** Asker: the bytes behind `ticket` from `peer`'s data port, read into `into`. */
@@ -54,24 +60,33 @@ export interface DataPlane {
 
 export function createDataPlane (c: DataPlaneComponents, init: DataPlaneInit): DataPlane {
   const tickets = createTicketBook(c.clock)
-  let service: RequestService | undefined
-  const server = createDataServer({ identity: c.identity, members: c.members, tickets, requests: () => service, log: c.log }, init)
+  const services = new Map<string, RequestService>()
+  const server = createDataServer({ identity: c.identity, members: c.members, tickets, requests: (alpn) => services.get(alpn), log: c.log }, init)
   const dialer = createDataDialer({ identity: c.identity, clock: c.clock }, init)
   const portOf = (peer: string): number | undefined => {
     const port = c.portOf?.(peer)
     return port !== undefined && Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined
   }
+  /** Where `peer` takes requests: the address of its libp2p connection and the data port it told. */
+  const target = (peer: string): { host: string, port: number } => {
+    const host = c.members.addressOf(peer)
+    const port = portOf(peer)
+    if (host === undefined || port === undefined) throw new OllamadError('DATA_UNREACHABLE', `${peer} has no data port to take requests on`)
+    return { host, port }
+  }
   return {
     start: server.listen,
     stop: async () => { dialer.close(); await server.close() },
     port: server.port,
-    handle: (handler, maxRequestBytes) => { service = { handler, maxRequestBytes } },
+    handle: (handler, maxRequestBytes, alpn = DATA_ALPN_REQUESTS) => { services.set(alpn, { handler, maxRequestBytes }) },
     direct: (peer) => portOf(peer) !== undefined && c.members.addressOf(peer) !== undefined,
     exchange: async (peer, request, o) => {
-      const host = c.members.addressOf(peer)
-      const port = portOf(peer)
-      if (host === undefined || port === undefined) throw new OllamadError('DATA_UNREACHABLE', `${peer} has no data port to take requests on`)
+      const { host, port } = target(peer)
       return await dialer.exchange(peer, host, port, request, o)
+    },
+    frames: async (peer, alpn, request, o) => {
+      const { host, port } = target(peer)
+      return await dialer.frames(peer, host, port, alpn, request, o)
     },
     offer: (peer, timeoutMs, signal) => ({ ...tickets.issue(peer, timeoutMs, signal), port: server.port() }),
     fetch: async (peer, port, ticket, into, o) => {

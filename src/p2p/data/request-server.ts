@@ -10,6 +10,11 @@ export interface RequestChannel {
   /** Aborts when the connection closes: the asker gave up. */
   readonly signal: AbortSignal
   write: (data: Uint8Array, signal: AbortSignal) => Promise<void>
+  /**
+   * Lifts the connection's idle timeout while an answer is slow to come for a good reason (a model
+   * loading for an inference request); the function returned puts it back.
+   */
+  hold: () => () => void
   destroy: (e?: Error) => void
 }
 
@@ -39,6 +44,11 @@ export function serveRequests (socket: TLSSocket, peer: string, o: RequestServeO
     peer,
     signal: ac.signal,
     write: async (data, signal) => { await writeWithBackpressure(socket, data, signal) },
+    hold: () => {
+      const ms = socket.timeout ?? 0
+      socket.setTimeout(0)
+      return () => { if (!socket.destroyed) socket.setTimeout(ms) }
+    },
     destroy: (e) => { socket.destroy(e) }
   }
   let pending = Buffer.alloc(0)

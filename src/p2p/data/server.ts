@@ -4,7 +4,7 @@ import { OllamadError, errorMessage } from '../../errors.js'
 import type { Logger } from '../../util/logger.js'
 import { certificatePeer, type DataIdentity } from './identity.js'
 import { TICKET_BYTES, type ServerDataConnection, type TicketBook } from './tickets.js'
-import { DATA_ALPN, DATA_ALPN_REQUESTS, plainIp, tlsOptions } from './tls-options.js'
+import { DATA_ALPN, DATA_ALPNS, plainIp, tlsOptions } from './tls-options.js'
 import { writeWithBackpressure } from './write.js'
 import { serveRequests, type RequestService } from './request-server.js'
 
@@ -22,8 +22,8 @@ export interface DataServerComponents {
   identity: DataIdentity
   members: Members
   tickets: TicketBook
-  /** What answers requests made on a data connection (ALPN ollamad-data/2), once one is registered. */
-  requests: () => RequestService | undefined
+  /** What answers requests made on a data connection of this ALPN (all but ollamad-data/1), once one is registered. */
+  requests: (alpn: string) => RequestService | undefined
   log?: Logger
 }
 
@@ -51,7 +51,7 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
   const all = new Set<Socket>()
   const server = tls.createServer({
     // Newer askers send their requests on the connection; older ones present tickets.
-    ...tlsOptions(c.identity, [DATA_ALPN_REQUESTS, DATA_ALPN]),
+    ...tlsOptions(c.identity, DATA_ALPNS),
     requestCert: true,
     handshakeTimeout: init.handshakeTimeoutMs ?? 10_000
   })
@@ -74,11 +74,9 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
       if (!c.members.isMember(peer)) throw new OllamadError('PEER_PROTOCOL', `${peer} is not a member now`)
       if (socket.destroyed) return
       track(socket, peer)
-      if (socket.alpnProtocol === DATA_ALPN_REQUESTS) {
-        serveRequests(socket, peer, { service: c.requests, isMember: c.members.isMember, log: c.log })
-      } else {
-        serve(socket, peer)
-      }
+      const alpn = String(socket.alpnProtocol)
+      if (alpn === DATA_ALPN) serve(socket, peer)
+      else serveRequests(socket, peer, { service: () => c.requests(alpn), isMember: c.members.isMember, log: c.log })
     }).catch(e => {
       c.log?.debug(`data connection from ${socket.remoteAddress ?? '?'} refused: ${errorMessage(e)}`)
       socket.destroy()
@@ -87,7 +85,7 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
 
   /** Every member's connection is known by peer, so it closes when the peer leaves; an idle one closes by itself. */
   const track = (socket: tls.TLSSocket, peer: string): void => {
-    c.log?.debug(`data connection from ${peer} at ${socket.remoteAddress ?? '?'}${socket.alpnProtocol === DATA_ALPN_REQUESTS ? ' (requests)' : ''}`)
+    c.log?.debug(`data connection from ${peer} at ${socket.remoteAddress ?? '?'} (${String(socket.alpnProtocol)})`)
     const mine = byPeer.get(peer) ?? new Set()
     byPeer.set(peer, mine)
     mine.add(socket)

@@ -4,6 +4,10 @@ import type { DataIdentity } from './identity.js'
 export const DATA_ALPN = 'ollamad-data/1'
 /** A data connection that carries the blob requests themselves, each answered on it (no libp2p stream). */
 export const DATA_ALPN_REQUESTS = 'ollamad-data/2'
+/** A data connection that carries inference requests, each answered as a stream of frames. */
+export const DATA_ALPN_INFER = 'ollamad-infer/1'
+/** What a data port takes, newest first. */
+export const DATA_ALPNS = [DATA_ALPN_REQUESTS, DATA_ALPN_INFER, DATA_ALPN]
 
 /**
  * TLS 1.3 only, AES-GCM first (AES-NI makes it the cheapest per byte). Certificates are checked by

@@ -22,3 +22,12 @@ export async function writeWithBackpressure (socket: Socket, data: Uint8Array, s
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/** A connection's write: refused once the connection failed (with its failure), else with backpressure. */
+export function writerFor (socket: Socket, failure: () => Error | undefined): (data: Uint8Array, signal: AbortSignal) => Promise<void> {
+  return async (data, signal) => {
+    const failed = failure()
+    if (failed !== undefined) throw failed
+    await writeWithBackpressure(socket, data, signal)
+  }
+}

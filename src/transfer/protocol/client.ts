@@ -9,7 +9,7 @@ import { Bitmap } from '../../util/bitmap.js'
 import { linkedController } from '../../util/abort.js'
 import { sleep, type Clock } from '../../util/clock.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
-import type { DataPlane } from '../../p2p/index.js'
+import { createReachability, type DataPlane } from '../../p2p/index.js'
 import { chunkCount, decodeChunkMap, digestBytes, digestHex, MAX_CHUNK_MAP_BYTES, type ChunkMap, type Digest } from '../../store/index.js'
 import {
   BLOB_PROTOCOL, MAX_CHUNK_BYTES, MAX_HEADER_BYTES, MAX_MANIFEST_BYTES
@@ -31,8 +31,6 @@ export interface BlobClientInit {
 }
 
 export const DEFAULT_CLIENT_STALL_MS = 30_000
-/** After a holder's data port could not be reached, its chunks come on the stream for this long. */
-export const DATA_RETRY_MS = 60_000
 
 export type { ChunkOptions, RequestOptions } from './answer-read.js'
 
@@ -59,12 +57,9 @@ const { Kind } = BlobRequest
 
 export function createBlobClient (c: BlobClientComponents, init: BlobClientInit = {}): BlobClient {
   const stallMs = init.stallTimeoutMs ?? DEFAULT_CLIENT_STALL_MS
-  const unreachable = new Map<string, number>()
-  const dataTo = (peer: string): boolean => {
-    if ((unreachable.get(peer) ?? 0) > c.clock.now()) return false
-    unreachable.delete(peer)
-    return c.data !== undefined
-  }
+  // A holder whose data port could not be reached: its requests, and their bytes, go over libp2p for a while.
+  const reach = createReachability(c.clock)
+  const dataTo = (peer: string): boolean => c.data !== undefined && reach.tryData(peer)
 
   /** One request, on the peer's data port when it takes requests there, else on a new stream; NOT_FOUND comes back as undefined, other refusals as errors. */
   const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}, exact = false): Promise<Answer | undefined> => {
@@ -73,8 +68,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
         return await requestDirect(c.data, peer, req, { maxBody, exact, stallMs: o.stallMs ?? stallMs }, o)
       } catch (e) {
         if (!isOllamadError(e, 'DATA_UNREACHABLE')) throw e
-        // A firewall: this peer's requests, and their bytes, go over libp2p for a while.
-        unreachable.set(peer, c.clock.now() + DATA_RETRY_MS)
+        reach.unreachable(peer)
         req = { ...req, dataPlane: false }
       }
     }
@@ -161,7 +155,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
       } catch (e) {
         if (!isOllamadError(e) || e.code !== 'DATA_UNREACHABLE') throw e
         // A firewall or an older holder: the same request, its bytes on the stream.
-        unreachable.set(peer, c.clock.now() + DATA_RETRY_MS)
+        reach.unreachable(peer)
         a = await request(peer, req, expectedLength, o, true)
       }
       if (a === undefined) throw new OllamadError('BLOB_NOT_FOUND', `${peer} does not hold chunk ${index} of ${d}`)

@@ -5,7 +5,7 @@ import type { Stream } from '@libp2p/interface'
 import { frame } from '../../../src/p2p/index.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection } from '@libp2p/interface'
-import { createInferHandler, requestInfer, INFER_PROTOCOL, type InferHead, type LocalServe } from '../../../src/inference/index.js'
+import { createInferHandler, createInferService, requestInfer, INFER_PROTOCOL, type InferHead, type LocalServe } from '../../../src/inference/index.js'
 
 const silent = { info: () => {}, error: () => {}, debug: () => {} }
 const PEER_A = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
@@ -16,7 +16,7 @@ describe('inference protocol: what peers may hold here', () => {
     let release: () => void = () => {}
     const held = new Promise<void>(resolve => { release = resolve })
     const serve: LocalServe = async () => { await held; return { status: 200, contentType: 'application/json', node: 'n', body: [new TextEncoder().encode('{}')] } }
-    const handler = createInferHandler(serve, silent, { perPeer: 2, total: 3, bodyBytes: 1000 })
+    const handler = createInferHandler(createInferService(serve, silent, { perPeer: 2, total: 3, bodyBytes: 1000 }), silent)
     const ask = async (peer: string, bodyLength: number) => {
       const [out, inbound] = await streamPair({ delay: 0, protocol: INFER_PROTOCOL })
       void handler(inbound, { remotePeer: peerIdFromString(peer) } as unknown as Connection)
@@ -40,7 +40,7 @@ describe('inference protocol: what peers may hold here', () => {
     let release: () => void = () => {}
     const held = new Promise<void>(resolve => { release = resolve })
     const serve: LocalServe = async (_h, body) => { served.push(body.byteLength); await held; return { status: 200, contentType: 'application/json', node: 'n', body: [] } }
-    const handler = createInferHandler(serve, silent)
+    const handler = createInferHandler(createInferService(serve, silent), silent)
     const head = (bodyLength: number): Uint8Array => frame(new TextEncoder().encode(JSON.stringify({ method: 'POST', path: '/api/generate', contentType: 'application/json', priority: 'normal', model: 'm', bodyLength })))
     const closed = (s: Stream): Promise<void> => new Promise(resolve => { s.addEventListener('close', () => { resolve() }) })
 

@@ -45,7 +45,7 @@ describe('p2p/data: requests on a data connection', () => {
       assert.deepEqual([...got.header], [...ask(n)], `header of ${n}`)
       assert.ok(Buffer.from(got.body).equals(bodyOf(n)), `${n} bytes`)
     }
-    assert.equal(a.lines.filter(l => l.includes(`data connection from ${b.id}`) && l.includes('(requests)')).length, 1, 'one connection for four requests')
+    assert.equal(a.lines.filter(l => l.includes(`data connection from ${b.id}`) && l.includes('(ollamad-data/2)')).length, 1, 'one connection for four requests')
   })
 
   it('reads a header that comes in pieces, in separate TLS records', async () => {
@@ -125,7 +125,7 @@ describe('p2p/data: requests on a data connection', () => {
     }, MAX_REQUEST)
     const ac = new AbortController()
     const asking = codeOf(exchange(b, a, 10, ac.signal))
-    await waitFor(() => a.lines.some(l => l.includes('(requests)')), 5000, 'the connection')
+    await waitFor(() => a.lines.some(l => l.includes('(ollamad-data/2)')), 5000, 'the connection')
     ac.abort()
     assert.equal(await asking, 'ABORTED')
     await waitFor(() => withdrawn, 5000, 'the holder saw the request withdrawn')

@@ -22,6 +22,7 @@ function channel (): RequestChannel & { bytes: () => Buffer, destroyed: boolean 
     signal: ac.signal,
     destroyed: false,
     write: async (d: Uint8Array) => { parts.push(Buffer.from(d)) },
+    hold: () => () => {},
     destroy: () => { ch.destroyed = true; ac.abort() },
     bytes: () => Buffer.concat(parts)
   }
