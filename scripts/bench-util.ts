@@ -26,10 +26,10 @@ const CONFIG = Buffer.from('{"model_format":"gguf","model_family":"llama","archi
 
 /**
  * Pushes a model of one random `size`-byte blob (written to `path`) to a registry; returns the
- * blob's digest, the manifest's digest and the model's total size.
+ * blob's digest, the manifest's digest and the model's total size. Models of different `seed`s share no bytes.
  */
-export async function pushRandomModel (registryUrl: string, repo: string, path: string, size: number): Promise<{ digest: string, manifestDigest: string, total: number }> {
-  const digest = await writeRandomFile(path, size)
+export async function pushRandomModel (registryUrl: string, repo: string, path: string, size: number, seed?: number): Promise<{ digest: string, manifestDigest: string, total: number }> {
+  const digest = await writeRandomFile(path, size, seed)
   const pushed = await pushModel(registryUrl, repo, 'latest', { config: CONFIG, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path, size, digest } }] })
   return { digest, manifestDigest: pushed.digest, total: size + CONFIG.byteLength }
 }

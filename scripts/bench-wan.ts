@@ -3,6 +3,8 @@
 // once), against 4 independent Ollama-style pulls (4 nodes that are each a cluster of one) in the
 // same run, and against one node's pull alone. Prints upstream bytes and wall time for each, and
 // the ratios. BENCH_SIZE_MIB sets the model size (256 by default), BENCH_NODES the node count (4).
+// Then, as root, the same in network namespaces where the WAN is slower than the LAN (as on a
+// real site): BENCH_WAN_MBIT (100) for the registry's uplink, BENCH_LAN_MBIT (1000) for the nodes'.
 import '../src/polyfill.js'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -12,10 +14,14 @@ import { startCluster } from '../test/fixtures/cluster.js'
 import { startDaemon, tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
 import { pushRandomModel } from './bench-util.js'
 import { chunkSize } from '../src/store/index.js'
+import { netnsUnavailable } from './netns.js'
+import { wanLan } from './wan-lan.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 256) * 1024 * 1024
 const NODES = Number(process.env.BENCH_NODES ?? 4)
 const MiB = 1024 * 1024
+const WAN_MBIT = Number(process.env.BENCH_WAN_MBIT ?? 100)
+const LAN_MBIT = Number(process.env.BENCH_LAN_MBIT ?? 1000)
 
 interface Run { secs: number, upstream: number }
 
@@ -97,4 +103,18 @@ async function main (): Promise<void> {
   }
 }
 
+/** The job where the WAN is the narrow link: the target's own setting. */
+async function shaped (): Promise<void> {
+  const why = netnsUnavailable()
+  if (why !== undefined) { console.log(`WAN slower than the LAN: skipped (${why})`); return }
+  const r = await wanLan({ size: SIZE, nodes: NODES, wanMbit: WAN_MBIT, lanMbit: LAN_MBIT })
+  const line = (label: string, x: { secs: number, wireBytes: number }): string => `${label.padEnd(34)} WAN bytes ${(x.wireBytes / MiB).toFixed(1).padStart(7)} MiB (${(x.wireBytes / r.model).toFixed(3)}x the model, on the wire), ${x.secs.toFixed(2)} s`
+  console.log(`\nWAN ${WAN_MBIT} Mbit/s to a LAN of ${NODES} nodes at ${LAN_MBIT} Mbit/s each (network namespaces, tbf), ${(r.model / MiB).toFixed(1)} MiB models, F/WAN = ${(r.model * 8 / (WAN_MBIT * 1e6)).toFixed(2)} s`)
+  console.log(line('one node alone (model A)', r.one))
+  console.log(line('ollamad cluster pull (model B)', r.cluster))
+  const ratio = r.cluster.secs / r.one.secs
+  console.log(`target: the job done on all ${NODES} within 1.2x one node's pull alone: ${ratio.toFixed(2)}x (${ratio <= 1.2 ? 'met' : 'NOT met'}); WAN bytes cluster / one node: ${(r.cluster.wireBytes / r.one.wireBytes).toFixed(3)} (1.0: each byte crossed once)`)
+}
+
 await main()
+await shaped()

@@ -148,10 +148,11 @@ export async function nsRun (ns: string, cmd: string, args: string[]): Promise<{
   return { code, stdout, stderr }
 }
 
-/** GET or POST JSON inside a namespace with curl; throws on a transport error or a non-2xx. */
-export async function nsJson<T = any> (ns: string, url: string, body?: unknown): Promise<T> {
+/** GET or POST JSON inside a namespace with curl (with a bearer token if given); throws on a transport error or a non-2xx. */
+export async function nsJson<T = any> (ns: string, url: string, body?: unknown, token?: string): Promise<T> {
   const post = body === undefined ? [] : ['-X', 'POST', '-H', 'Content-Type: application/json', '--data-binary', JSON.stringify(body)]
-  const r = await nsRun(ns, 'curl', ['-sS', '--fail-with-body', '--max-time', '60', ...post, url])
+  const auth = token === undefined ? [] : ['-H', `Authorization: Bearer ${token}`]
+  const r = await nsRun(ns, 'curl', ['-sS', '--fail-with-body', '--max-time', '60', ...post, ...auth, url])
   if (r.code !== 0) throw new Error(`curl ${url} in ${ns}: ${r.stderr.trim()} ${r.stdout.slice(0, 500)}`)
   return JSON.parse(r.stdout) as T
 }
@@ -165,6 +166,8 @@ export interface NsDaemon {
   /** /ip4/ADDR/tcp/PORT/p2p/ID, for --bootstrap. */
   p2pAddr: string
   modelsDir: string
+  /** The API token it wrote (for the routes that change the cluster). */
+  token: () => string
   proc: ChildProcess
   log: () => string
   stop: () => Promise<void>
@@ -216,6 +219,7 @@ export async function startNsDaemon (o: NsDaemonInit): Promise<NsDaemon> {
     peerId: m[1] as string,
     p2pAddr,
     modelsDir,
+    token: () => readFileSync(join(dataDir, 'api-token'), 'utf8').trim(),
     proc,
     log: () => out,
     stop: async () => {
