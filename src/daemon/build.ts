@@ -167,9 +167,9 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
       // One service behind both ways in, so the limits on peers' requests count them all.
       const service = createInferService(serve, inferLog)
       await node.handle(INFER_PROTOCOL, createInferHandler(service, inferLog, () => { metrics.inferRequest('stream') }), { maxInboundStreams: 256 })
-      data?.handle(createInferDataHandler(service, () => { metrics.inferRequest('data') }), MAX_DATA_INFER_REQUEST, DATA_ALPN_INFER)
+      data?.handle(createInferDataHandler(service, { clock, onRequest: () => { metrics.inferRequest('data') } }), MAX_DATA_INFER_REQUEST, DATA_ALPN_INFER)
     },
-    stop: async () => { await node.unhandle(INFER_PROTOCOL) }
+    stop: async () => { await node.unhandle(INFER_PROTOCOL); data?.unhandle(DATA_ALPN_INFER) }
   }
   const listen: Startable = {
     start: async () => {

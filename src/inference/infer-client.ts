@@ -31,7 +31,9 @@ export function createInferClient (c: InferClientComponents): InferClient {
     request: async (peer, head, body, signal) => {
       if (c.data !== undefined && c.data.direct(peer) && fitsDataRequest(head, body) && reach.tryData(peer)) {
         try {
-          return await requestInferData(c.data, peer, head, body, signal)
+          const answer = await requestInferData(c.data, peer, head, body, signal)
+          reach.reachable(peer)
+          return answer
         } catch (e) {
           // A firewall, or an older node that takes no inference on its data port.
           if (!isOllamadError(e, 'DATA_UNREACHABLE')) throw e

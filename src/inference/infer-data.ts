@@ -1,6 +1,8 @@
 import { DATA_ALPN_INFER, frame, takeFrame, type DataPlane, type RequestHandler } from '../p2p/index.js'
 import { OllamadError } from '../errors.js'
 import { linkedController } from '../util/abort.js'
+import type { Clock } from '../util/clock.js'
+import { watchdog } from '../util/watchdog.js'
 import { pump } from '../util/pump.js'
 import { answerHead, json, parseAnswerHead, MAX_HEAD, type InferAnswer, type InferHead, type InferService } from './infer-protocol.js'
 
@@ -12,11 +14,13 @@ import { answerHead, json, parseAnswerHead, MAX_HEAD, type InferAnswer, type Inf
 export const MAX_DATA_INFER_REQUEST = 256 * 1024
 /** An answer's pieces are cut to this size at most. */
 const MAX_PIECE = 64 * 1024
-/** Longest wait for a new data connection to a peer. */
-const DIAL_MS = 5_000
+/** Longest wait for a new data connection to a peer (a LAN answers in milliseconds; a firewall that drops it costs this). */
+const DIAL_MS = 2_000
 /** No stall limit of our own on an answer (a model may load for long before its first token): the caller's signal ends it. */
 const ANSWER_STALL_MS = 24 * 60 * 60 * 1000
 const END = frame(new Uint8Array(0))
+/** An answer nobody reads ends after this long (each write waits at most this). */
+const WRITE_STALL_MS = 60_000
 
 /**
  * Serves inference requests that come on data connections (ALPN ollamad-infer/1), one at a time
@@ -24,12 +28,28 @@ const END = frame(new Uint8Array(0))
  * frame, then its bytes in frames as they come, then an empty frame, and the connection takes the
  * next request. A failure mid-answer ends the connection, which the asker sees as a cut answer.
  */
-export function createInferDataHandler (run: InferService, onRequest?: () => void): RequestHandler {
+export interface InferDataHandlerInit {
+  clock: Clock
+  /** Each request taken. */
+  onRequest?: () => void
+  /** An answer that the asker stops reading for this long ends its connection. @default 60000 */
+  writeStallMs?: number
+}
+
+export function createInferDataHandler (run: InferService, init: InferDataHandlerInit): RequestHandler {
+  const writeStallMs = init.writeStallMs ?? WRITE_STALL_MS
   return async (request, channel) => {
-    onRequest?.()
-    // The answer may be slow to start (a model loading) and to go on: the asker closing the connection ends it, not the idle timeout.
+    init.onRequest?.()
+    // The answer may be slow to start (a model loading) and to go on: the asker closing the
+    // connection ends it, or an answer it stops reading, not the idle timeout.
     const unhold = channel.hold()
     const { ac, release: unlink } = linkedController(channel.signal)
+    const stalled = watchdog(init.clock, writeStallMs, () => { ac.abort(new OllamadError('STALLED', `${channel.peer} read none of its answer for ${writeStallMs} ms`)) })
+    stalled.stop()
+    const write = async (data: Uint8Array): Promise<void> => {
+      stalled.kick()
+      try { await channel.write(data, ac.signal) } finally { stalled.stop() }
+    }
     try {
       const got = takeFrame(request, MAX_HEAD)
       if (got === undefined) throw new OllamadError('PEER_PROTOCOL', 'an inference request without its head')
@@ -39,13 +59,13 @@ export function createInferDataHandler (run: InferService, onRequest?: () => voi
         body: async () => got.rest
       }, ac.signal)
       try {
-        await channel.write(frame(answerHead(answer)), ac.signal)
+        await write(frame(answerHead(answer)))
         const send = async (chunk: Uint8Array): Promise<void> => {
-          for (let at = 0; at < chunk.byteLength; at += MAX_PIECE) await channel.write(frame(chunk.subarray(at, at + MAX_PIECE)), ac.signal)
+          for (let at = 0; at < chunk.byteLength; at += MAX_PIECE) await write(frame(chunk.subarray(at, at + MAX_PIECE)))
         }
         if (answer.readable !== undefined) await pump(answer.readable, send)
         else for await (const chunk of answer.body) await send(chunk)
-        await channel.write(END, ac.signal)
+        await write(END)
       } finally {
         release()
       }
@@ -54,6 +74,7 @@ export function createInferDataHandler (run: InferService, onRequest?: () => voi
       ac.abort(e)
       throw e
     } finally {
+      stalled.stop()
       unlink()
       unhold()
     }

@@ -14,8 +14,8 @@ export interface DataDialerComponents {
 export interface DataDialerInit {
   /** Idle connections kept per peer for the next body. @default 8 */
   maxIdlePerPeer?: number
-  /** An idle connection is closed after this long. @default 30000 */
-  idleTimeoutMs?: number
+  /** An idle connection of ours is closed after this long (below the holders' idle timeout, so we close first). @default 30000 */
+  keepIdleMs?: number
 }
 
 export interface DataDialer {
@@ -48,8 +48,10 @@ interface Idle { conn: Pooled, timer: Timer }
 /** The puller's side: a few TLS connections per peer, reused body after body (one body on each at a time). */
 export function createDataDialer (c: DataDialerComponents, init: DataDialerInit = {}): DataDialer {
   const maxIdle = init.maxIdlePerPeer ?? 8
-  const idleMs = init.idleTimeoutMs ?? 30_000
+  const idleMs = init.keepIdleMs ?? 30_000
   const idle = new Map<string, Idle[]>()
+  /** Connections in use, by peer: a peer that leaves takes them too (a dead host sends no FIN to wake a reader). */
+  const lent = new Map<Pooled, string>()
 
   const take = <T extends Pooled>(key: string): T | undefined => {
     const list = idle.get(key) ?? []
@@ -89,12 +91,15 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
     const key = keyOf(peer, host, port, alpn)
     // A port that takes no handshake within the request's stall time is unreachable: its requests go over libp2p.
     const conn = take<ClientDataConnection>(key) ?? await dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal, alpn, timeoutMs: o.stallMs })
+    lent.set(conn, peer)
     let out: T
     try {
       await conn.write(first, signal)
       out = await then(conn)
     } catch (e) {
       throw failed(peer, conn, e)
+    } finally {
+      lent.delete(conn)
     }
     giveBack(key, conn)
     return out
@@ -109,15 +114,26 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
       const key = keyOf(peer, host, port, alpn)
       const init: DialInit = { peer, host, port, identity: c.identity, clock: c.clock, signal: o.signal, alpn, timeoutMs: o.dialMs }
       const conn = take<FrameConnection>(key) ?? await dialFrameConnection(init)
+      lent.set(conn, peer)
       try {
         await conn.write(request, o.signal)
       } catch (e) {
+        lent.delete(conn)
         throw failed(peer, conn, e)
       }
       let settled = false
-      return { conn, done: (reuse) => { if (settled) return; settled = true; if (reuse) giveBack(key, conn); else conn.destroy() } }
+      return {
+        conn,
+        done: (reuse) => {
+          if (settled) return
+          settled = true
+          lent.delete(conn)
+          if (reuse) giveBack(key, conn); else conn.destroy()
+        }
+      }
     },
     dropPeer: (peer) => {
+      for (const [conn, owner] of lent) if (owner === peer) conn.destroy(new OllamadError('PEER_UNAVAILABLE', `${peer} left the swarm`))
       for (const [key, list] of idle) {
         if (!key.startsWith(`${peer} `)) continue
         for (const it of list) { c.clock.clearTimeout(it.timer); it.conn.destroy() }
@@ -125,6 +141,7 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
       }
     },
     close: () => {
+      for (const conn of lent.keys()) conn.destroy()
       for (const list of idle.values()) for (const it of list) { c.clock.clearTimeout(it.timer); it.conn.destroy() }
       idle.clear()
     }

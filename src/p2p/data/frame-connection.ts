@@ -38,7 +38,8 @@ const READ_AHEAD = 256 * 1024
 
 export async function dialFrameConnection (init: DialInit): Promise<FrameConnection> {
   const { peer } = init
-  let pending: Buffer = Buffer.alloc(0)
+  // Unread bytes: a view of what came, so taking a frame copies nothing (a reader behind many small frames would copy the rest for each).
+  let pending: Uint8Array = new Uint8Array(0)
   let failure: Error | undefined
   let waiter: (() => void) | undefined
 
@@ -61,7 +62,7 @@ export async function dialFrameConnection (init: DialInit): Promise<FrameConnect
   const take = (maxBytes: number): Uint8Array | undefined => {
     const got = takeFrame(pending, maxBytes)
     if (got === undefined) return undefined
-    pending = got.rest.byteLength === 0 ? Buffer.alloc(0) : Buffer.from(got.rest)
+    pending = got.rest
     if (socket.isPaused() && pending.byteLength <= READ_AHEAD) socket.resume()
     return got.frame
   }

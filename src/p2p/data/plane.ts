@@ -44,6 +44,8 @@ export interface DataPlane {
    * default), and the largest request it takes (one handler per ALPN; a later one replaces it).
    */
   handle: (handler: RequestHandler, maxRequestBytes: number, alpn?: string) => void
+  /** Holder: requests of this ALPN are no longer taken (new ones end their connection). */
+  unhandle: (alpn: string) => void
   /** Asker: whether `peer` takes requests on its data port (it told one, and is connected). */
   direct: (peer: string) => boolean
   /** Asker: a framed request to `peer`'s data port, answered on the same connection; resolves with the answer's header. */
@@ -79,6 +81,7 @@ export function createDataPlane (c: DataPlaneComponents, init: DataPlaneInit): D
     stop: async () => { dialer.close(); await server.close() },
     port: server.port,
     handle: (handler, maxRequestBytes, alpn = DATA_ALPN_REQUESTS) => { services.set(alpn, { handler, maxRequestBytes }) },
+    unhandle: (alpn) => { services.delete(alpn) },
     direct: (peer) => portOf(peer) !== undefined && c.members.addressOf(peer) !== undefined,
     exchange: async (peer, request, o) => {
       const { host, port } = target(peer)

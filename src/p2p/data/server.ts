@@ -36,6 +36,8 @@ export interface DataServerInit {
   idleTimeoutMs?: number
   /** @default 256 */
   maxConnections?: number
+  /** Connections one member may hold here at once (its requests in flight, inference streams and idle ones it keeps). @default 64 */
+  maxConnectionsPerPeer?: number
 }
 
 export interface DataServer {
@@ -57,6 +59,7 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
   })
   server.maxConnections = init.maxConnections ?? 256
   const idleMs = init.idleTimeoutMs ?? 60_000
+  const perPeer = init.maxConnectionsPerPeer ?? 64
 
   // Before TLS: an address that no member connects from never sees our certificate.
   server.on('connection', (socket: Socket) => {
@@ -72,8 +75,7 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
     socket.on('error', () => {})
     certificatePeer(socket.getPeerCertificate().raw).then(peer => {
       if (!c.members.isMember(peer)) throw new OllamadError('PEER_PROTOCOL', `${peer} is not a member now`)
-      if (socket.destroyed) return
-      track(socket, peer)
+      if (socket.destroyed || !track(socket, peer)) return
       const alpn = String(socket.alpnProtocol)
       if (alpn === DATA_ALPN) serve(socket, peer)
       else serveRequests(socket, peer, { service: () => c.requests(alpn), isMember: c.members.isMember, log: c.log })
@@ -83,15 +85,24 @@ export function createDataServer (c: DataServerComponents, init: DataServerInit)
     })
   })
 
-  /** Every member's connection is known by peer, so it closes when the peer leaves; an idle one closes by itself. */
-  const track = (socket: tls.TLSSocket, peer: string): void => {
-    c.log?.debug(`data connection from ${peer} at ${socket.remoteAddress ?? '?'} (${String(socket.alpnProtocol)})`)
+  /**
+   * Every member's connection is known by peer, so it closes when the peer leaves; an idle one
+   * closes by itself. One member may not take every connection the port allows.
+   */
+  const track = (socket: tls.TLSSocket, peer: string): boolean => {
     const mine = byPeer.get(peer) ?? new Set()
+    if (mine.size >= perPeer) {
+      c.log?.debug(`data connection from ${peer} refused: it holds ${mine.size} already`)
+      socket.destroy()
+      return false
+    }
+    c.log?.debug(`data connection from ${peer} at ${socket.remoteAddress ?? '?'} (${String(socket.alpnProtocol)})`)
     byPeer.set(peer, mine)
     mine.add(socket)
     socket.setNoDelay(true)
     socket.setTimeout(idleMs, () => { socket.destroy() })
     socket.on('close', () => { mine.delete(socket); if (mine.size === 0 && byPeer.get(peer) === mine) byPeer.delete(peer) })
+    return true
   }
 
   /** Older askers: a ticket per body, the request itself having come over libp2p. */

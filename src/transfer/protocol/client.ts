@@ -65,7 +65,9 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
   const request = async (peer: string, req: BlobRequest, maxBody: number, o: ChunkOptions = {}, exact = false): Promise<Answer | undefined> => {
     if (c.data !== undefined && c.data.direct(peer) && dataTo(peer)) {
       try {
-        return await requestDirect(c.data, peer, req, { maxBody, exact, stallMs: o.stallMs ?? stallMs }, o)
+        const answer = await requestDirect(c.data, peer, req, { maxBody, exact, stallMs: o.stallMs ?? stallMs }, o)
+        reach.reachable(peer)
+        return answer
       } catch (e) {
         if (!isOllamadError(e, 'DATA_UNREACHABLE')) throw e
         reach.unreachable(peer)

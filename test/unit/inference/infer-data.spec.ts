@@ -3,7 +3,10 @@ import assert from 'node:assert/strict'
 import type { Stream } from '@libp2p/interface'
 import { OllamadError } from '../../../src/errors.js'
 import { DATA_ALPN_INFER, frame } from '../../../src/p2p/index.js'
-import { createInferClient, createInferDataHandler, createInferService, requestInferData, MAX_DATA_INFER_REQUEST, type InferAnswer, type InferClient, type InferHead, type InferLimits, type LocalServe } from '../../../src/inference/index.js'
+import { streamPair } from '@libp2p/utils'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Connection } from '@libp2p/interface'
+import { createInferClient, createInferDataHandler, createInferHandler, createInferService, requestInfer, requestInferData, INFER_PROTOCOL, MAX_DATA_INFER_REQUEST, type InferAnswer, type InferClient, type InferHead, type InferLimits, type InferService, type LocalServe } from '../../../src/inference/index.js'
 import { systemClock } from '../../../src/util/clock.js'
 import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
 import { waitFor } from '../../fixtures/wait-for.js'
@@ -19,10 +22,15 @@ const text = async (a: InferAnswer): Promise<string> => {
   return Buffer.concat(parts).toString('utf8')
 }
 
-/** Serves with `serve` on `holder`'s data port, as the daemon registers it. */
-const serveOn = (holder: DataNode, serve: LocalServe, limits?: InferLimits): void => {
-  holder.plane.handle(createInferDataHandler(createInferService(serve, silent, limits)), MAX_DATA_INFER_REQUEST, DATA_ALPN_INFER)
+/** Answers requests on `holder`'s data port with `service`, as the daemon registers it. */
+const handleWith = (holder: DataNode, service: InferService, writeStallMs?: number): void => {
+  holder.plane.handle(createInferDataHandler(service, { clock: systemClock, writeStallMs }), MAX_DATA_INFER_REQUEST, DATA_ALPN_INFER)
 }
+const serveOn = (holder: DataNode, serve: LocalServe, limits?: InferLimits, writeStallMs?: number): void => {
+  handleWith(holder, createInferService(serve, silent, limits), writeStallMs)
+}
+const ok = (body: Uint8Array[] = [enc.encode('{}')]): InferAnswer => ({ status: 200, contentType: 'application/json', node: 'n', body })
+const connectionsFrom = (holder: DataNode, asker: DataNode): number => holder.lines.filter(l => l.includes(`data connection from ${asker.id}`) && l.includes(`(${DATA_ALPN_INFER})`)).length
 
 describe('inference on a data connection', () => {
   const made = dataNodes()
@@ -46,7 +54,7 @@ describe('inference on a data connection', () => {
       assert.equal(await text(a), `{"response":"a"}\n{"response":"b"}\n${big}`)
     }
     assert.deepEqual(bodies.map(b => JSON.parse(b).prompt), ['one', 'two', 'three'])
-    assert.equal(holder.lines.filter(l => l.includes(`data connection from ${asker.id}`) && l.includes(`(${DATA_ALPN_INFER})`)).length, 1, 'one connection for three requests')
+    assert.equal(connectionsFrom(holder, asker), 1, 'one connection for three requests')
   })
 
   it('refuses anything but inference with a 403, and it never reaches the local serve', async () => {
@@ -67,11 +75,32 @@ describe('inference on a data connection', () => {
     serveOn(holder, async () => { await held; return { status: 200, contentType: 'application/json', node: 'n', body: [enc.encode('{}')] } }, { perPeer: 1, total: 4, bodyBytes: 1000 })
     const body = enc.encode('{}')
     const first = requestInferData(asker.plane, holder.id, head(body), body, AbortSignal.timeout(5000))
-    await waitFor(() => holder.lines.some(l => l.includes(DATA_ALPN_INFER)), 5000, 'the first request')
+    await waitFor(() => connectionsFrom(holder, asker) === 1, 5000, 'the first request')
     await new Promise(resolve => setTimeout(resolve, 50))
     const second = await requestInferData(asker.plane, holder.id, head(body), body, AbortSignal.timeout(5000))
     assert.equal(second.status, 503)
     assert.match(await text(second), /busy/)
+    free()
+    assert.equal((await first).status, 200)
+    assert.equal(await text(await first), '{}')
+    // The share came back with the answer: a third request is taken.
+    assert.equal((await requestInferData(asker.plane, holder.id, head(body), body, AbortSignal.timeout(5000))).status, 200)
+  })
+
+  it('shares one set of limits with the libp2p way in', async () => {
+    const [asker, holder] = await made.pair()
+    let free: () => void = () => {}
+    const held = new Promise<void>(resolve => { free = resolve })
+    const service = createInferService(async () => { await held; return ok() }, silent, { perPeer: 1, total: 4, bodyBytes: 1000 })
+    handleWith(holder, service)
+    const body = enc.encode('{}')
+    const first = requestInferData(asker.plane, holder.id, head(body), body, AbortSignal.timeout(5000))
+    await waitFor(() => connectionsFrom(holder, asker) === 1, 5000, 'the first request')
+    await new Promise(resolve => setTimeout(resolve, 50))
+    // The same peer over a libp2p stream: its one request is taken already.
+    const [out, inbound] = await streamPair({ delay: 0, protocol: INFER_PROTOCOL })
+    void createInferHandler(service, silent)(inbound, { remotePeer: peerIdFromString(asker.id) } as unknown as Connection)
+    assert.equal((await requestInfer(async () => out, head(body), body, AbortSignal.timeout(5000))).status, 503)
     free()
     assert.equal((await first).status, 200)
   })
@@ -96,6 +125,40 @@ describe('inference on a data connection', () => {
     assert.equal(Buffer.from((await it.next()).value as Uint8Array).toString(), 'first\n')
     ac.abort()
     await waitFor(() => stopped !== undefined, 5000, 'the holder to stop the generation')
+  })
+
+  it('puts the idle timeout back after an answer, and ends an answer nobody reads', async () => {
+    const [asker, holder] = await made.pair({ idleTimeoutMs: 300 })
+    const big = new Uint8Array(16 * 1024 * 1024)
+    let bigAnswers = 0
+    serveOn(holder, async (_h, b) => {
+      if (Buffer.from(b).toString() !== 'big') return ok()
+      bigAnswers++
+      return ok([big])
+    }, { perPeer: 1, total: 4, bodyBytes: 1000 }, 400)
+    const small = enc.encode('{}')
+    assert.equal(await text(await requestInferData(asker.plane, holder.id, head(small), small, AbortSignal.timeout(5000))), '{}')
+    // Idle past the holder's timeout: the connection it kept is gone, so the next request dials again.
+    await new Promise(resolve => setTimeout(resolve, 700))
+    assert.equal(await text(await requestInferData(asker.plane, holder.id, head(small), small, AbortSignal.timeout(5000))), '{}')
+    assert.equal(connectionsFrom(holder, asker), 2)
+    // An answer far larger than the socket buffers, never read: the holder ends it, and its share frees.
+    const bigBody = enc.encode('big')
+    const unread = await requestInferData(asker.plane, holder.id, head(bigBody), bigBody, AbortSignal.timeout(10_000))
+    assert.equal(unread.status, 200)
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    assert.equal((await requestInferData(asker.plane, holder.id, head(small), small, AbortSignal.timeout(5000))).status, 200, 'the one request of this peer is free again')
+    assert.equal(bigAnswers, 1)
+  })
+
+  it('a peer that leaves takes its requests in flight with it', async () => {
+    const [asker, holder] = await made.pair()
+    serveOn(holder, async () => await new Promise<InferAnswer>(() => {}))
+    const body = enc.encode('{}')
+    const waiting = requestInferData(asker.plane, holder.id, head(body), body, AbortSignal.timeout(10_000))
+    await waitFor(() => connectionsFrom(holder, asker) === 1, 5000, 'the request')
+    asker.plane.dropPeer(holder.id)
+    assert.equal(await codeOf(waiting), 'PEER_UNAVAILABLE')
   })
 
   it('ends a connection whose request sends other than the body it declared, and serves nothing', async () => {
