@@ -2,12 +2,13 @@
 // through the ollamad next to it (local), and through another ollamad that routes it one hop over
 // the swarm, in one run. Prints p50/p95 request time and the added latency, and streaming
 // throughput against direct. Targets: under 1 ms added at p50 locally, at least 95% of direct
-// throughput. BENCH_REQUESTS (default 300) and BENCH_TOKENS (default 20000) change the load.
+// throughput. BENCH_REQUESTS (default 300) and BENCH_TOKENS (default 20000) change the load;
+// BENCH_DAEMON_ARGS adds daemon flags (`--no-data-plane`: the hop over a libp2p stream instead).
 import '../src/polyfill.js'
 import { startRegistry, pushModel, makeTinyModel } from '../test/fixtures/registry.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { startCluster } from '../test/fixtures/cluster.js'
+import { startCluster, DEFAULT_LIVENESS } from '../test/fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300)
@@ -47,7 +48,7 @@ async function main (): Promise<void> {
       const dirs = [await tempDir('models'), await tempDir('models')]
       // BENCH_PROF=DIR: V8 CPU profiles of both daemons, written when they stop.
       const nodeArgs = process.env.BENCH_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []
-      const { nodes } = await startCluster(2, (i) => ({ modelsDir: dirs[i], ollama: i === 0 ? upstream : 'http://127.0.0.1:9', args: ['--insecure-registry', registry.host], nodeArgs }))
+      const { nodes } = await startCluster(2, (i) => ({ modelsDir: dirs[i], ollama: i === 0 ? upstream : 'http://127.0.0.1:9', args: ['--insecure-registry', registry.host, ...DEFAULT_LIVENESS, ...(process.env.BENCH_DAEMON_ARGS ?? '').split(' ').filter(a => a !== '')], nodeArgs }))
       running.push(...nodes)
       const [local, hop] = nodes as [RunningDaemon, RunningDaemon]
       const pulled = await fetch(`${local.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model, stream: false }) })

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { startCountingProxy, type CountingProxy } from '../test/fixtures/counting-proxy.js'
-import { startCluster } from '../test/fixtures/cluster.js'
+import { startCluster, DEFAULT_LIVENESS } from '../test/fixtures/cluster.js'
 import { startDaemon, tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
 import { pushRandomModel } from './bench-util.js'
 import { chunkSize } from '../src/store/index.js'
@@ -71,7 +71,7 @@ async function main (): Promise<void> {
     for (const d of alone) await d.kill('SIGKILL')
 
     // The cluster: one job to every node.
-    const { nodes } = await startCluster(NODES, () => ({ args: common }))
+    const { nodes } = await startCluster(NODES, () => ({ args: [...common, ...DEFAULT_LIVENESS] }))
     running.push(...nodes)
     const first = nodes[0] as RunningDaemon
     for (const d of nodes) {

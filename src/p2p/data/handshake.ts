@@ -2,7 +2,7 @@ import tls from 'node:tls'
 import { OllamadError, errorMessage } from '../../errors.js'
 import type { Clock } from '../../util/clock.js'
 import { certificatePeer, type DataIdentity } from './identity.js'
-import { DATA_ALPN, tlsOptions } from './tls-options.js'
+import { DATA_ALPN, clientContext } from './tls-options.js'
 
 export interface DialInit {
   peer: string
@@ -21,7 +21,9 @@ export interface DialInit {
 export function connectData (init: DialInit, extra: Record<string, unknown> = {}): tls.TLSSocket {
   // `extra` may hold `onread`, which Node takes for TLS too though its types leave it out.
   const socket = tls.connect({
-    ...tlsOptions(init.identity, [init.alpn ?? DATA_ALPN]),
+    secureContext: clientContext(init.identity),
+    ALPNProtocols: [init.alpn ?? DATA_ALPN],
+    rejectUnauthorized: false,
     host: init.host,
     port: init.port,
     // The certificate proves a libp2p key, not a host name: proveDialled checks it.

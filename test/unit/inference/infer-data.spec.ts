@@ -29,7 +29,7 @@ const handleWith = (holder: DataNode, service: InferService, writeStallMs?: numb
 const serveOn = (holder: DataNode, serve: LocalServe, limits?: InferLimits, writeStallMs?: number): void => {
   handleWith(holder, createInferService(serve, silent, limits), writeStallMs)
 }
-const ok = (body: Uint8Array[] = [enc.encode('{}')]): InferAnswer => ({ status: 200, contentType: 'application/json', node: 'n', body })
+const ok = (body: InferAnswer['body'] = [enc.encode('{}')]): InferAnswer => ({ status: 200, contentType: 'application/json', node: 'n', body })
 const connectionsFrom = (holder: DataNode, asker: DataNode): number => holder.lines.filter(l => l.includes(`data connection from ${asker.id}`) && l.includes(`(${DATA_ALPN_INFER})`)).length
 
 describe('inference on a data connection', () => {
@@ -149,6 +149,21 @@ describe('inference on a data connection', () => {
     await new Promise(resolve => setTimeout(resolve, 1000))
     assert.equal((await requestInferData(asker.plane, holder.id, head(small), small, AbortSignal.timeout(5000))).status, 200, 'the one request of this peer is free again')
     assert.equal(bigAnswers, 1)
+  })
+
+  it('an answer cut in the middle fails for the asker, not ends short as if whole', async () => {
+    const [asker, holder] = await made.pair()
+    serveOn(holder, async () => {
+      async function * cut (): AsyncGenerator<Uint8Array> {
+        yield enc.encode('{"response":"Hel"}\n')
+        throw new Error('Ollama went away')
+      }
+      return ok(cut())
+    })
+    const body = enc.encode('{}')
+    const a = await requestInferData(asker.plane, holder.id, head(body), body, AbortSignal.timeout(5000))
+    assert.equal(a.status, 200)
+    assert.equal(await codeOf(text(a)), 'PEER_UNAVAILABLE')
   })
 
   it('a peer that leaves takes its requests in flight with it', async () => {
