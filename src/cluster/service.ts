@@ -60,6 +60,9 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   let sequence = 0n
   let stopped = false
   let debounce: Timer | undefined
+  /** The next heartbeat: a heartbeat after the last record, whatever made that one. */
+  let beat: Timer | undefined
+  const heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   let lastPublished = -Infinity
   /** The timers of the recurring tasks (heartbeat, anti-entropy), each re-armed once its run settles. */
   const loops = new Set<Timer>()
@@ -77,6 +80,11 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       if (stopped) return
       const facts = await c.sections.gather()
       lastPublished = clock.now()
+      // Any record shows this node alive: the heartbeat waits a whole interval after it (while a
+      // pull changes the record twice a second, heartbeats would only add records for every member to check).
+      if (beat !== undefined) clock.clearTimeout(beat)
+      beat = clock.setTimeout(() => { beat = undefined; void publishNow() }, heartbeatMs)
+      beat.unref?.()
       sequence++
       const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(clock.now()), intentsDigest: c.intents.digest() }
       const signed = await signRecord(c.privateKey, record)
@@ -97,7 +105,6 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
     t.unref?.()
     loops.add(t)
   }
-  const heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   // A record relayed by gossip can be lost for good (its owner died before its next one showed the
   // gap), so now and then a full sync with a random live peer mends the view, as memberlist does.
   const mend = async (): Promise<unknown> => {
@@ -175,7 +182,6 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       offs.push(c.intents.onChange(() => { publishSoon() }), c.sections.onChange(() => { publishSoon() }))
       repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); return await sync(peerIdFromString(id)) } })
       await publishNow()
-      every(heartbeatMs, publishNow)
       every(INTENT_COLLECT_MS, async () => {
         const n = c.intents.collect()
         if (n > 0) log.info(`collected ${n} expired intent(s) (old tombstones, finished jobs)`)
@@ -190,6 +196,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       repair?.stop()
       for (const t of loops) clock.clearTimeout(t)
       if (debounce !== undefined) clock.clearTimeout(debounce)
+      if (beat !== undefined) clock.clearTimeout(beat)
       pubsub.unsubscribe(GOSSIP_TOPIC)
       pubsub.topicValidators.delete(GOSSIP_TOPIC)
       await node.unhandle(SYNC_PROTOCOL)

@@ -76,7 +76,7 @@ describe('cluster/service', () => {
     assert.equal(state.member(fake.node.peerId.toString())?.record.name, 'node-a', 'its own record is in its state')
   })
 
-  it('sends changes of its sections together, at most one record per 500 ms, after a 100 ms debounce, and again on each heartbeat', async () => {
+  it('sends changes of its sections together, at most one record per 500 ms, after a 100 ms debounce, and a heartbeat when no record went out for an interval', async () => {
     await service.start()
     name = 'renamed'
     sections.changed()
@@ -97,13 +97,20 @@ describe('cluster/service', () => {
     clock.advance(1)
     await settle()
     assert.deepEqual((await records(fake.published)).at(-1)?.name, 'again')
-    clock.advance(3_000)
+    // The heartbeat comes a whole interval after the last record, not on a beat of its own.
+    clock.advance(2_999)
+    await settle()
+    assert.equal(fake.published.length, 3, 'no heartbeat within 3 s of the last record')
+    clock.advance(1)
     await settle()
     assert.equal((await records(fake.published)).at(-1)?.sequence, 4n, 'the heartbeat')
+    clock.advance(3_000)
+    await settle()
+    assert.equal((await records(fake.published)).at(-1)?.sequence, 5n, 'and the next, with nothing else going out')
     await service.stop()
     clock.advance(10_000)
     await settle()
-    assert.equal(fake.published.length, 4, 'nothing after stop')
+    assert.equal(fake.published.length, 5, 'nothing after stop')
   })
 
   it('merges a gossiped record signed by its owner, and rejects one that is not', async () => {
