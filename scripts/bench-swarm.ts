@@ -18,7 +18,7 @@ import { newSwarmKey } from '../src/p2p/index.js'
 import { chunkCount, chunkSize } from '../src/store/index.js'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { pushRandomModel } from './bench-util.js'
-import { createLan, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
+import { createLan, egressBytes, waitForMembers, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
 import { waitFor } from '../test/fixtures/wait-for.js'
 import { bittorrentRace } from './bittorrent.js'
 import { DEFAULT_INFLIGHT_PER_PEER } from '../src/transfer/download/options.js'
@@ -54,18 +54,6 @@ const fileSha256 = async (path: string): Promise<string> => await new Promise((r
 /** The downloader's in-flight limits, read from its compiled source so the report follows the code. */
 function inflightLimits (chunk: number): string {
   return `${DEFAULT_INFLIGHT_PER_PEER} per peer, at most ${Math.max(1, Math.floor(SWARM_INFLIGHT_BYTES / chunk))} per download`
-}
-
-/** Bytes each namespace has sent on eth0 so far (tc's counter on the shaped qdisc). */
-async function egressBytes (namespaces: string[]): Promise<number[]> {
-  const out: number[] = []
-  for (const ns of namespaces) {
-    const r = await nsRun(ns, 'tc', ['-s', 'qdisc', 'show', 'dev', 'eth0'])
-    const m = /Sent (\d+) bytes/.exec(r.stdout)
-    if (m === null) throw new Error(`no tc counters in ${ns}: ${r.stdout} ${r.stderr}`)
-    out.push(Number(m[1]))
-  }
-  return out
 }
 
 /** Each uplink's use every second, as % of its rate (holder first), printed as it goes. */
@@ -195,9 +183,7 @@ async function main (): Promise<void> {
       ns, addr: lan.addrs[i + 1] as string, name: `host${i + 1}`, swarmKey: key, mdns: false, bootstrap: [holder.p2pAddr], args: common
     })))
     daemons.push(...hosts)
-    for (const d of daemons) {
-      await waitFor(async () => (await nsJson(d.ns, `${d.url}/api/cluster/nodes`)).nodes.filter((n: { liveness: string }) => n.liveness === 'alive').length === daemons.length, 60_000, `${d.name} to see every node`, { retryErrors: true })
-    }
+    await waitForMembers(daemons)
     const t = performance.now()
     const first = await nsJson(holderNs, `${holder.url}/api/pull`, { model, stream: false })
     if (first.status !== 'success') throw new Error(`the holder's pull failed: ${JSON.stringify(first)}`)

@@ -33,3 +33,15 @@ export async function pushRandomModel (registryUrl: string, repo: string, path: 
   const pushed = await pushModel(registryUrl, repo, 'latest', { config: CONFIG, layers: [{ mediaType: 'application/vnd.ollama.image.model', data: { path, size, digest } }] })
   return { digest, manifestDigest: pushed.digest, total: size + CONFIG.byteLength }
 }
+
+export interface JobView { state: string, nodes: Array<{ name: string, state: string, error?: string }> }
+
+/** Polls a cluster job (read with `get`, from wherever the bench reaches the API) until it completes; throws when it fails. */
+export async function waitForJob (get: (path: string) => Promise<JobView>, id: string): Promise<void> {
+  for (;;) {
+    const j = await get(`/api/cluster/jobs/${id}`)
+    if (j.state === 'completed') return
+    if (j.state !== 'running') throw new Error(`job ${j.state}: ${j.nodes.map(n => `${n.name} ${n.state} ${n.error ?? ''}`).join('; ')}`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}

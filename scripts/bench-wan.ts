@@ -12,7 +12,7 @@ import { startRegistry } from '../test/fixtures/registry.js'
 import { startCountingProxy, type CountingProxy } from '../test/fixtures/counting-proxy.js'
 import { startCluster, DEFAULT_LIVENESS } from '../test/fixtures/cluster.js'
 import { startDaemon, tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
-import { pushRandomModel } from './bench-util.js'
+import { pushRandomModel, waitForJob, type JobView } from './bench-util.js'
 import { chunkSize } from '../src/store/index.js'
 import { netnsUnavailable } from './netns.js'
 import { wanLan } from './wan-lan.js'
@@ -30,15 +30,6 @@ async function measure (proxy: CountingProxy, fn: () => Promise<void>): Promise<
   const t0 = process.hrtime.bigint()
   await fn()
   return { secs: Number(process.hrtime.bigint() - t0) / 1e9, upstream: proxy.blobBytes() - b0 }
-}
-
-async function waitJob (d: RunningDaemon, id: string): Promise<void> {
-  for (;;) {
-    const j = await (await fetch(`${d.url}/api/cluster/jobs/${id}`)).json() as { state: string, nodes: Array<{ name: string, state: string, error?: string }> }
-    if (j.state === 'completed') return
-    if (j.state !== 'running') throw new Error(`job ${j.state}: ${j.nodes.map(n => `${n.name} ${n.state} ${n.error ?? ''}`).join('; ')}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
 }
 
 async function main (): Promise<void> {
@@ -84,7 +75,7 @@ async function main (): Promise<void> {
     const cluster = await measure(proxy, async () => {
       const r = await fetch(`${first.url}/api/cluster/pull`, { method: 'POST', headers: first.auth, body: JSON.stringify({ model, nodes: 'all' }) })
       const { id } = await r.json() as { id: string }
-      await waitJob(first, id)
+      await waitForJob(async (path) => await (await fetch(`${first.url}${path}`)).json() as JobView, id)
     })
 
     const line = (label: string, r: Run): string => `${label.padEnd(34)} upstream ${(r.upstream / MiB).toFixed(1).padStart(7)} MiB (${(r.upstream / total).toFixed(2)}x the model), ${r.secs.toFixed(2)} s`

@@ -157,6 +157,25 @@ export async function nsJson<T = any> (ns: string, url: string, body?: unknown, 
   return JSON.parse(r.stdout) as T
 }
 
+/** Bytes each namespace has sent on eth0 so far (tc's counter on its qdisc: on the wire, with headers). */
+export async function egressBytes (namespaces: string[]): Promise<number[]> {
+  const out: number[] = []
+  for (const ns of namespaces) {
+    const r = await nsRun(ns, 'tc', ['-s', 'qdisc', 'show', 'dev', 'eth0'])
+    const m = /Sent (\d+) bytes/.exec(r.stdout)
+    if (m === null) throw new Error(`no tc counters in ${ns}: ${r.stdout} ${r.stderr}`)
+    out.push(Number(m[1]))
+  }
+  return out
+}
+
+/** Waits until every daemon sees all of them alive. */
+export async function waitForMembers (daemons: NsDaemon[]): Promise<void> {
+  for (const d of daemons) {
+    await waitFor(async () => (await nsJson(d.ns, `${d.url}/api/cluster/nodes`)).nodes.filter((n: { liveness: string }) => n.liveness === 'alive').length === daemons.length, 60_000, `${d.name} to see every node`, { retryErrors: true })
+  }
+}
+
 export interface NsDaemon {
   ns: string
   name: string

@@ -9,19 +9,14 @@ import { performance } from 'node:perf_hooks'
 import { newSwarmKey } from '../src/p2p/index.js'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { waitFor } from '../test/fixtures/wait-for.js'
-import { pushRandomModel } from './bench-util.js'
-import { createLan, nsJson, nsRun, nsSpawn, shape, startNsDaemon, tempDir, type NsDaemon } from './netns.js'
+import { pushRandomModel, waitForJob, type JobView } from './bench-util.js'
+import { createLan, egressBytes, nsJson, nsRun, nsSpawn, shape, startNsDaemon, tempDir, waitForMembers, type NsDaemon } from './netns.js'
 
 export interface WanLanInit { size: number, nodes: number, wanMbit: number, lanMbit: number }
 export interface WanLanRun { secs: number, wireBytes: number }
 export interface WanLanResult { model: number, one: WanLanRun, cluster: WanLanRun }
 
-async function wanSent (ns: string): Promise<number> {
-  const r = await nsRun(ns, 'tc', ['-s', 'qdisc', 'show', 'dev', 'eth0'])
-  const m = /Sent (\d+) bytes/.exec(r.stdout)
-  if (m === null) throw new Error(`no tc counters in ${ns}: ${r.stdout} ${r.stderr}`)
-  return Number(m[1])
-}
+const wanSent = async (ns: string): Promise<number> => (await egressBytes([ns]))[0] as number
 
 export async function wanLan (o: WanLanInit): Promise<WanLanResult> {
   const work = tempDir('bench-wan-lan')
@@ -47,9 +42,7 @@ export async function wanLan (o: WanLanInit): Promise<WanLanResult> {
     const first = await startNsDaemon({ ns: lan.hosts[1] as string, addr: lan.addrs[1] as string, name: 'node1', swarmKey: key, mdns: false, args })
     daemons.push(first)
     daemons.push(...await Promise.all(lan.hosts.slice(2).map(async (ns, i) => await startNsDaemon({ ns, addr: lan.addrs[i + 2] as string, name: `node${i + 2}`, swarmKey: key, mdns: false, bootstrap: [first.p2pAddr], args }))))
-    for (const d of daemons) {
-      await waitFor(async () => (await nsJson(d.ns, `${d.url}/api/cluster/nodes`)).nodes.filter((n: { liveness: string }) => n.liveness === 'alive').length === daemons.length, 60_000, `${d.name} to see every node`, { retryErrors: true })
-    }
+    await waitForMembers(daemons)
     const timed = async (fn: () => Promise<void>): Promise<WanLanRun> => {
       const b0 = await wanSent(wanNs)
       const t0 = performance.now()
@@ -63,12 +56,7 @@ export async function wanLan (o: WanLanInit): Promise<WanLanResult> {
     })
     const cluster = await timed(async () => {
       const { id } = await nsJson<{ id: string }>(first.ns, `${first.url}/api/cluster/pull`, { model: `${host}/library/wan-b:latest`, nodes: 'all' }, first.token())
-      for (;;) {
-        const j = await nsJson<{ state: string, nodes: Array<{ name: string, state: string, error?: string }> }>(first.ns, `${first.url}/api/cluster/jobs/${id}`)
-        if (j.state === 'completed') return
-        if (j.state !== 'running') throw new Error(`job ${j.state}: ${j.nodes.map(n => `${n.name} ${n.state} ${n.error ?? ''}`).join('; ')}`)
-        await new Promise(resolve => setTimeout(resolve, 100))
-      }
+      await waitForJob(async (path) => await nsJson<JobView>(first.ns, `${first.url}${path}`), id)
     })
     return { model: a.total, one, cluster }
   } finally {

@@ -3,7 +3,7 @@ import { createReachability, type DataPlane } from '../p2p/index.js'
 import { isOllamadError } from '../errors.js'
 import type { Clock } from '../util/clock.js'
 import type { InferAnswer, InferHead } from './infer-protocol.js'
-import { fitsDataRequest, requestInferData } from './infer-data.js'
+import { encodeInferRequest, sendInferRequest } from './infer-data.js'
 import { requestInfer } from './infer-stream.js'
 
 export interface InferClientComponents {
@@ -29,9 +29,10 @@ export function createInferClient (c: InferClientComponents): InferClient {
   const reach = createReachability(c.clock)
   return {
     request: async (peer, head, body, signal) => {
-      if (c.data !== undefined && c.data.direct(peer) && fitsDataRequest(head, body) && reach.tryData(peer)) {
+      const request = c.data !== undefined && c.data.direct(peer) && reach.tryData(peer) ? encodeInferRequest(head, body) : undefined
+      if (c.data !== undefined && request !== undefined) {
         try {
-          const answer = await requestInferData(c.data, peer, head, body, signal)
+          const answer = await sendInferRequest(c.data, peer, request, signal)
           reach.reachable(peer)
           return answer
         } catch (e) {

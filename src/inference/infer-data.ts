@@ -81,16 +81,27 @@ export function createInferDataHandler (run: InferService, init: InferDataHandle
   }
 }
 
-/** Whether a request goes on a data connection: its head and body fit in one request frame. */
-export const fitsDataRequest = (head: InferHead, body: Uint8Array): boolean => json(head).byteLength + body.byteLength + 16 <= MAX_DATA_INFER_REQUEST
+/**
+ * A request as one frame for a data connection (its head frame, then its body), or undefined when
+ * it does not fit in one: such a request goes on a libp2p stream.
+ */
+export function encodeInferRequest (head: InferHead, body: Uint8Array): Uint8Array | undefined {
+  if (body.byteLength > MAX_DATA_INFER_REQUEST) return undefined
+  const payload = Buffer.concat([frame(json(head)), body])
+  // The holder takes a request frame whose payload is at most this long.
+  return payload.byteLength <= MAX_DATA_INFER_REQUEST ? frame(payload) : undefined
+}
 
-/** Sends a request on a data connection to `peer`; resolves once the answer's head arrives. DATA_UNREACHABLE: go over libp2p instead. */
+/** Encodes and sends a request on a data connection (see sendInferRequest); one that does not fit is refused. */
 export async function requestInferData (plane: Pick<DataPlane, 'frames'>, peer: string, head: InferHead, body: Uint8Array, signal: AbortSignal): Promise<InferAnswer> {
-  const headBytes = frame(json(head))
-  const payload = new Uint8Array(headBytes.byteLength + body.byteLength)
-  payload.set(headBytes)
-  payload.set(body, headBytes.byteLength)
-  const lease = await plane.frames(peer, DATA_ALPN_INFER, frame(payload), { signal, dialMs: DIAL_MS })
+  const request = encodeInferRequest(head, body)
+  if (request === undefined) throw new OllamadError('SIZE_LIMIT', `an inference request over ${MAX_DATA_INFER_REQUEST} bytes goes on a libp2p stream`)
+  return await sendInferRequest(plane, peer, request, signal)
+}
+
+/** Sends an encoded request on a data connection to `peer`; resolves once the answer's head arrives. DATA_UNREACHABLE: go over libp2p instead. */
+export async function sendInferRequest (plane: Pick<DataPlane, 'frames'>, peer: string, request: Uint8Array, signal: AbortSignal): Promise<InferAnswer> {
+  const lease = await plane.frames(peer, DATA_ALPN_INFER, request, { signal, dialMs: DIAL_MS })
   // An answer nobody reads to its end closes its connection, also when the caller never starts reading.
   const onAbort = (): void => { lease.done(false) }
   signal.addEventListener('abort', onAbort, { once: true })
