@@ -90,6 +90,12 @@ export function seedOf (s: string): number {
 }
 
 const DEFAULT_DUPLICATES = 2
+/**
+ * Equally rare chunks are taken a block at a time, in a seeded order within each block: other
+ * seeds still ask for different chunks, and the whole-blob hash, which must run in byte order,
+ * follows the download closely instead of waiting for the last chunk and reading it all back.
+ */
+export const ORDER_BLOCK = 16
 
 export function pick (input: PickerInput): Assignment[] {
   const { chunks, have, perPeerLimit, seed } = input
@@ -147,7 +153,8 @@ export function pick (input: PickerInput): Assignment[] {
   const fresh = missing.filter(i => !sourcesOf.has(i))
   const share = input.share ?? (() => 0)
   const avoid = input.avoid
-  fresh.sort((a, b) => share(a) - share(b) || (availability.get(a) as number) - (availability.get(b) as number) || tieBreak(seed, a) - tieBreak(seed, b) || a - b)
+  fresh.sort((a, b) => share(a) - share(b) || (availability.get(a) as number) - (availability.get(b) as number) ||
+    Math.floor(a / ORDER_BLOCK) - Math.floor(b / ORDER_BLOCK) || tieBreak(seed, a) - tieBreak(seed, b) || a - b)
   for (const i of fresh) {
     if (total >= maxInflight) return out
     if (input.defer?.(i) === true) continue
