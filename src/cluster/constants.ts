@@ -16,6 +16,15 @@ export const PUBLISH_DEBOUNCE_MS = 100
  * change after a quiet spell still goes out after the 100 ms debounce.
  */
 export const MIN_PUBLISH_INTERVAL_MS = 500
+/**
+ * Up to this many live members the interval above holds; past them it grows with the cluster, so
+ * that each node hears about as many records a second however many change at once (every record
+ * is heard by every member: at 16 hosts pulling together the records cost more CPU than the bytes).
+ */
+export const MEMBERS_PER_PUBLISH_INTERVAL = 10
+
+/** How long after a record made by a change the next one may go out, with `members` live. */
+export const changeInterval = (members: number): number => MIN_PUBLISH_INTERVAL_MS * Math.max(1, members / MEMBERS_PER_PUBLISH_INTERVAL)
 export const MAX_SYNC_RESPONSE_BYTES = 32 * 1024 * 1024
 /** Syncs this node runs at once (each answer may be MAX_SYNC_RESPONSE_BYTES), and how long one waits for a turn. */
 export const MAX_CONCURRENT_SYNCS = 4

@@ -15,7 +15,7 @@ import type { ClusterState } from './state.js'
 import type { IntentStore } from './intents.js'
 import type { SignedIntent } from './intent-codec.js'
 import type { RecordSections } from './sections.js'
-import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_CONCURRENT_SYNCS, MAX_INTENTS_PER_MESSAGE, MIN_PUBLISH_INTERVAL_MS, PUBLISH_DEBOUNCE_MS, SYNC_PROTOCOL, SYNC_WAIT_MS } from './constants.js'
+import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_CONCURRENT_SYNCS, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, changeInterval, SYNC_PROTOCOL, SYNC_WAIT_MS } from './constants.js'
 
 export interface ClusterServiceComponents {
   node: P2pNode
@@ -63,7 +63,8 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   /** The next heartbeat: a heartbeat after the last record, whatever made that one. */
   let beat: Timer | undefined
   const heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
-  let lastPublished = -Infinity
+  /** When the last record made by a change went out: heartbeats do not hold a change back. */
+  let lastChange = -Infinity
   /** The timers of the recurring tasks (heartbeat, anti-entropy), each re-armed once its run settles. */
   const loops = new Set<Timer>()
   const random = init.random ?? Math.random
@@ -75,15 +76,15 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   }
   const syncSlots = createSlots(MAX_CONCURRENT_SYNCS, clock)
 
-  const publishNow = async (): Promise<void> => {
+  const publishNow = async (heartbeat = false): Promise<void> => {
     publishing = publishing.then(async () => {
       if (stopped) return
       const facts = await c.sections.gather()
-      lastPublished = clock.now()
+      if (!heartbeat) lastChange = clock.now()
       // Any record shows this node alive: the heartbeat waits a whole interval after it (while a
       // pull changes the record twice a second, heartbeats would only add records for every member to check).
       if (beat !== undefined) clock.clearTimeout(beat)
-      beat = clock.setTimeout(() => { beat = undefined; void publishNow() }, heartbeatMs)
+      beat = clock.setTimeout(() => { beat = undefined; void publishNow(true) }, heartbeatMs)
       beat.unref?.()
       sequence++
       const record: NodeRecord = { ...facts, peerId: node.peerId.toString(), incarnation, sequence, writtenAt: BigInt(clock.now()), intentsDigest: c.intents.digest() }
@@ -96,7 +97,8 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
 
   const publishSoon = (): void => {
     if (stopped || debounce !== undefined) return
-    const wait = Math.max(PUBLISH_DEBOUNCE_MS, lastPublished + MIN_PUBLISH_INTERVAL_MS - clock.now())
+    const alive = state.members().filter(m => m.liveness !== 'gone').length
+    const wait = Math.max(PUBLISH_DEBOUNCE_MS, lastChange + changeInterval(alive) - clock.now())
     debounce = clock.setTimeout(() => { debounce = undefined; void publishNow() }, wait)
   }
 
@@ -170,7 +172,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   let repair: IntentRepair | undefined
   return {
     publishSoon,
-    publishNow,
+    publishNow: async () => { await publishNow() },
     publishIntents,
     gossip,
     start: async () => {

@@ -113,6 +113,31 @@ describe('cluster/service', () => {
     assert.equal(fake.published.length, 5, 'nothing after stop')
   })
 
+  it('spaces records of changes further apart in a larger cluster, and a heartbeat holds no change back', async () => {
+    for (let i = 0; i < 19; i++) {
+      const k = await generateKeyPair('Ed25519')
+      const record = blankRecord({ peerId: peerIdFromPrivateKey(k).toString(), name: `peer-${i}` })
+      state.merge(await signRecord(k, record), record)
+    }
+    await service.start()
+    const change = (to: string): void => { name = to; sections.changed() }
+    change('one')
+    clock.advance(999)
+    await settle()
+    assert.equal(fake.published.length, 1, '20 live members: 1000 ms between records of changes, not 500')
+    clock.advance(1)
+    await settle()
+    assert.equal((await records(fake.published)).at(-1)?.name, 'one')
+    // A quiet spell, then a heartbeat: a change right after it waits only for the debounce.
+    clock.advance(3_000)
+    await settle()
+    assert.equal(fake.published.length, 3, 'the heartbeat')
+    change('two')
+    clock.advance(100)
+    await settle()
+    assert.deepEqual((await records(fake.published)).map(r => r.name).slice(2), ['one', 'two'])
+  })
+
   it('merges a gossiped record signed by its owner, and rejects one that is not', async () => {
     await service.start()
     const validate = fake.validator() as Validator
