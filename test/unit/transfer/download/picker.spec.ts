@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { pick, REGISTRY, type Assignment, type PickerInput, type PickerPeer } from '../../../../src/transfer/download/picker.js'
+import { pick, ORDER_BLOCK, REGISTRY, type Assignment, type PickerInput, type PickerPeer } from '../../../../src/transfer/download/picker.js'
 
 const peer = (id: string, holds: number[], o: Partial<PickerPeer> = {}): PickerPeer =>
   ({ id, has: i => holds.includes(i), inflight: 0, ...o })
@@ -160,6 +160,22 @@ describe('piece picker', () => {
     const holders = [peer('a', [...Array(32).keys()])]
     const first = (seed: number): number => (pick(base({ chunks: 32, perPeerLimit: 1, peers: holders, seed }))[0] as Assignment).chunk
     assert.ok(new Set([1, 2, 3, 4, 5, 6, 7, 8].map(first)).size > 1)
+  })
+
+  it('takes equally rare chunks a block at a time, so the whole-blob hash can follow', () => {
+    const chunks = ORDER_BLOCK * 4
+    const holder = peer('a', [...Array(chunks).keys()])
+    const firstBlock = (seed: number, have: (i: number) => boolean = () => false): number[] =>
+      pick(base({ chunks, have, perPeerLimit: ORDER_BLOCK, peers: [holder], seed })).map(a => a.chunk)
+    const blockOf = (i: number): number => Math.floor(i / ORDER_BLOCK)
+    for (const seed of [1, 2, 3]) assert.deepEqual(firstBlock(seed).map(blockOf), Array(ORDER_BLOCK).fill(0), `seed ${seed}: block 0 first`)
+    assert.notDeepEqual(firstBlock(1), firstBlock(2), 'other seeds, another order within the block')
+    // With the first block held, the next block comes next.
+    assert.deepEqual(firstBlock(1, i => i < ORDER_BLOCK).map(blockOf), Array(ORDER_BLOCK).fill(1))
+    // Rarity still comes first: a chunk only one of two holders has goes before any block order.
+    const rare = chunks - 1
+    const other = peer('b', [...Array(chunks).keys()].filter(i => i !== rare))
+    assert.equal(pick(base({ chunks, perPeerLimit: 1, peers: [holder, other], seed: 1 }))[0]?.chunk, rare)
   })
 
   it('holds its rules for any input', () => {
