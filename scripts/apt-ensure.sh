@@ -5,7 +5,9 @@
 set -euo pipefail
 
 name=$1; shift
-installed () { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
+# No pipe into `grep -q`: under pipefail, grep quitting at its match can kill dpkg with SIGPIPE
+# while it still prints a long description, and an installed package then reads as missing.
+installed () { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]; }
 
 missing=()
 for pair in "$@"; do
