@@ -10,6 +10,6 @@ export { createInferQueue, parsePriority, type InferQueue, type Priority, type Q
 export { createLocalServe, type LocalServeComponents } from './serve.js'
 export { INFER_PROTOCOL, MAX_INFER_BODY, createInferService, type InferAnswer, type InferHead, type InferLimits, type InferService, type LocalServe } from './infer-protocol.js'
 export { createInferHandler, requestInfer } from './infer-stream.js'
-export { createInferDataHandler, requestInferData, MAX_DATA_INFER_REQUEST } from './infer-data.js'
+export { createInferDataHandler, encodeInferRequest, sendInferRequest, MAX_DATA_INFER_REQUEST } from './infer-data.js'
 export { createInferClient, type InferClient, type InferClientComponents } from './infer-client.js'
 export { candidates, heldAnywhere } from './route.js'

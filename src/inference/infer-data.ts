@@ -92,13 +92,6 @@ export function encodeInferRequest (head: InferHead, body: Uint8Array): Uint8Arr
   return payload.byteLength <= MAX_DATA_INFER_REQUEST ? frame(payload) : undefined
 }
 
-/** Encodes and sends a request on a data connection (see sendInferRequest); one that does not fit is refused. */
-export async function requestInferData (plane: Pick<DataPlane, 'frames'>, peer: string, head: InferHead, body: Uint8Array, signal: AbortSignal): Promise<InferAnswer> {
-  const request = encodeInferRequest(head, body)
-  if (request === undefined) throw new OllamadError('SIZE_LIMIT', `an inference request over ${MAX_DATA_INFER_REQUEST} bytes goes on a libp2p stream`)
-  return await sendInferRequest(plane, peer, request, signal)
-}
-
 /** Sends an encoded request on a data connection to `peer`; resolves once the answer's head arrives. DATA_UNREACHABLE: go over libp2p instead. */
 export async function sendInferRequest (plane: Pick<DataPlane, 'frames'>, peer: string, request: Uint8Array, signal: AbortSignal): Promise<InferAnswer> {
   const lease = await plane.frames(peer, DATA_ALPN_INFER, request, { signal, dialMs: DIAL_MS })

@@ -6,7 +6,7 @@ import { DATA_ALPN_INFER, frame } from '../../../src/p2p/index.js'
 import { streamPair } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection } from '@libp2p/interface'
-import { createInferClient, createInferDataHandler, createInferHandler, createInferService, requestInfer, requestInferData, INFER_PROTOCOL, MAX_DATA_INFER_REQUEST, type InferAnswer, type InferClient, type InferHead, type InferLimits, type InferService, type LocalServe } from '../../../src/inference/index.js'
+import { createInferClient, createInferDataHandler, createInferHandler, createInferService, requestInfer, encodeInferRequest, sendInferRequest, INFER_PROTOCOL, MAX_DATA_INFER_REQUEST, type InferAnswer, type InferClient, type InferHead, type InferLimits, type InferService, type LocalServe } from '../../../src/inference/index.js'
 import { systemClock } from '../../../src/util/clock.js'
 import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
 import { waitFor } from '../../fixtures/wait-for.js'
@@ -15,6 +15,10 @@ const silent = { info: () => {}, error: () => {}, debug: () => {} }
 const enc = new TextEncoder()
 
 const head = (body: Uint8Array, o: Partial<InferHead> = {}): InferHead => ({ method: 'POST', path: '/api/generate', contentType: 'application/json', priority: 'normal', model: 'm', bodyLength: body.byteLength, ...o })
+
+/** A request on a data connection, as the client sends one that fits. */
+const requestInferData = async (plane: DataNode['plane'], peer: string, h: InferHead, body: Uint8Array, signal: AbortSignal): Promise<InferAnswer> =>
+  await sendInferRequest(plane, peer, encodeInferRequest(h, body) as Uint8Array, signal)
 
 const text = async (a: InferAnswer): Promise<string> => {
   const parts: Uint8Array[] = []
