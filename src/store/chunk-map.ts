@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
@@ -7,24 +7,26 @@ import { OllamadError } from '../errors.js'
 import { digestHex, parseDigest, type Digest } from './digest.js'
 import type { PartialBlob } from './partial.js'
 import { chunkCount, chunkRange, chunkSize } from './chunks.js'
+import { createChainHasher as chainHasherOf, fitsChain, type ChainHasher } from '../util/sha256-chain.js'
 
 /** Multicodec and multihash codes used for content addressing. */
 export const RAW_CODE = 0x55
 export const DAG_CBOR_CODE = 0x71
 export const SHA2_256_CODE = 0x12
-export const CHUNK_MAP_VERSION = 1
+/** 2: the map holds the blob's sha256 chain (sha256-chain.ts); 1 held each chunk's own sha256. */
+export const CHUNK_MAP_VERSION = 2
 /** About 30 000 chunks, so blobs up to roughly 480 GiB at 16 MiB chunks. */
 export const MAX_CHUNK_MAP_BYTES = 1024 * 1024
 
 const READ_BUF = 1024 * 1024
 
-/** The sha256 of every chunk of a blob, and its dag-cbor form with that form's CID. */
+/** The sha256 chain of a blob, and its dag-cbor form with that form's CID. */
 export interface ChunkMap {
   size: number
   chunkSize: number
-  /** sha256 of each chunk, 32 bytes each, in chunk order. */
-  hashes: Uint8Array[]
-  /** dag-cbor of `{ v, size, chunkSize, hashes }`. */
+  /** The SHA-256 chaining value after each chunk, 32 bytes each; the last is the blob's digest. */
+  chain: Uint8Array[]
+  /** dag-cbor of `{ v, size, chunkSize, chain }`. */
   bytes: Uint8Array
   cid: CID
 }
@@ -35,13 +37,20 @@ export interface ComputedChunkMap extends ChunkMap { sha256: string }
 /** Reads up to `length` bytes at `position` into the start of `buf`; returns how many it read. */
 export type ReadAt = (buf: Uint8Array, position: number, length: number) => Promise<number>
 
-interface Encoded { v: number, size: number, chunkSize: number, hashes: Uint8Array[] }
+interface Encoded { v: number, size: number, chunkSize: number, chain: Uint8Array[] }
 
 const invalid = (msg: string): OllamadError => new OllamadError('CHUNK_MAP_INVALID', `invalid chunk map: ${msg}`)
 
 const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest())
 
 export const chunkHash = sha256
+
+/** Hashes a blob in byte order, keeping its sha256 chain (the map's body). */
+export const createChainHasher = (size: number): ChainHasher => chainHasherOf(size, chunkSize(size))
+
+/** Whether `data` is chunk `index` of a blob of `size` whose map holds this chain. */
+export const chunkFitsChain = (chain: readonly Uint8Array[], size: number, index: number, data: Uint8Array): boolean =>
+  fitsChain(chain, size, chunkSize(size), index, data)
 
 /** CIDv1 dag-cbor sha2-256 of some chunk-map bytes. */
 export function chunkMapCid (bytes: Uint8Array): CID {
@@ -55,40 +64,35 @@ function checkSize (size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) throw invalid(`size ${String(size)} is not a byte count`)
 }
 
-/** Builds the map of a blob of `size` from its chunk hashes (already computed). */
-export function encodeChunkMap (size: number, hashes: Uint8Array[]): ChunkMap {
+/** Builds the map of a blob of `size` from its chain (already computed). */
+export function encodeChunkMap (size: number, chain: Uint8Array[]): ChunkMap {
   checkSize(size)
-  if (hashes.length !== chunkCount(size)) throw invalid(`${hashes.length} hashes for ${chunkCount(size)} chunks`)
-  if (hashes.some(h => h.byteLength !== 32)) throw invalid('a hash is not 32 bytes')
-  const body: Encoded = { v: CHUNK_MAP_VERSION, size, chunkSize: chunkSize(size), hashes }
+  if (chain.length !== chunkCount(size)) throw invalid(`${chain.length} chain values for ${chunkCount(size)} chunks`)
+  if (chain.some(h => h.byteLength !== 32)) throw invalid('a chain value is not 32 bytes')
+  const body: Encoded = { v: CHUNK_MAP_VERSION, size, chunkSize: chunkSize(size), chain }
   const bytes = dagCbor.encode(body)
   if (bytes.byteLength > MAX_CHUNK_MAP_BYTES) {
     throw new OllamadError('SIZE_LIMIT', `the chunk map of a ${size}-byte blob is ${bytes.byteLength} bytes, over ${MAX_CHUNK_MAP_BYTES}`)
   }
-  return { size, chunkSize: body.chunkSize, hashes, bytes, cid: chunkMapCid(bytes) }
+  return { size, chunkSize: body.chunkSize, chain, bytes, cid: chunkMapCid(bytes) }
 }
 
-/** Hashes a blob chunk by chunk (and whole) through `read`, one buffer at a time. */
+/** Hashes a blob in order through `read`, one buffer at a time, keeping its chain. */
 export async function computeChunkMap (read: ReadAt, size: number, signal?: AbortSignal): Promise<ComputedChunkMap> {
   checkSize(size)
-  const whole = createHash('sha256')
+  const hasher = createChainHasher(size)
   const buf = new Uint8Array(Math.min(READ_BUF, Math.max(1, size)))
-  const hashes: Uint8Array[] = []
   for (let i = 0; i < chunkCount(size); i++) {
-    const { start, end } = chunkRange(size, i)
-    const h = createHash('sha256')
-    for (let pos = start; pos < end;) {
+    const { end } = chunkRange(size, i)
+    for (let pos = hasher.position(); pos < end; pos = hasher.position()) {
       if (signal?.aborted === true) throw new OllamadError('ABORTED', 'chunk map aborted', { cause: signal.reason })
-      const n = await read(buf, pos, Math.min(buf.byteLength, end - pos))
-      if (n <= 0) throw new OllamadError('INTERNAL', `short read at ${pos} of ${size} bytes`)
-      const part = buf.subarray(0, n)
-      h.update(part)
-      whole.update(part)
-      pos += n
+      const want = Math.min(buf.byteLength, end - pos)
+      const n = await read(buf, pos, want)
+      if (n < want) throw new OllamadError('INTERNAL', `short read at ${pos} of ${size} bytes`)
+      hasher.update(buf.subarray(0, n))
     }
-    hashes.push(new Uint8Array(h.digest()))
   }
-  return { ...encodeChunkMap(size, hashes), sha256: whole.digest('hex') }
+  return { ...encodeChunkMap(size, hasher.chain()), sha256: hasher.hex() }
 }
 
 export async function chunkMapOfPartial (p: PartialBlob, signal?: AbortSignal): Promise<ComputedChunkMap> {
@@ -106,25 +110,28 @@ export async function chunkMapOfFile (path: string, signal?: AbortSignal): Promi
 }
 
 /**
- * Decodes and checks a map that came from elsewhere: its CID (when known), its shape, and that
- * it splits the blob exactly as chunks.ts does.
+ * Decodes and checks a map that came from elsewhere: its CID (when known), its shape, that it
+ * splits the blob exactly as chunks.ts does, and that its chain ends in the blob's digest.
  */
-export function decodeChunkMap (bytes: Uint8Array, expectedCid?: CID, expectedSize?: number): ChunkMap {
+export function decodeChunkMap (bytes: Uint8Array, expected: { cid?: CID, size?: number, digest?: Digest } = {}): ChunkMap {
+  const { cid: expectedCid, size: expectedSize } = expected
   if (bytes.byteLength > MAX_CHUNK_MAP_BYTES) throw invalid(`${bytes.byteLength} bytes, over ${MAX_CHUNK_MAP_BYTES}`)
   const cid = chunkMapCid(bytes)
   if (expectedCid !== undefined && !sameCid(cid, expectedCid)) throw invalid(`bytes hash to ${cid.toString()}, not ${expectedCid.toString()}`)
   let body: unknown
   try { body = dagCbor.decode(bytes) } catch (e) { throw invalid(`not dag-cbor (${(e as Error).message})`) }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('not a map')
-  const { v, size, chunkSize: cs, hashes } = body as Partial<Encoded>
+  const { v, size, chunkSize: cs, chain } = body as Partial<Encoded>
   if (v !== CHUNK_MAP_VERSION) throw invalid(`version ${String(v)}`)
   if (typeof size !== 'number') throw invalid('no size')
   checkSize(size)
   if (expectedSize !== undefined && size !== expectedSize) throw invalid(`size ${size}, expected ${expectedSize}`)
   if (cs !== chunkSize(size)) throw invalid(`chunk size ${String(cs)} for a ${size}-byte blob, expected ${chunkSize(size)}`)
-  if (!Array.isArray(hashes) || hashes.length !== chunkCount(size)) throw invalid(`hash count is not ${chunkCount(size)}`)
-  if (!hashes.every(h => h instanceof Uint8Array && h.byteLength === 32)) throw invalid('a hash is not 32 bytes')
-  return { size, chunkSize: cs, hashes, bytes, cid }
+  if (!Array.isArray(chain) || chain.length !== chunkCount(size)) throw invalid(`chain length is not ${chunkCount(size)}`)
+  if (!chain.every(h => h instanceof Uint8Array && h.byteLength === 32)) throw invalid('a chain value is not 32 bytes')
+  const last = chain[chain.length - 1] as Uint8Array
+  if (expected.digest !== undefined && !timingSafeEqual(last, digestBytes(expected.digest))) throw invalid(`its chain does not end in ${expected.digest}`)
+  return { size, chunkSize: cs, chain, bytes, cid }
 }
 
 /** The 32 bytes of an Ollama digest. */

@@ -3,7 +3,7 @@ import type { Clock } from '../util/clock.js'
 import type { RateLimiter } from '../util/rate-limit.js'
 import type { RegistryClient } from '../registry/index.js'
 import type { Store, ModelName, PartialBlob, Layer } from '../store/index.js'
-import { digestHex } from '../store/index.js'
+import { chunkCount, chunkFitsChain, chunkRange, chunkSize, digestHex } from '../store/index.js'
 import { createInOrderHasher, HASH_THREAD_MIN_BYTES } from './download/hasher.js'
 import { fetchFromRegistry, fetchChunkFromRegistry, type FetchTuning } from './download/registry-source.js'
 import { fetchFromSwarm } from './download/swarm-download.js'
@@ -58,20 +58,22 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
   const map = peers.length > 0 ? await swarm.chunkMap(o.layer.digest, o.layer.size, o.signal).catch(() => undefined) : undefined
   // The chunk map the download checks against, also one found while it runs.
   let usedMap = map
-  const partial = await c.store.openPartial(o.layer.digest, o.layer.size)
+  const partial = await openChecked(c.store, o.layer, map?.chain)
   o.onOpen?.(partial)
   let unverified = new Map<number, string>()
   const fromSwarm = peers.length > 0 || owners !== undefined
-  // Without a chunk map anywhere, this node is a first holder: it builds the map as it hashes.
-  const hasher = createInOrderHasher(partial, { chunkHashes: map === undefined, thread: !fromSwarm && o.layer.size >= HASH_THREAD_MIN_BYTES })
+  // With a chunk map from the start, every chunk is checked against its chain as it lands, and
+  // the chain ends in the digest: that checks the whole blob. Without one, this node hashes the
+  // blob in order, and as a first holder it makes the map from that pass.
+  const hasher = map === undefined ? createInOrderHasher(partial, { thread: !fromSwarm && o.layer.size >= HASH_THREAD_MIN_BYTES }) : undefined
   try {
-    hasher.kick()
+    hasher?.kick()
     // Progress lines go out at most every 100 ms, as Ollama's do every 60 ms.
     const report = throttle(c.clock, PROGRESS_INTERVAL_MS, () => { o.onProgress(partial.bytesDone(), o.layer.size) })
     o.onProgress(partial.bytesDone(), o.layer.size)
     const onChunk = (i: number, from?: ChunkSource): void => {
-      if (from?.data !== undefined) hasher.offer(i, from.data, from.hash)
-      else hasher.kick()
+      if (from?.data !== undefined) hasher?.offer(i, from.data)
+      else hasher?.kick()
       o.onChunk?.(i, from)
     }
     if (fromSwarm) {
@@ -84,7 +86,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
           findMap: async (signal) => {
             const found = await swarm.chunkMap(o.layer.digest, o.layer.size, signal)
             usedMap ??= found
-            return found?.hashes
+            return found?.chain
           }
         },
         limiter: c.limiter,
@@ -95,7 +97,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         log: c.log
       }, {
         partial,
-        verify: { chunkHashes: map?.hashes },
+        verify: { chain: map?.chain },
         signal: o.signal,
         onChunk,
         onReject: o.onReject,
@@ -111,7 +113,7 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
         .finally(() => { report.cancel() })
     }
     o.onProgress(o.layer.size, o.layer.size)
-    const got = await hasher.finish()
+    const got = hasher !== undefined ? await hasher.finish() : digestHex(o.layer.digest)
     if (got !== digestHex(o.layer.digest)) {
       await partial.discard()
       if (unverified.size > 0 && o.registryOnly !== true) {
@@ -121,11 +123,11 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
       throw new OllamadError('DIGEST_MISMATCH', `digest mismatch, file must be downloaded again: want ${o.layer.digest}, got sha256:${got}`)
     }
     // Verified whole: this node can now vouch for the chunk map (its own, or the one it used).
-    const hashes = hasher.chunkHashes() ?? map?.hashes
-    if (hashes !== undefined) await swarm.saveChunkMap(o.layer.digest, o.layer.size, hashes).catch(() => {})
+    const chain = hasher?.chain() ?? map?.chain
+    if (chain !== undefined) await swarm.saveChunkMap(o.layer.digest, o.layer.size, chain).catch(() => {})
     return partial
   } catch (e) {
-    await hasher.close()
+    await hasher?.close()
     // The registry's own bytes disagree with the chunk map: the map is false, and so are the
     // peers that vouch for it. They are banned, and the blob comes from the registry alone.
     if (isOllamadError(e, 'CHUNK_MAP_INVALID') && usedMap !== undefined && o.registryOnly !== true) {
@@ -138,4 +140,30 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
     await partial.close()
     throw e
   }
+}
+
+/**
+ * Opens the blob's partial. Chunks that are on disk from before a restart were checked as they
+ * landed; against a chain they are checked once more from disk, as the new ones are in memory,
+ * and a partial with a chunk that does not fit starts over.
+ */
+async function openChecked (store: Store, layer: Layer, chain: Uint8Array[] | undefined): Promise<PartialBlob> {
+  const partial = await store.openPartial(layer.digest, layer.size)
+  if (chain === undefined || partial.bitmap.count() === 0) return partial
+  const buf = new Uint8Array(chunkSize(layer.size))
+  for (let i = 0; i < chunkCount(layer.size); i++) {
+    if (!partial.bitmap.get(i)) continue
+    const { start, end } = chunkRange(layer.size, i)
+    const data = buf.subarray(0, end - start)
+    for (let pos = 0; pos < data.byteLength;) {
+      const n = await partial.read(data.subarray(pos), start + pos, data.byteLength - pos)
+      if (n <= 0) break
+      pos += n
+    }
+    if (!chunkFitsChain(chain, layer.size, i, data)) {
+      await partial.discard()
+      return await store.openPartial(layer.digest, layer.size)
+    }
+  }
+  return partial
 }

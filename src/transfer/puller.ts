@@ -118,7 +118,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
           onChunk: (i, from) => {
             const { start, end } = chunkRange(layer.size, i)
             c.onChunkLanded?.(end - start, from === undefined || from.source === REGISTRY ? 'registry' : 'peer')
-            if (from?.source === REGISTRY) {
+            if (from?.source === REGISTRY && from.hash !== undefined) {
               const m = announced.get(layer.digest) ?? new Map<number, Uint8Array>()
               m.set(i, from.hash)
               announced.set(layer.digest, m)

@@ -1,5 +1,5 @@
 import { OllamadError, errorMessage, isOllamadError } from '../../errors.js'
-import { chunkHash, chunkRange, type PartialBlob } from '../../store/index.js'
+import { chunkFitsChain, chunkHash, chunkRange, type PartialBlob } from '../../store/index.js'
 import type { Clock } from '../../util/clock.js'
 import type { BufferPool } from '../../util/buffers.js'
 import type { MapWatch } from './map-watch.js'
@@ -54,16 +54,23 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
 
   const land = async (r: Request, data: Uint8Array): Promise<void> => {
     const st = table.peers.get(r.source)
-    const mapHash = map.hashes()?.[r.chunk]
+    const chain = map.chain()
     const announced = st?.view.announced?.get(r.chunk)
+    // One sha256 pass: against the map's chain when there is one, else the chunk's own hash. The
+    // registry's chunks also get their own hash, which the node announces while no map exists.
+    const check = (): { fitsMap?: boolean, hash?: Uint8Array } => ({
+      fitsMap: chain !== undefined ? chunkFitsChain(chain, partial.size, r.chunk, data) : undefined,
+      hash: st === undefined || chain === undefined ? chunkHash(data) : undefined
+    })
     if (done(r.chunk)) {
       // Another request brought it (or is writing it): relays of this one may end on its own bytes, once checked.
-      const want = mapHash ?? announced
-      if (r.arrival !== undefined && want !== undefined && sameHash(chunkHash(data), want)) r.arrival.land()
+      if (r.arrival === undefined) return
+      const { fitsMap, hash } = check()
+      if (fitsMap ?? (announced !== undefined && hash !== undefined && sameHash(hash, announced))) r.arrival.land()
       return
     }
-    const hash = chunkHash(data)
-    const verdict = chunkVerdict({ hash, fromPeer: st !== undefined, mapHash, announced })
+    const { fitsMap, hash } = check()
+    const verdict = chunkVerdict({ fromPeer: st !== undefined, fitsMap, hash, announced })
     if (verdict.kind !== 'accept') init.onReject?.(st !== undefined ? 'peer' : 'registry')
     if (verdict.kind === 'ban' && st !== undefined) {
       table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`)

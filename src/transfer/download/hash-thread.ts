@@ -1,34 +1,35 @@
 import { Worker } from 'node:worker_threads'
 import { openSync, closeSync } from 'node:fs'
+import { chunkSize } from '../../store/index.js'
 
 export type HashRequest =
   | { op: 'update', ranges: Array<{ start: number, end: number }> }
-  | { op: 'digest' }
+  | { op: 'chain' }
 
 export type HashReply =
-  | { ok: true, hashes?: Uint8Array[], hex?: string }
+  | { ok: true, chain?: Uint8Array[] }
   | { ok: false, error: string }
 
 /**
- * A worker thread that hashes one file in byte order. Hashing a large blob costs its receiver
- * more main-thread time than anything else (two sha256 passes when it builds the chunk map);
- * on a thread of its own it overlaps the network and disk work instead of queueing behind it.
+ * A worker thread that hashes one file in byte order, keeping its sha256 chain. Hashing a large
+ * blob costs its receiver more main-thread time than anything else; on a thread of its own it
+ * overlaps the network and disk work instead of queueing behind it.
  */
 export interface HashThread {
-  /** Hashes these consecutive byte ranges next; each range's sha256 when chunk hashes were asked for. */
-  update: (ranges: Array<{ start: number, end: number }>) => Promise<Uint8Array[]>
-  /** The sha256 of everything hashed, in hex; the thread ends after it. */
-  digest: () => Promise<string>
+  /** Hashes these consecutive byte ranges next (whole chunks, in order). */
+  update: (ranges: Array<{ start: number, end: number }>) => Promise<void>
+  /** The blob's sha256 chain, once every chunk is hashed; the thread ends after it. */
+  chain: () => Promise<Uint8Array[]>
   close: () => Promise<void>
 }
 
-export function startHashThread (path: string, opts: { chunkHashes: boolean }): HashThread {
+export function startHashThread (path: string, size: number): HashThread {
   // The descriptor belongs to this side: a terminated worker does not close what it opened.
   const fd = openSync(path, 'r')
   let worker: Worker
   try {
     worker = new Worker(new URL('./hash-thread-worker.js', import.meta.url), {
-      workerData: { fd, path, chunkHashes: opts.chunkHashes },
+      workerData: { fd, path, size, chunkSize: chunkSize(size) },
       // It allocates one read buffer: a small heap keeps the thread's memory small.
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 }
     })
@@ -59,11 +60,11 @@ export function startHashThread (path: string, opts: { chunkHashes: boolean }): 
     worker.postMessage(m)
   })
   return {
-    update: async (ranges) => (await call({ op: 'update', ranges })).hashes ?? [],
-    digest: async () => {
-      const { hex } = await call({ op: 'digest' })
+    update: async (ranges) => { await call({ op: 'update', ranges }) },
+    chain: async () => {
+      const { chain } = await call({ op: 'chain' })
       await close()
-      return hex ?? ''
+      return chain ?? []
     },
     close
   }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { chunkCount, chunkRange, type PartialBlob } from '../../store/index.js'
+import { chunkCount, chunkRange, createChainHasher, type PartialBlob } from '../../store/index.js'
 import { startHashThread, type HashThread } from './hash-thread.js'
 
 const READ_BUF = 1024 * 1024
@@ -9,44 +8,38 @@ export const HASH_THREAD_MIN_BYTES = 64 * 1024 * 1024
 const THREAD_BATCH = 16
 
 /**
- * Hashes a partial blob in byte order while chunks arrive out of order: each `kick` hashes the
- * run of finished chunks after the frontier, reading them back from the (page-cached) file,
- * so every byte is hashed once without holding chunks in memory.
+ * Hashes a partial blob in byte order while chunks arrive out of order, keeping its sha256 chain
+ * (the chunk map a first holder gossips): each `kick` hashes the run of finished chunks after the
+ * frontier, reading them back from the (page-cached) file, so every byte is hashed once without
+ * holding chunks in memory.
  */
 export interface InOrderHasher {
   kick: () => void
-  /**
-   * Chunk `index` was written and marked done, and here are its bytes: when it is the next in
-   * order, it is hashed from memory rather than read back. `chunkHash` saves hashing it twice.
-   */
-  offer: (index: number, data: Uint8Array, chunkHash?: Uint8Array) => void
+  /** Chunk `index` was written and marked done, and here are its bytes: when it is next in order, it is hashed from memory rather than read back. */
+  offer: (index: number, data: Uint8Array) => void
   /** Waits until every chunk is hashed and returns the hex sha256. */
   finish: () => Promise<string>
-  /** Each chunk's sha256, when asked for at creation (the first holder builds the chunk map from them). */
-  chunkHashes: () => Uint8Array[] | undefined
+  /** The blob's chain, after `finish`. */
+  chain: () => Uint8Array[] | undefined
   /** Stops hashing (the download failed); the hasher is unusable after. */
   close: () => Promise<void>
 }
 
 export interface HasherOptions {
-  chunkHashes?: boolean
   /**
    * Hash on a worker thread, reading the chunks back from the page cache. It pays where bytes
-   * land out of order without passing through JavaScript whole (parallel registry ranges); where
-   * every chunk is in memory to be checked anyway (from peers), hashing it there is cheaper.
+   * land out of order without passing through JavaScript whole (parallel registry ranges).
    */
   thread?: boolean
 }
 
 export function createInOrderHasher (partial: PartialBlob, opts: HasherOptions = {}): InOrderHasher {
-  const hash = createHash('sha256')
-  const perChunk: Uint8Array[] | undefined = opts.chunkHashes === true ? [] : undefined
+  const hasher = createChainHasher(partial.size)
   const total = chunkCount(partial.size)
-  const thread: HashThread | undefined = opts.thread === true
-    ? startHashThread(partial.path, { chunkHashes: perChunk !== undefined })
-    : undefined
+  const thread: HashThread | undefined = opts.thread === true ? startHashThread(partial.path, partial.size) : undefined
   const buf = thread === undefined ? Buffer.allocUnsafe(READ_BUF) : Buffer.alloc(0)
   let next = 0
+  let chain: Uint8Array[] | undefined
   let running: Promise<void> | undefined
   let again = false
   let failure: unknown
@@ -55,8 +48,7 @@ export function createInOrderHasher (partial: PartialBlob, opts: HasherOptions =
     while (next < total && partial.bitmap.get(next)) {
       const ranges: Array<{ start: number, end: number }> = []
       for (let i = next; i < total && partial.bitmap.get(i) && ranges.length < THREAD_BATCH; i++) ranges.push(chunkRange(partial.size, i))
-      const hashes = await t.update(ranges)
-      perChunk?.push(...hashes)
+      await t.update(ranges)
       next += ranges.length
     }
   }
@@ -65,15 +57,14 @@ export function createInOrderHasher (partial: PartialBlob, opts: HasherOptions =
     if (thread !== undefined) { await drainOnThread(thread); return }
     while (next < total && partial.bitmap.get(next)) {
       const { start, end } = chunkRange(partial.size, next)
-      const chunk = perChunk !== undefined ? createHash('sha256') : undefined
       for (let pos = start; pos < end;) {
-        const n = await partial.read(buf, pos, Math.min(READ_BUF, end - pos))
-        if (n <= 0) throw new Error(`short read at ${pos} of ${partial.digest}`)
-        hash.update(buf.subarray(0, n))
-        chunk?.update(buf.subarray(0, n))
+        const want = Math.min(READ_BUF, end - pos)
+        const n = await partial.read(buf, pos, want)
+        // A regular file reads whole but at its end; a piece of a chain step must be whole too.
+        if (n < want) throw new Error(`short read at ${pos} of ${partial.digest}`)
+        hasher.update(buf.subarray(0, n))
         pos += n
       }
-      if (chunk !== undefined) perChunk?.push(new Uint8Array(chunk.digest()))
       next++
     }
   }
@@ -85,11 +76,10 @@ export function createInOrderHasher (partial: PartialBlob, opts: HasherOptions =
     })().catch(e => { failure = e }).finally(() => { running = undefined })
   }
 
-  const offer = (index: number, data: Uint8Array, chunkHash?: Uint8Array): void => {
+  const offer = (index: number, data: Uint8Array): void => {
     const { start, end } = chunkRange(partial.size, index)
     if (thread === undefined && running === undefined && failure === undefined && index === next && partial.bitmap.get(index) && data.byteLength === end - start) {
-      hash.update(data)
-      perChunk?.push(chunkHash ?? new Uint8Array(createHash('sha256').update(data).digest()))
+      hasher.update(data)
       next++
     }
     kick()
@@ -98,13 +88,14 @@ export function createInOrderHasher (partial: PartialBlob, opts: HasherOptions =
   return {
     kick,
     offer,
-    chunkHashes: () => perChunk !== undefined && perChunk.length === total ? perChunk : undefined,
+    chain: () => chain,
     finish: async () => {
       kick()
       while (running !== undefined) await running
       if (failure !== undefined) throw failure
       if (next < total) throw new Error(`blob ${partial.digest} is incomplete: ${next} of ${total} chunks`)
-      return thread !== undefined ? await thread.digest() : hash.digest('hex')
+      chain = thread !== undefined ? await thread.chain() : hasher.chain()
+      return Buffer.from(chain[total - 1] as Uint8Array).toString('hex')
     },
     close: async () => { await thread?.close() }
   }

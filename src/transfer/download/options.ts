@@ -38,7 +38,7 @@ export interface SwarmDownloadComponents {
 export interface SwarmDownloadInit {
   partial: PartialBlob
   /** Per-chunk sha256 from the blob's chunk map; without it, chunks are checked against what their peer announced. */
-  verify?: { chunkHashes?: Uint8Array[] }
+  verify?: { chain?: Uint8Array[] }
   signal?: AbortSignal
   /** A chunk is written and marked done (the in-order hasher may advance). */
   onChunk?: (index: number, from: ChunkSource) => void
@@ -103,8 +103,8 @@ export function swarmTuning (o: SwarmDownloadInit): SwarmTuning {
 export interface ChunkSource {
   /** A peer id, or REGISTRY. */
   source: string
-  /** The chunk's sha256, for announcing it while no chunk map exists. */
-  hash: Uint8Array
+  /** The chunk's own sha256, where it was computed: always for the registry's chunks (announced while no chunk map exists). */
+  hash?: Uint8Array
   /** What it was checked against. */
   checked: 'map' | 'announced' | 'none'
   /** The chunk's bytes as written, valid only during the call (its buffer is reused after). */

@@ -30,14 +30,14 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
   const t = swarmTuning(o)
   const chunks = chunkCount(partial.size)
   const maxInflight = Math.max(1, Math.floor(t.maxInflightBytes / chunkSize(partial.size)))
-  if (o.verify?.chunkHashes !== undefined && o.verify.chunkHashes.length !== chunks) {
-    throw new OllamadError('CHUNK_MAP_INVALID', `chunk map has ${o.verify.chunkHashes.length} hashes for ${chunks} chunks`)
+  if (o.verify?.chain !== undefined && o.verify.chain.length !== chunks) {
+    throw new OllamadError('CHUNK_MAP_INVALID', `chunk map has ${o.verify.chain.length} chain values for ${chunks} chunks`)
   }
   const { ac: run, release } = linkedController(o.signal)
   const waker = createWaker(clock, run.signal)
   const book = createRequestBook(run.signal, { race: t.raceQueued })
   const table = createPeerTable({ clock, bans: c.bans ?? createBans(clock), client: sources.client, onBan: (id) => { book.dropFrom(id, 'peer banned') }, log: c.log }, { digest: partial.digest, size: partial.size, chunks, banMs: t.banMs, refreshMs: t.refreshMs })
-  const map = createMapWatch(sources.findMap, { chunks, refreshMs: t.refreshMs, hashes: o.verify?.chunkHashes })
+  const map = createMapWatch(sources.findMap, { chunks, refreshMs: t.refreshMs, chain: o.verify?.chain })
   const buffers = c.buffers ?? createBufferPool(chunkSize(partial.size), maxInflight)
   const upstream = createRegistryBackoff(t.registryRetries)
   let fatal: unknown
@@ -55,7 +55,7 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
       table.sync(typeof sources.peers === 'function' ? sources.peers() : sources.peers)
       const now = clock.now()
       map.look(now, table.offersMap, run.signal, waker.wake)
-      const needAnnounced = map.hashes() === undefined
+      const needAnnounced = map.chain() === undefined
       // A chunk coming to us now may be relayed on by others from our own bytes: they are no source
       // for a duplicate of it. (They still count as passing it on, so first holders are not asked
       // for duplicates: their uplink is what a crowd shares.)

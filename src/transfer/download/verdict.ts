@@ -12,26 +12,25 @@ export type ChunkVerdict =
   | { kind: 'fatal' }
 
 export interface ChunkCheck {
-  /** sha256 of the bytes that arrived. */
-  hash: Uint8Array
   /** From a peer (else from the registry). */
   fromPeer: boolean
-  /** The chunk's hash from the chunk map, when the download has one. */
-  mapHash?: Uint8Array
-  /** The hash the peer announced with its bitmap (used only without a map). */
+  /** Whether the bytes fit the chunk map's sha256 chain, when the download has a map. */
+  fitsMap?: boolean
+  /** Without a map: sha256 of the bytes that arrived, and the hash the peer announced with its bitmap. */
+  hash?: Uint8Array
   announced?: Uint8Array
 }
 
 export const sameHash = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteLength && timingSafeEqual(a, b)
 
 /**
- * The chunk rule (ARCHITECTURE.md, content addressing): with a chunk map a chunk must match it;
+ * The chunk rule (ARCHITECTURE.md, content addressing): with a chunk map a chunk must fit it;
  * without one a peer's chunk must match what that peer announced, and the registry's is taken
  * as it is (the whole-blob sha256 judges it later).
  */
 export function chunkVerdict (c: ChunkCheck): ChunkVerdict {
-  const want = c.mapHash ?? (c.fromPeer ? c.announced : undefined)
-  if (want !== undefined && !sameHash(c.hash, want)) return c.fromPeer ? { kind: 'ban' } : { kind: 'fatal' }
-  if (c.fromPeer && want === undefined) return { kind: 'reject' }
-  return { kind: 'accept', checked: c.mapHash !== undefined ? 'map' : c.fromPeer ? 'announced' : 'none' }
+  if (c.fitsMap !== undefined) return c.fitsMap ? { kind: 'accept', checked: 'map' } : c.fromPeer ? { kind: 'ban' } : { kind: 'fatal' }
+  if (!c.fromPeer) return { kind: 'accept', checked: 'none' }
+  if (c.announced === undefined) return { kind: 'reject' }
+  return c.hash !== undefined && sameHash(c.hash, c.announced) ? { kind: 'accept', checked: 'announced' } : { kind: 'ban' }
 }

@@ -21,7 +21,7 @@ export interface SwarmAccess {
   chunkMap: (d: Digest, size: number, signal?: AbortSignal) => Promise<ChunkMap | undefined>
   /** The cluster's current manifest for a name: the digest most recently pulled anywhere. */
   manifestFor: (name: ModelName, signal?: AbortSignal) => Promise<FetchedManifest | undefined>
-  saveChunkMap: (d: Digest, size: number, hashes: Uint8Array[]) => Promise<void>
+  saveChunkMap: (d: Digest, size: number, chain: Uint8Array[]) => Promise<void>
   /** The peers whose records vouch for this chunk map of a blob (they announce its CID). */
   vouchers: (d: Digest, size: number, map: CID) => string[]
   /**
@@ -112,7 +112,7 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
       }
       throw new OllamadError('REGISTRY_UNREACHABLE', `no holder of ${name.model}:${name.tag} answered for its manifest`)
     },
-    saveChunkMap: async (d, size, hashes) => { await maps.save(d, size, hashes) },
+    saveChunkMap: async (d, size, chain) => { await maps.save(d, size, chain) },
     registryOwner: (d, size, index, targets) => {
       const key = `${d}/${index}/${targets.join()}`
       let order = orders.get(key)

@@ -173,7 +173,7 @@ export function createBlobClient (c: BlobClientComponents, init: BlobClientInit 
     },
     chunkMap: async (peer, d, o = {}) => {
       const a = await request(peer, ask(Kind.CHUNK_MAP, d), MAX_CHUNK_MAP_BYTES, o)
-      return a === undefined ? undefined : decodeChunkMap(a.body, o.expectedCid, o.expectedSize)
+      return a === undefined ? undefined : decodeChunkMap(a.body, { cid: o.expectedCid, size: o.expectedSize, digest: d })
     }
   }
 }

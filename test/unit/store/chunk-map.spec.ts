@@ -8,7 +8,7 @@ import { CID } from 'multiformats/cid'
 import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
 import { chunkCount, chunkSize } from '../../../src/store/chunks.js'
 import {
-  blobCid, chunkMapCid, chunkMapOfFile, computeChunkMap, decodeChunkMap, digestFromCid, encodeChunkMap,
+  blobCid, chunkFitsChain, chunkMapCid, chunkMapOfFile, computeChunkMap, decodeChunkMap, digestFromCid, encodeChunkMap,
   MAX_CHUNK_MAP_BYTES, RAW_CODE, DAG_CBOR_CODE, SHA2_256_CODE
 } from '../../../src/store/chunk-map.js'
 import { digestHex } from '../../../src/store/digest.js'
@@ -32,11 +32,13 @@ const failsWith = (code: ErrorCode, text?: RegExp) => (e: unknown): boolean => {
 }
 
 describe('chunk maps and CIDs', () => {
-  it('hashes every chunk and the whole blob in one pass', async () => {
+  it('keeps the sha256 chain of the whole blob in one pass, each chunk checkable against it', async () => {
     const map = await computeChunkMap(readOf(blob.data), blob.size)
-    assert.equal(map.hashes.length, 3)
+    assert.equal(map.chain.length, 3)
+    assert.deepEqual(Buffer.from(map.chain[2] as Uint8Array).toString('hex'), digestHex(blob.digest))
     for (let i = 0; i < 3; i++) {
-      assert.deepEqual(Buffer.from(map.hashes[i] as Uint8Array), createHash('sha256').update(chunkOf(blob.data, i)).digest())
+      assert.ok(chunkFitsChain(map.chain, blob.size, i, chunkOf(blob.data, i)), `chunk ${i}`)
+      assert.ok(!chunkFitsChain(map.chain, blob.size, (i + 1) % 3, chunkOf(blob.data, i)), `chunk ${i} in another place`)
     }
     assert.equal(map.sha256, digestHex(blob.digest))
     assert.equal(map.chunkSize, chunkSize(blob.size))
@@ -60,22 +62,30 @@ describe('chunk maps and CIDs', () => {
 
   it('round-trips through decode with its CID and size', async () => {
     const map = await computeChunkMap(readOf(blob.data), blob.size)
-    const back = decodeChunkMap(map.bytes, map.cid, blob.size)
-    assert.deepEqual(back.hashes, map.hashes)
+    const back = decodeChunkMap(map.bytes, { cid: map.cid, size: blob.size, digest: blob.digest })
+    assert.deepEqual(back.chain, map.chain)
     assert.equal(back.size, blob.size)
   })
 
   it('maps an empty blob as one empty chunk', async () => {
     const map = await computeChunkMap(readOf(new Uint8Array(0)), 0)
-    assert.equal(map.hashes.length, 1)
+    assert.equal(map.chain.length, 1)
     assert.equal(map.sha256, createHash('sha256').digest('hex'))
-    assert.equal(decodeChunkMap(map.bytes, map.cid, 0).hashes.length, 1)
+    assert.equal(decodeChunkMap(map.bytes, { cid: map.cid, size: 0 }).chain.length, 1)
+    assert.ok(chunkFitsChain(map.chain, 0, 0, new Uint8Array(0)))
   })
 
   it('refuses a map whose bytes do not match the expected CID', async () => {
     const map = await computeChunkMap(readOf(blob.data), blob.size)
-    const other = encodeChunkMap(blob.size, map.hashes.map(() => new Uint8Array(32)))
-    assert.throws(() => decodeChunkMap(other.bytes, map.cid), failsWith('CHUNK_MAP_INVALID', /hash to/))
+    const other = encodeChunkMap(blob.size, map.chain.map(() => new Uint8Array(32)))
+    assert.throws(() => decodeChunkMap(other.bytes, { cid: map.cid }), failsWith('CHUNK_MAP_INVALID', /hash to/))
+  })
+
+  it('refuses a map whose chain does not end in the blob digest', async () => {
+    const map = await computeChunkMap(readOf(blob.data), blob.size)
+    const other = encodeChunkMap(blob.size, [...map.chain.slice(0, 2), new Uint8Array(32)])
+    assert.throws(() => decodeChunkMap(other.bytes, { size: blob.size, digest: blob.digest }), failsWith('CHUNK_MAP_INVALID', /does not end in/))
+    assert.equal(decodeChunkMap(map.bytes, { size: blob.size, digest: blob.digest }).chain.length, 3)
   })
 
   it('refuses maps that do not split the blob as chunks.ts does', () => {
@@ -83,19 +93,19 @@ describe('chunk maps and CIDs', () => {
     const enc = (o: unknown): Uint8Array => dagCbor.encode(o)
     const n = chunkCount(blob.size)
     const cases: Array<[string, Uint8Array, RegExp]> = [
-      ['a wrong chunk size', enc({ v: 1, size: blob.size, chunkSize: 1024, hashes: Array(n).fill(h) }), /chunk size/],
-      ['too few hashes', enc({ v: 1, size: blob.size, chunkSize: chunkSize(blob.size), hashes: [h] }), /hash count/],
-      ['a short hash', enc({ v: 1, size: blob.size, chunkSize: chunkSize(blob.size), hashes: [...Array(n - 1).fill(h), new Uint8Array(31)] }), /32 bytes/],
-      ['another version', enc({ v: 2, size: blob.size, chunkSize: chunkSize(blob.size), hashes: Array(n).fill(h) }), /version/],
-      ['a negative size', enc({ v: 1, size: -1, chunkSize: chunkSize(0), hashes: [h] }), /size/],
+      ['a wrong chunk size', enc({ v: 2, size: blob.size, chunkSize: 1024, chain: Array(n).fill(h) }), /chunk size/],
+      ['too short a chain', enc({ v: 2, size: blob.size, chunkSize: chunkSize(blob.size), chain: [h] }), /chain length/],
+      ['a short chain value', enc({ v: 2, size: blob.size, chunkSize: chunkSize(blob.size), chain: [...Array(n - 1).fill(h), new Uint8Array(31)] }), /32 bytes/],
+      ['version 1 (each chunk\'s own sha256)', enc({ v: 1, size: blob.size, chunkSize: chunkSize(blob.size), hashes: Array(n).fill(h) }), /version/],
+      ['a negative size', enc({ v: 2, size: -1, chunkSize: chunkSize(0), chain: [h] }), /size/],
       ['a list', enc([1, 2, 3]), /not a map/],
       ['no cbor', new Uint8Array([0xff, 0x00, 0x13]), /dag-cbor/]
     ]
     for (const [what, bytes, msg] of cases) {
       assert.throws(() => decodeChunkMap(bytes), failsWith('CHUNK_MAP_INVALID', msg), what)
     }
-    const ok = enc({ v: 1, size: blob.size, chunkSize: chunkSize(blob.size), hashes: Array(n).fill(h) })
-    assert.throws(() => decodeChunkMap(ok, undefined, blob.size + 1), failsWith('CHUNK_MAP_INVALID', /expected/))
+    const ok = enc({ v: 2, size: blob.size, chunkSize: chunkSize(blob.size), chain: Array(n).fill(h) })
+    assert.throws(() => decodeChunkMap(ok, { size: blob.size + 1 }), failsWith('CHUNK_MAP_INVALID', /expected/))
   })
 
   it('refuses input over 1 MiB before decoding it', () => {

@@ -98,10 +98,10 @@ describe('transfer/blob-download', function () {
   })
 
   it('when the registry\'s bytes disagree with the chunk map, stops trusting the map and the peers that vouch for it', async () => {
-    const hashes = map.hashes.map(h => new Uint8Array(h))
-    const third = hashes[2] as Uint8Array
+    const chain = map.chain.map(h => new Uint8Array(h))
+    const third = chain[2] as Uint8Array
     third[0] = (third[0] as number) ^ 0xff
-    const falseMap: ChunkMap = { ...map, hashes }
+    const falseMap: ChunkMap = { ...map, chain }
     swarm.add('voucher').local.add(blob, { chunks: [0, 1] })
     const a: SwarmAccess = { ...access(true), chunkMap: async () => falseMap, vouchers: (_d, _size, cid) => cid === falseMap.cid ? ['voucher'] : [] }
     const data = await download(a)
@@ -110,4 +110,23 @@ describe('transfer/blob-download', function () {
     assert.deepEqual(saved, [blob.digest], 'the map this node vouches for now is its own')
     assert.ok(upstream.filter(i => i === 0).length >= 1 && upstream.includes(3), 'the blob came again from the registry')
   })
+  for (const damaged of [false, true]) {
+    it(damaged
+      ? 'with a chunk map, starts over when a chunk on disk from before a restart does not fit the chain'
+      : 'with a chunk map, keeps the chunks on disk from before a restart that fit the chain', async () => {
+      const before = await env.store().openPartial(layer.digest, layer.size)
+      for (const i of [0, 1]) {
+        const bytes = Buffer.from(blob.data.subarray(i * CHUNK, (i + 1) * CHUNK))
+        if (damaged && i === 1) bytes[100] = (bytes[100] as number) ^ 1
+        await before.write(bytes, i * CHUNK)
+        await before.markDone(i)
+      }
+      await before.close()
+      swarm.add('a').local.add(blob)
+      const data = await download(access(true))
+      assert.equal(sha256(data), blob.digest)
+      const served = (swarm.peers.get('a')?.local.reads ?? []).map(r => r.index).sort()
+      assert.deepEqual(served, damaged ? [0, 1, 2, 3] : [2, 3])
+    })
+  }
 })

@@ -14,7 +14,7 @@ describe('in-order hasher', () => {
   let want: Uint8Array[]
 
   before(async () => {
-    want = (await computeChunkMap(async (buf, pos, len) => { buf.set(blob.data.subarray(pos, pos + len)); return Math.min(len, blob.size - pos) }, blob.size)).hashes
+    want = (await computeChunkMap(async (buf, pos, len) => { buf.set(blob.data.subarray(pos, pos + len)); return Math.min(len, blob.size - pos) }, blob.size)).chain
   })
   beforeEach(async () => {
     env = await withStore()
@@ -39,20 +39,20 @@ describe('in-order hasher', () => {
     const where = thread ? 'on a hash thread' : 'on the main thread'
     it(`hashes chunks that land out of order, in byte order, ${where}`, async () => {
       assert.equal(chunkCount(blob.size), 5)
-      const hasher = createInOrderHasher(partial, { chunkHashes: true, thread })
+      const hasher = createInOrderHasher(partial, { thread })
       await land([3, 1, 0, 4, 2], () => { hasher.kick() })
       assert.equal(`sha256:${await hasher.finish()}`, blob.digest)
-      assert.deepEqual(hasher.chunkHashes(), want)
+      assert.deepEqual(hasher.chain(), want)
     })
 
     it(`takes chunks offered from memory ${where}`, async () => {
-      const hasher = createInOrderHasher(partial, { chunkHashes: true, thread })
+      const hasher = createInOrderHasher(partial, { thread })
       await land([0, 1, 2, 3, 4], (i) => {
         const { start, end } = chunkRange(blob.size, i)
         hasher.offer(i, blob.data.subarray(start, end))
       })
       assert.equal(`sha256:${await hasher.finish()}`, blob.digest)
-      assert.deepEqual(hasher.chunkHashes(), want)
+      assert.deepEqual(hasher.chain(), want)
     })
 
     it(`refuses to finish with chunks missing, and fails on a short file, ${where}`, async () => {

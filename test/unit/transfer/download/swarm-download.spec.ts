@@ -36,13 +36,13 @@ describe('swarm download', function () {
   let env: StoreEnv
   let swarm: TestSwarm
   let partial: PartialBlob
-  let chunkHashes: Uint8Array[]
+  let chain: Uint8Array[]
   /** Releases reads that a test held back, so no handler is left hanging. */
   let releaseStalls: () => void
   let stalled: Promise<void>
 
   before(async () => {
-    chunkHashes = (await computeChunkMap(async (buf, pos, len) => { buf.set(blob.data.subarray(pos, pos + len)); return Math.min(len, blob.size - pos) }, blob.size)).hashes
+    chain = (await computeChunkMap(async (buf, pos, len) => { buf.set(blob.data.subarray(pos, pos + len)); return Math.min(len, blob.size - pos) }, blob.size)).chain
   })
   beforeEach(async () => {
     assert.equal(chunkCount(blob.size), 4)
@@ -76,7 +76,7 @@ describe('swarm download', function () {
     }
     const res = await fetchFromSwarm(components, {
       partial,
-      verify: { chunkHashes },
+      verify: { chain },
       seed: 7,
       ...init,
       onChunk: (i, s) => { from.set(i, s); o.onChunk?.(i, s) }
