@@ -65,7 +65,8 @@ static int parse(napi_env env, napi_callback_info info, run_t *r) {
     return 0;
   }
   r->final = final;
-  if (!(r->before >= 0) || r->before > 9007199254740991.0 || (uint64_t)r->before % 64 != 0 || (!final && dlen % 64 != 0)) {
+  if (!(r->before >= 0) || r->before > 9007199254740991.0 || r->before != (double)(uint64_t)r->before ||
+      (uint64_t)r->before % 64 != 0 || (!final && dlen % 64 != 0)) {
     napi_throw_range_error(env, "SHA256_CHAIN", "a chain step starts and, unless final, ends on a 64-byte block");
     return 0;
   }

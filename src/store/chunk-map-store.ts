@@ -1,4 +1,4 @@
-import type { Digest } from './digest.js'
+import { parseDigest, type Digest } from './digest.js'
 import type { StateDb } from './db.js'
 import { chunkMapOfFile, decodeChunkMap, encodeChunkMap } from './chunk-map.js'
 import { createListeners } from '../util/listeners.js'
@@ -26,7 +26,7 @@ export function createChunkMapStore (db: StateDb): ChunkMapStore {
     load: async () => {
       for (const [k, v] of await db.list<{ cid: string, bytes: string }>('chunkmap/')) {
         // A map of an older version (or a damaged one) is dropped, not announced: it is made again when asked for.
-        try { decodeChunkMap(new Uint8Array(Buffer.from(v.bytes, 'base64'))) } catch { await db.del(k); continue }
+        try { decodeChunkMap(new Uint8Array(Buffer.from(v.bytes, 'base64')), { digest: parseDigest(k.slice('chunkmap/'.length)) }) } catch { await db.del(k); continue }
         cids.set(k.slice('chunkmap/'.length), Buffer.from(v.cid, 'base64'))
       }
     },

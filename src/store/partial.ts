@@ -21,7 +21,8 @@ interface PartialRecord {
 /**
  * A blob being assembled chunk by chunk outside blobs/. Finished chunks, and how far unfinished
  * ones got, are persisted in the state database, so a restart resumes instead of starting over.
- * The whole-blob sha256 still judges every byte before the blob is published.
+ * Every byte is checked before the blob is published: against the chunk map's sha256 chain, or
+ * by the whole-blob sha256.
  */
 export interface PartialBlob {
   digest: Digest

@@ -47,7 +47,8 @@ export interface BlobDownloadOptions extends FetchTuning {
 /**
  * Brings one blob into a verified partial: resumes what is on disk, takes chunks from peers that
  * hold them (the registry filling in what no peer has), or from the registry alone, and checks
- * the whole-blob sha256. On a mismatch the data is discarded; when chunks came from peers that
+ * the whole blob: chunk by chunk against the chunk map's sha256 chain, or by hashing it in order
+ * where there is no map. On a mismatch the data is discarded; when chunks came from peers that
  * had no chunk map to check them against, those peers are banned and the blob is fetched once
  * more from the registry alone.
  */
@@ -58,14 +59,15 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
   const map = peers.length > 0 ? await swarm.chunkMap(o.layer.digest, o.layer.size, o.signal).catch(() => undefined) : undefined
   // The chunk map the download checks against, also one found while it runs.
   let usedMap = map
-  const partial = await openChecked(c.store, o.layer, map?.chain)
+  const partial = await openChecked(c.store, o.layer, map?.chain, o.signal)
   o.onOpen?.(partial)
   let unverified = new Map<number, string>()
   const fromSwarm = peers.length > 0 || owners !== undefined
   // With a chunk map from the start, every chunk is checked against its chain as it lands, and
   // the chain ends in the digest: that checks the whole blob. Without one, this node hashes the
-  // blob in order, and as a first holder it makes the map from that pass.
-  const hasher = map === undefined ? createInOrderHasher(partial, { thread: !fromSwarm && o.layer.size >= HASH_THREAD_MIN_BYTES }) : undefined
+  // blob in order, and as a first holder it makes the map from that pass. An empty blob has no
+  // bytes to check against a chain: it is always hashed (at no cost).
+  const hasher = map === undefined || o.layer.size === 0 ? createInOrderHasher(partial, { thread: !fromSwarm && o.layer.size >= HASH_THREAD_MIN_BYTES }) : undefined
   try {
     hasher?.kick()
     // Progress lines go out at most every 100 ms, as Ollama's do every 60 ms.
@@ -145,25 +147,34 @@ export async function downloadBlob (c: BlobDownloadComponents, o: BlobDownloadOp
 /**
  * Opens the blob's partial. Chunks that are on disk from before a restart were checked as they
  * landed; against a chain they are checked once more from disk, as the new ones are in memory,
- * and a partial with a chunk that does not fit starts over.
+ * and a partial with a chunk that does not fit (or is cut short) starts over.
  */
-async function openChecked (store: Store, layer: Layer, chain: Uint8Array[] | undefined): Promise<PartialBlob> {
+async function openChecked (store: Store, layer: Layer, chain: Uint8Array[] | undefined, signal?: AbortSignal): Promise<PartialBlob> {
   const partial = await store.openPartial(layer.digest, layer.size)
   if (chain === undefined || partial.bitmap.count() === 0) return partial
-  const buf = new Uint8Array(chunkSize(layer.size))
-  for (let i = 0; i < chunkCount(layer.size); i++) {
+  try {
+    if (await resumedFit(partial, chain, signal)) return partial
+    await partial.discard()
+  } catch (e) {
+    await partial.close()
+    throw e
+  }
+  return await store.openPartial(layer.digest, layer.size)
+}
+
+async function resumedFit (partial: PartialBlob, chain: Uint8Array[], signal?: AbortSignal): Promise<boolean> {
+  const buf = new Uint8Array(chunkSize(partial.size))
+  for (let i = 0; i < chunkCount(partial.size); i++) {
     if (!partial.bitmap.get(i)) continue
-    const { start, end } = chunkRange(layer.size, i)
+    signal?.throwIfAborted()
+    const { start, end } = chunkRange(partial.size, i)
     const data = buf.subarray(0, end - start)
     for (let pos = 0; pos < data.byteLength;) {
       const n = await partial.read(data.subarray(pos), start + pos, data.byteLength - pos)
-      if (n <= 0) break
+      if (n <= 0) return false
       pos += n
     }
-    if (!chunkFitsChain(chain, layer.size, i, data)) {
-      await partial.discard()
-      return await store.openPartial(layer.digest, layer.size)
-    }
+    if (!chunkFitsChain(chain, partial.size, i, data)) return false
   }
-  return partial
+  return true
 }

@@ -14,7 +14,7 @@ interface Native {
   step: (state: Uint8Array, data: Uint8Array, before: number, final: boolean) => Uint8Array
 }
 
-// Built by scripts/build-native.sh into dist/native/ (this file runs from dist/src/store/).
+// Built by scripts/build-native.sh into dist/native/ (this file runs from dist/src/util/).
 const native = ((): Native => {
   try {
     return createRequire(import.meta.url)('../../native/sha256_chain.node') as Native

@@ -56,12 +56,11 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     const st = table.peers.get(r.source)
     const chain = map.chain()
     const announced = st?.view.announced?.get(r.chunk)
-    // One sha256 pass: against the map's chain when there is one, else the chunk's own hash. The
-    // registry's chunks also get their own hash, which the node announces while no map exists.
-    const check = (): { fitsMap?: boolean, hash?: Uint8Array } => ({
-      fitsMap: chain !== undefined ? chunkFitsChain(chain, partial.size, r.chunk, data) : undefined,
-      hash: st === undefined || chain === undefined ? chunkHash(data) : undefined
-    })
+    // One sha256 pass: against the map's chain when there is one, else the chunk's own hash (a
+    // registry chunk's is what this node announces while no map exists; with one, peers find it).
+    const check = (): { fitsMap?: boolean, hash?: Uint8Array } => chain !== undefined
+      ? { fitsMap: chunkFitsChain(chain, partial.size, r.chunk, data) }
+      : { hash: chunkHash(data) }
     if (done(r.chunk)) {
       // Another request brought it (or is writing it): relays of this one may end on its own bytes, once checked.
       if (r.arrival === undefined) return
@@ -73,7 +72,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     const verdict = chunkVerdict({ fromPeer: st !== undefined, fitsMap, hash, announced })
     if (verdict.kind !== 'accept') init.onReject?.(st !== undefined ? 'peer' : 'registry')
     if (verdict.kind === 'ban' && st !== undefined) {
-      table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not match its hash`)
+      table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not fit the chunk map or the hash it announced`)
       return
     }
     if (verdict.kind === 'fatal') throw new OllamadError('CHUNK_MAP_INVALID', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)

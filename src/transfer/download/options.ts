@@ -37,7 +37,7 @@ export interface SwarmDownloadComponents {
 
 export interface SwarmDownloadInit {
   partial: PartialBlob
-  /** Per-chunk sha256 from the blob's chunk map; without it, chunks are checked against what their peer announced. */
+  /** The sha256 chain from the blob's chunk map; without it, chunks are checked against what their peer announced. */
   verify?: { chain?: Uint8Array[] }
   signal?: AbortSignal
   /** A chunk is written and marked done (the in-order hasher may advance). */

@@ -1,8 +1,9 @@
 import '../../../src/polyfill.js'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
+import { isOllamadError } from '../../../src/errors.js'
 import { createRegistryClient } from '../../../src/registry/index.js'
-import { chunkCount, chunkSize, computeChunkMap, parseDigest, parseModelName, type ChunkMap, type Digest } from '../../../src/store/index.js'
+import { chunkCount, chunkSize, computeChunkMap, digestBytes, encodeChunkMap, parseDigest, parseModelName, type ChunkMap, type Digest } from '../../../src/store/index.js'
 import { downloadBlob } from '../../../src/transfer/blob-download.js'
 import { createBans } from '../../../src/transfer/download/bans.js'
 import { noSwarm, type SwarmAccess } from '../../../src/transfer/holdings/swarm-access.js'
@@ -129,4 +130,22 @@ describe('transfer/blob-download', function () {
       assert.deepEqual(served, damaged ? [0, 1, 2, 3] : [2, 3])
     })
   }
+  it('hashes an empty blob even with a chunk map, so a map of an empty chunk cannot stand for another digest', async () => {
+    // A peer claims an empty blob under a real digest, with a one-value chain that is that digest.
+    swarm.add('liar').local.add({ digest: blob.digest, data: new Uint8Array(0) })
+    const lie = encodeChunkMap(0, [digestBytes(blob.digest)])
+    const a: SwarmAccess = { ...access(true), peersFor: () => [...swarm.peers.values()].map(p => p.view(blob.digest)), chunkMap: async () => lie }
+    await assert.rejects(downloadBlob({ store: env.store(), registry: createRegistryClient(), clock: systemClock, limiter: createRateLimiter(systemClock, undefined), swarm: a }, {
+      name: parseModelName(`${registry.host}/library/m:latest`),
+      layer: { ...layer, size: 0 },
+      insecure: true,
+      concurrency: 1,
+      stallTimeoutMs: 5000,
+      retries: 0,
+      backoffBaseMs: 1,
+      backoffMaxMs: 5,
+      onProgress: () => {}
+    }), (e: unknown) => isOllamadError(e, 'DIGEST_MISMATCH'))
+    assert.deepEqual(saved, [], 'no map is vouched for')
+  })
 })

@@ -91,6 +91,11 @@ describe('/ollamad/blob/1.0.0', function () {
     const got = await client.chunkMap('holder', full.digest, { expectedCid: map.cid, expectedSize: full.size })
     assert.deepEqual(got?.chain, map.chain)
     await assert.rejects(client.chunkMap('holder', full.digest, { expectedCid: (await computeChunkMap(async () => 0, 0)).cid }), failsWith('CHUNK_MAP_INVALID'))
+    // A map whose chain ends anywhere but the blob's digest is refused, though its CID is the one asked for.
+    const other = makeBlob(full.size, 'another blob')
+    const wrong = await computeChunkMap(async (buf, pos, len) => { buf.set(other.data.subarray(pos, pos + len)); return Math.min(len, other.size - pos) }, other.size)
+    peer.local.chunkMaps.set(full.digest, wrong.bytes)
+    await assert.rejects(client.chunkMap('holder', full.digest, { expectedCid: wrong.cid, expectedSize: full.size }), (e: unknown) => isOllamadError(e, 'CHUNK_MAP_INVALID') && /does not end in/.test(e.message))
   })
 
   it('rejects a manifest whose bytes do not hash to the digest asked for', async () => {
