@@ -2,8 +2,11 @@
  * Node flags the daemon runs with. Why: V8's young generation grows to 3 × 16 MiB by default, and
  * a node moving chunks makes young garbage fast (one buffer per socket read and per noise
  * message), so a transfer lifted the receiver's RSS by ~20 MiB for no gain. 2 MiB semi-spaces
- * kept the peak under 150 MiB at the same CPU (bench:transfer). These are process flags (V8 sizes
- * the heap at start), so `ollamad`'s shebang and `npm start` carry them too; a test keeps the
- * three in step.
+ * kept the peak under 150 MiB at the same CPU (bench:transfer). A daemon runs much code a little
+ * (gossip, libp2p, records, chunk requests): with V8's default interrupt budget its optimizing
+ * compiler took 16-22% of all CPU in a 16-host pull of fresh daemons, optimizing lukewarm code; a
+ * 16x budget optimizes only what stays hot (bench:swarm, docs/benchmarks.md). These are process
+ * flags (V8 reads them at start), so `ollamad`'s shebang and `npm start` carry them too; a test
+ * keeps the three in step.
  */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2'] as const
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2', '--interrupt-budget=1081344'] as const
