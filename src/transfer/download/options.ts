@@ -103,7 +103,7 @@ export function swarmTuning (o: SwarmDownloadInit): SwarmTuning {
 export interface ChunkSource {
   /** A peer id, or REGISTRY. */
   source: string
-  /** The chunk's own sha256, where it was computed: always for the registry's chunks (announced while no chunk map exists). */
+  /** The chunk's own sha256, computed only where no chunk map was there to check it against (a registry chunk's is what the node announces). */
   hash?: Uint8Array
   /** What it was checked against. */
   checked: 'map' | 'announced' | 'none'
