@@ -77,21 +77,26 @@ export function encodeChunkMap (size: number, chain: Uint8Array[]): ChunkMap {
   return { size, chunkSize: body.chunkSize, chain, bytes, cid: chunkMapCid(bytes) }
 }
 
+/**
+ * Hashes on from the hasher's position to `end` (a chunk's end at most), reading through `buf`.
+ * A regular file reads whole but at its end, and a piece of a chain step must be whole too, so a
+ * short read is an error.
+ */
+export async function hashThrough (hasher: ChainHasher, read: ReadAt, buf: Uint8Array, end: number, signal?: AbortSignal): Promise<void> {
+  for (let pos = hasher.position(); pos < end; pos = hasher.position()) {
+    if (signal?.aborted === true) throw new OllamadError('ABORTED', 'hashing aborted', { cause: signal.reason })
+    const want = Math.min(buf.byteLength, end - pos)
+    if (await read(buf, pos, want) < want) throw new OllamadError('INTERNAL', `short read at byte ${pos} of ${end}`)
+    hasher.update(buf.subarray(0, want))
+  }
+}
+
 /** Hashes a blob in order through `read`, one buffer at a time, keeping its chain. */
 export async function computeChunkMap (read: ReadAt, size: number, signal?: AbortSignal): Promise<ComputedChunkMap> {
   checkSize(size)
   const hasher = createChainHasher(size)
   const buf = new Uint8Array(Math.min(READ_BUF, Math.max(1, size)))
-  for (let i = 0; i < chunkCount(size); i++) {
-    const { end } = chunkRange(size, i)
-    for (let pos = hasher.position(); pos < end; pos = hasher.position()) {
-      if (signal?.aborted === true) throw new OllamadError('ABORTED', 'chunk map aborted', { cause: signal.reason })
-      const want = Math.min(buf.byteLength, end - pos)
-      const n = await read(buf, pos, want)
-      if (n < want) throw new OllamadError('INTERNAL', `short read at ${pos} of ${size} bytes`)
-      hasher.update(buf.subarray(0, n))
-    }
-  }
+  for (let i = 0; i < chunkCount(size); i++) await hashThrough(hasher, read, buf, chunkRange(size, i).end, signal)
   return { ...encodeChunkMap(size, hasher.chain()), sha256: hasher.hex() }
 }
 

@@ -169,12 +169,8 @@ async function resumedFit (partial: PartialBlob, chain: Uint8Array[], signal?: A
     signal?.throwIfAborted()
     const { start, end } = chunkRange(partial.size, i)
     const data = buf.subarray(0, end - start)
-    for (let pos = 0; pos < data.byteLength;) {
-      const n = await partial.read(data.subarray(pos), start + pos, data.byteLength - pos)
-      if (n <= 0) return false
-      pos += n
-    }
-    if (!chunkFitsChain(chain, partial.size, i, data)) return false
+    // A regular file reads whole but at its end: a short read is a chunk cut short.
+    if (await partial.read(data, start, data.byteLength) < data.byteLength || !chunkFitsChain(chain, partial.size, i, data)) return false
   }
   return true
 }

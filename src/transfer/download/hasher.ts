@@ -1,4 +1,4 @@
-import { chunkCount, chunkRange, createChainHasher, type PartialBlob } from '../../store/index.js'
+import { chunkCount, chunkRange, createChainHasher, hashThrough, type PartialBlob } from '../../store/index.js'
 import { startHashThread, type HashThread } from './hash-thread.js'
 
 const READ_BUF = 1024 * 1024
@@ -56,15 +56,7 @@ export function createInOrderHasher (partial: PartialBlob, opts: HasherOptions =
   const drain = async (): Promise<void> => {
     if (thread !== undefined) { await drainOnThread(thread); return }
     while (next < total && partial.bitmap.get(next)) {
-      const { start, end } = chunkRange(partial.size, next)
-      for (let pos = start; pos < end;) {
-        const want = Math.min(READ_BUF, end - pos)
-        const n = await partial.read(buf, pos, want)
-        // A regular file reads whole but at its end; a piece of a chain step must be whole too.
-        if (n < want) throw new Error(`short read at ${pos} of ${partial.digest}`)
-        hasher.update(buf.subarray(0, n))
-        pos += n
-      }
+      await hashThrough(hasher, partial.read, buf, chunkRange(partial.size, next).end)
       next++
     }
   }
