@@ -12,6 +12,8 @@ import { rssMiB } from './netns.js'
 
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * 1024 * 1024
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+// BENCH_NODE_FLAGS: more node flags for the daemon (e.g. --perf-basic-prof for perf).
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(f => f !== '')
 
 
 async function main (): Promise<void> {
@@ -31,7 +33,7 @@ async function main (): Promise<void> {
       if (copy.hex !== digest.slice(7)) throw new Error(`curl baseline hashed to ${copy.hex}`)
       curlTimes.push(copy.secs)
 
-      const daemon = await startDaemon({ args: ['--insecure-registry', registry.host] })
+      const daemon = await startDaemon({ args: ['--insecure-registry', registry.host], nodeArgs: NODE_FLAGS })
       try {
         const t = process.hrtime.bigint()
         const res = await fetch(`${daemon.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model: `${registry.host}/library/bench`, stream: false }) })

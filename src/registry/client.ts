@@ -1,8 +1,7 @@
-import type { IncomingMessage } from 'node:http'
 import { createHash } from 'node:crypto'
 import { OllamadError, isOllamadError } from '../errors.js'
 import { systemClock, type Clock } from '../util/clock.js'
-import { httpRequest, readBody, discard, isRedirect } from './http.js'
+import { httpRequest, readBody, discard, isRedirect, type HttpResponse } from './http.js'
 import { createTokenCache, parseChallenge, type BearerChallenge } from './auth.js'
 import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifest, parseDigest, type Digest, type Manifest, type ModelName } from '../store/index.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_REDIRECTS, MAX_ERROR_BODY } from './constants.js'
@@ -23,7 +22,7 @@ export interface FetchedManifest { bytes: Buffer, manifest: Manifest, digest: Di
 export interface RegistryClient {
   getManifest: (name: ModelName, opts?: CallOptions) => Promise<FetchedManifest>
   /** Opens a blob body, following redirects to other hosts without credentials. `end` is exclusive. */
-  openBlob: (name: ModelName, digest: Digest, range: { start: number, end: number } | undefined, opts?: CallOptions) => Promise<IncomingMessage>
+  openBlob: (name: ModelName, digest: Digest, range: { start: number, end: number } | undefined, opts?: CallOptions) => Promise<HttpResponse>
   hasBlob: (name: ModelName, digest: Digest, opts?: CallOptions) => Promise<boolean>
   pushBlob: (name: ModelName, digest: Digest, size: number, body: () => AsyncIterable<Uint8Array>, opts?: CallOptions) => Promise<void>
   putManifest: (name: ModelName, bytes: Uint8Array, mediaType: string, opts?: CallOptions) => Promise<void>
@@ -35,10 +34,12 @@ interface Exchange {
   body?: () => Uint8Array | AsyncIterable<Uint8Array>
   push?: boolean
   followRedirects?: boolean
+  /** Plain http goes over `directRequest` (blob bodies). */
+  direct?: boolean
 }
 
 /** The registry's own error text, from the docker/OCI `{"errors":[{"message"}]}` body when present. */
-async function registryMessage (res: IncomingMessage): Promise<string> {
+async function registryMessage (res: HttpResponse): Promise<string> {
   try {
     const body = (await readBody(res, MAX_ERROR_BODY)).toString('utf8')
     const parsed = JSON.parse(body) as { errors?: Array<{ message?: string, code?: string }> }
@@ -63,14 +64,14 @@ export function createRegistryClient (components: RegistryComponents = {}, init:
   const scopeFor = (name: ModelName, push: boolean): string =>
     `repository:${name.namespace}/${name.model}:${push ? 'pull,push' : 'pull'}`
 
-  async function exchange (name: ModelName, url: URL, ex: Exchange, opts: CallOptions | undefined): Promise<IncomingMessage> {
+  async function exchange (name: ModelName, url: URL, ex: Exchange, opts: CallOptions | undefined): Promise<HttpResponse> {
     const hostKey = `${url.host}|${ex.push === true ? 'push' : 'pull'}|${name.namespace}/${name.model}`
     let triedAuth = false
     for (;;) {
       const headers: Record<string, string> = { 'User-Agent': 'ollamad', ...ex.headers }
       const known = challenges.get(hostKey)
       if (known !== undefined) headers.Authorization = `Bearer ${await tokens.token(known, opts?.signal)}`
-      const res = await httpRequest(url, { method: ex.method, headers, body: ex.body?.(), signal: opts?.signal, timeoutMs })
+      const res = await httpRequest(url, { method: ex.method, headers, body: ex.body?.(), signal: opts?.signal, timeoutMs, direct: ex.direct })
       if (res.statusCode === 401 && !triedAuth) {
         const c = parseChallenge(res.headers['www-authenticate'])
         discard(res)
@@ -90,7 +91,7 @@ export function createRegistryClient (components: RegistryComponents = {}, init:
     }
   }
 
-  async function followRedirects (first: IncomingMessage, from: URL, ex: Exchange, opts: CallOptions | undefined): Promise<IncomingMessage> {
+  async function followRedirects (first: HttpResponse, from: URL, ex: Exchange, opts: CallOptions | undefined): Promise<HttpResponse> {
     let res = first
     let url = from
     for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
@@ -100,14 +101,14 @@ export function createRegistryClient (components: RegistryComponents = {}, init:
       url = new URL(loc, url)
       // Credentials are for the registry only, never for the storage host it redirects to.
       const headers: Record<string, string> = { 'User-Agent': 'ollamad', ...ex.headers }
-      res = await httpRequest(url, { method: ex.method, headers, signal: opts?.signal, timeoutMs })
+      res = await httpRequest(url, { method: ex.method, headers, signal: opts?.signal, timeoutMs, direct: ex.direct })
       if (!isRedirect(res.statusCode)) return res
     }
     discard(res)
     throw new OllamadError('REGISTRY_ERROR', `too many redirects from ${from.host}`)
   }
 
-  const fail = async (res: IncomingMessage, what: string): Promise<never> => {
+  const fail = async (res: HttpResponse, what: string): Promise<never> => {
     const msg = await registryMessage(res)
     const status = res.statusCode ?? 0
     // A 4xx other than timeout or throttling will not change on retry.
@@ -140,7 +141,7 @@ export function createRegistryClient (components: RegistryComponents = {}, init:
       const url = new URL(`${baseUrl(name, opts)}/blobs/${digest}`)
       const headers: Record<string, string> = {}
       if (range !== undefined) headers.Range = `bytes=${range.start}-${range.end - 1}`
-      const res = await exchange(name, url, { headers, followRedirects: true }, opts)
+      const res = await exchange(name, url, { headers, followRedirects: true, direct: true }, opts)
       if (res.statusCode === 404) { discard(res); throw new OllamadError('BLOB_NOT_FOUND', `blob ${digest} not found in registry`) }
       if (range !== undefined && res.statusCode === 206) return res
       if (res.statusCode === 200) return res

@@ -1,12 +1,15 @@
 import http, { type IncomingMessage } from 'node:http'
 import https from 'node:https'
 import { OllamadError } from '../errors.js'
-import type { Clock } from '../util/clock.js'
+import { directRequest, type DirectResponse } from './direct-http.js'
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
   https: new https.Agent({ keepAlive: true, maxSockets: 64 })
 }
+
+/** A registry's answer: node:http's, or a direct one (plain http blobs) whose body reads into the caller's buffers. */
+export type HttpResponse = IncomingMessage | DirectResponse
 
 export interface HttpRequest {
   method?: string
@@ -15,10 +18,13 @@ export interface HttpRequest {
   signal?: AbortSignal
   /** Abort when the socket is idle this long (waiting for headers or inside the body). */
   timeoutMs?: number
+  /** Plain http without a request body goes over `directRequest`. */
+  direct?: boolean
 }
 
-/** One HTTP exchange with node:http (no redirect following; callers decide what a 3xx means). */
-export async function httpRequest (url: URL, req: HttpRequest = {}): Promise<IncomingMessage> {
+/** One HTTP exchange (no redirect following; callers decide what a 3xx means). */
+export async function httpRequest (url: URL, req: HttpRequest = {}): Promise<HttpResponse> {
+  if (req.direct === true && url.protocol === 'http:' && req.body === undefined) return await directRequest(url, req)
   const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined
   if (mod === undefined) throw new OllamadError('REGISTRY_ERROR', `unsupported URL scheme ${url.protocol}`)
   return await new Promise<IncomingMessage>((resolve, reject) => {
@@ -51,7 +57,7 @@ export async function httpRequest (url: URL, req: HttpRequest = {}): Promise<Inc
 }
 
 /** Reads a whole response body, refusing more than maxBytes (by header and by count). */
-export async function readBody (res: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export async function readBody (res: HttpResponse, maxBytes: number): Promise<Buffer> {
   const declared = Number(res.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) {
     res.destroy()
@@ -70,28 +76,8 @@ export async function readBody (res: IncomingMessage, maxBytes: number): Promise
   return Buffer.concat(parts)
 }
 
-/**
- * A response body piece by piece; the response is destroyed with STALLED when no piece comes for
- * `ms`. Only the wait for the network counts, not the time the reader spends on each piece.
- */
-export async function * stallGuarded (res: IncomingMessage, clock: Clock, ms: number): AsyncGenerator<Buffer> {
-  const pieces = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
-  const onStall = (): void => { res.destroy(new OllamadError('STALLED', `no data from the registry for ${ms} ms`)) }
-  try {
-    for (;;) {
-      const timer = clock.setTimeout(onStall, ms)
-      let next: IteratorResult<Buffer>
-      try { next = await pieces.next() } finally { clock.clearTimeout(timer) }
-      if (next.done === true) return
-      yield next.value
-    }
-  } finally {
-    await pieces.return?.()
-  }
-}
-
 /** Drops a response body we do not need, keeping the connection reusable when it is small. */
-export function discard (res: IncomingMessage): void {
+export function discard (res: HttpResponse): void {
   const len = Number(res.headers['content-length'])
   if (Number.isFinite(len) && len < 64 * 1024) res.resume()
   else res.destroy()

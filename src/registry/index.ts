@@ -1,4 +1,5 @@
 export { createRegistryClient, type RegistryClient, type RegistryInit, type RegistryComponents, type CallOptions, type FetchedManifest } from './client.js'
 export { parseChallenge, type BearerChallenge } from './auth.js'
-export { readBody, stallGuarded } from './http.js'
+export { readBody, type HttpResponse } from './http.js'
+export { readBodyInto, type BodyTarget } from './body.js'
 export * from './constants.js'

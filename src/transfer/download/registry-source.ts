@@ -1,7 +1,7 @@
 import { OllamadError, isOllamadError } from '../../errors.js'
 import { sleep, type Clock } from '../../util/clock.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
-import { stallGuarded, type RegistryClient } from '../../registry/index.js'
+import { readBodyInto, type RegistryClient } from '../../registry/index.js'
 import { chunkRange, type ModelName, type PartialBlob } from '../../store/index.js'
 import { createBufferPool } from '../../util/buffers.js'
 import { linkedController } from '../../util/abort.js'
@@ -90,12 +90,10 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
     }
     let pos = start
     let nextChunk = whole ? 0 : first
-    let batched = 0
-    const writeBatch = async (): Promise<void> => {
-      if (batched === 0) return
-      await partial.write(batch.subarray(0, batched), pos)
-      pos += batched
-      batched = 0
+    /** Writes one full batch at `pos`, then marks the chunks it completes. */
+    const writeOut = async (data: Uint8Array): Promise<void> => {
+      await partial.write(data, pos)
+      pos += data.byteLength
       while (nextChunk < partial.bitmap.length && chunkRange(partial.size, nextChunk).end <= pos) {
         if (!partial.bitmap.get(nextChunk)) { await partial.markDone(nextChunk); init.onChunk(nextChunk) }
         nextChunk++
@@ -106,22 +104,47 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       }
       init.onBytes()
     }
-    const batch = buffers.take(WRITE_BATCH)
+    // Two batches: the body lands in one while the other is written.
+    let batch = buffers.take(WRITE_BATCH)
+    let spare = buffers.take(WRITE_BATCH)
+    let batched = 0
+    let received = start
+    let writing: Promise<void> | undefined
+    /** Starts writing the batch once the write in flight is done, and fills the other one meanwhile. */
+    const flip = async (): Promise<void> => {
+      if (writing !== undefined) await writing
+      const w: Promise<void> = writeOut(batch.subarray(0, batched)).then(() => { if (writing === w) writing = undefined })
+      // Seen when awaited later; until then a failed write must not count as unhandled.
+      w.catch(() => {})
+      writing = w;
+      [batch, spare] = [spare, batch]
+      batched = 0
+    }
     try {
-      for await (const data of stallGuarded(res, clock, init.stallTimeoutMs)) {
-        if (pos + batched + data.byteLength > end) throw new OllamadError('REGISTRY_ERROR', 'registry sent more bytes than asked for')
-        await init.limiter.take(data.byteLength, ac.signal)
-        for (let off = 0; off < data.byteLength;) {
-          const n = Math.min(data.byteLength - off, batch.byteLength - batched)
-          batch.set(data.subarray(off, off + n), batched)
+      await readBodyInto(res, clock, init.stallTimeoutMs, {
+        space: () => batch.subarray(batched, Math.min(WRITE_BATCH, batched + end - received)),
+        filled: (n) => {
           batched += n
-          off += n
-          if (batched === batch.byteLength) await writeBatch()
+          received += n
+          const owed = init.limiter.reserve(n)
+          const full = batched === WRITE_BATCH
+          // The common case costs no promise: room left, or the other batch already written.
+          if (owed === 0 && (!full || writing === undefined)) {
+            if (full) void flip()
+            return undefined
+          }
+          return (async () => {
+            if (full) await flip()
+            if (owed > 0) await sleep(clock, owed, ac.signal)
+          })()
         }
-      }
-      await writeBatch()
+      })
+      if (batched > 0) await flip()
+      if (writing !== undefined) await writing
     } finally {
+      await writing?.catch(() => {})
       buffers.give(batch)
+      buffers.give(spare)
     }
     if (pos !== end) throw new OllamadError('REGISTRY_ERROR', `registry closed the body after ${pos - start} of ${end - start} bytes`)
   }
@@ -155,7 +178,7 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
   }
 
   const workers = Math.max(1, Math.min(init.concurrency, queue.length))
-  const buffers = createBufferPool(WRITE_BATCH, workers)
+  const buffers = createBufferPool(WRITE_BATCH, 2 * workers)
   try {
     await Promise.all(Array.from({ length: workers }, async () => { await worker('ranges') }))
     // A registry that ignores Range requests is read once more as one whole body.
@@ -183,17 +206,20 @@ export async function fetchChunkFromRegistry (
   let pos = 0
   // A 200 is the whole blob from byte 0: skip to the chunk.
   let skip = res.statusCode === 200 ? start : 0
-  for await (const data of stallGuarded(res, c.clock, c.stallTimeoutMs)) {
-    let d = data
-    if (skip > 0) { const n = Math.min(skip, d.byteLength); skip -= n; d = d.subarray(n) }
-    const take = Math.min(d.byteLength, out.byteLength - pos)
-    if (take > 0) {
-      await c.limiter.take(take, signal)
-      d.copy(out, pos, 0, take)
-      pos += take
+  let scratch: Buffer | undefined
+  await readBodyInto(res, c.clock, c.stallTimeoutMs, {
+    space: () => {
+      if (skip === 0) return out.subarray(pos)
+      scratch ??= Buffer.allocUnsafe(64 * 1024)
+      return scratch.subarray(0, Math.min(skip, scratch.byteLength))
+    },
+    filled: (n) => {
+      if (skip > 0) { skip -= n; return undefined }
+      pos += n
+      const owed = c.limiter.reserve(n)
+      return owed > 0 ? sleep(c.clock, owed, signal) : undefined
     }
-    if (pos === out.byteLength) { res.destroy(); break }
-  }
+  })
   if (pos !== out.byteLength) throw new OllamadError('REGISTRY_ERROR', `registry sent ${pos} of ${out.byteLength} bytes of chunk ${index}`)
   return out
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import type { IncomingMessage } from 'node:http'
-import { createRegistryClient, MAX_REDIRECTS } from '../../../src/registry/index.js'
+import { createRegistryClient, MAX_REDIRECTS, type HttpResponse } from '../../../src/registry/index.js'
 import { MAX_MANIFEST_BYTES, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_MANIFEST, parseModelName, type ModelName } from '../../../src/store/index.js'
 import { isOllamadError, type ErrorCode } from '../../../src/errors.js'
+import { DirectResponse } from '../../../src/registry/direct-http.js'
 import { startHttpServer, sendBlob, sendJson, type Handler, type TestServer } from '../../fixtures/http-server.js'
 import { makeBlob, sha256 } from '../../fixtures/blob.js'
 
@@ -27,7 +27,7 @@ const rejectsWith = async (p: Promise<unknown>, code: ErrorCode, message?: RegEx
   })
 }
 
-const readAll = async (res: IncomingMessage): Promise<Buffer> => {
+const readAll = async (res: HttpResponse): Promise<Buffer> => {
   const parts: Buffer[] = []
   for await (const b of res) parts.push(b as Buffer)
   return Buffer.concat(parts)
@@ -122,6 +122,15 @@ describe('registry client', () => {
       const s = await manifestServer()
       await createRegistryClient().getManifest(nameOn(s), { insecure: true })
       assert.equal(s.requests.length, 1)
+    })
+
+    it('reads plain-http blob bodies directly, one connection per request', async () => {
+      const s = await serve((req, res) => { sendBlob(req, res, blob.data) })
+      const res = await clientFor(s).openBlob(nameOn(s), blob.digest, { start: 0, end: 500 })
+      assert.ok(res instanceof DirectResponse)
+      assert.deepEqual(await readAll(res), blob.data.subarray(0, 500))
+      assert.equal(s.requests[0]?.headers.connection, 'close')
+      assert.equal(s.requests[0]?.headers['user-agent'], 'ollamad')
     })
 
     it('speaks https to any other host, so an http-only registry is unreachable', async () => {
