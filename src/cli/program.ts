@@ -37,7 +37,7 @@ export function buildProgram (start: StartCommand): Command {
     .option('--ollama <url>', 'the local Ollama (never taken from OLLAMA_HOST)', 'http://127.0.0.1:11434')
     .option('--insecure-registry <host[:port]>', 'use plain http for this registry (repeatable)', collect, [])
     .option('--max-download-rate <rate>', 'cap on registry download traffic, e.g. 50M (bytes/s)')
-    .option('--concurrency <n>', 'parallel Range requests per blob (default 16)')
+    .option('--concurrency <n>', 'most parallel Range requests per blob (default 16; starts with 4)')
     .option('--name <name>', 'this node\'s name in the cluster (default: the hostname)')
     .option('--listen <multiaddr>', 'swarm listen address (repeatable; default /ip4/0.0.0.0/tcp/11436)', collect, [])
     .option('--bootstrap <multiaddr>', 'a peer to join through (repeatable)', collect, [])

@@ -5,6 +5,7 @@ import { readBodyInto, type RegistryClient } from '../../registry/index.js'
 import { chunkRange, type ModelName, type PartialBlob } from '../../store/index.js'
 import { createBufferPool } from '../../util/buffers.js'
 import { linkedController } from '../../util/abort.js'
+import { startRamp } from './ramp.js'
 
 /** How often the offsets inside unfinished chunks are saved, so a crash loses little. */
 const PROGRESS_FLUSH_MS = 250
@@ -19,6 +20,10 @@ const WRITE_BATCH = 256 * 1024
  * so the last requests finish together and the in-order hasher is not left a long tail.
  */
 const RUN_MAX = 32 * 1024 * 1024
+/** Parallel requests at the start, how often the ramp judges adding more, and a request too fast to need company (bytes/s). */
+const RAMP_START = 4
+const RAMP_MS = 1000
+const FAST_REQUEST = 32 * 1024 * 1024
 
 /** How hard a download tries: parallel requests, stall detection, retries and backoff. */
 export interface FetchTuning {
@@ -61,6 +66,8 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
   let mode = 'ranges' as 'ranges' | 'whole'
   let firstError: unknown
   let lastFlush = clock.now()
+  /** Body bytes received by all requests, for the ramp. */
+  let landed = 0
 
   const chunkBytes = chunkRange(partial.size, 0).end
   const fetchRun = async (first: number, last: number): Promise<void> => {
@@ -126,6 +133,7 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
         filled: (n) => {
           batched += n
           received += n
+          landed += n
           const owed = init.limiter.reserve(n)
           const full = batched === WRITE_BATCH
           // The common case costs no promise: room left, or the other batch already written.
@@ -156,7 +164,7 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       const first = queue.shift()
       if (first === undefined) return
       if (partial.bitmap.get(first)) continue
-      const target = Math.min(RUN_MAX, Math.max(chunkBytes, (queue.length + 1) * chunkBytes / (2 * workers)))
+      const target = Math.min(RUN_MAX, Math.max(chunkBytes, (queue.length + 1) * chunkBytes / (2 * ramp.count())))
       let last = first
       while (queue[0] === last + 1 && (last - first + 2) * chunkBytes <= target) last = queue.shift() as number
       try {
@@ -177,16 +185,27 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
     }
   }
 
-  const workers = Math.max(1, Math.min(init.concurrency, queue.length))
-  const buffers = createBufferPool(WRITE_BATCH, 2 * workers)
+  const maxWorkers = Math.max(1, Math.min(init.concurrency, queue.length))
+  const buffers = createBufferPool(WRITE_BATCH, 2 * maxWorkers)
+  const running = new Set<Promise<void>>()
+  const spawn = (n: number): void => {
+    for (let i = 0; i < n; i++) {
+      const w: Promise<void> = worker('ranges').finally(() => { running.delete(w) })
+      running.add(w)
+    }
+  }
+  const ramp = startRamp(clock, { initial: RAMP_START, max: maxWorkers, intervalMs: RAMP_MS, fastPerRequest: FAST_REQUEST }, () => landed, spawn)
   try {
-    await Promise.all(Array.from({ length: workers }, async () => { await worker('ranges') }))
+    spawn(ramp.count())
+    while (running.size > 0) await Promise.all(running)
+    ramp.stop()
     // A registry that ignores Range requests is read once more as one whole body.
     if ((mode as string) === 'whole' && firstError === undefined && !partial.bitmap.full()) {
       queue.splice(0, queue.length, ...partial.bitmap.missing())
       await worker('whole')
     }
   } finally {
+    ramp.stop()
     release()
     await partial.flush().catch(() => {})
   }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
+import http, { type IncomingMessage } from 'node:http'
+import { randomBytes } from 'node:crypto'
 import { isOllamadError } from '../../../src/errors.js'
-import { readPiecesInto, type BodyTarget } from '../../../src/registry/body.js'
+import { readBodyInto, readPiecesInto, type BodyTarget } from '../../../src/registry/body.js'
+import { startHttpServer } from '../../fixtures/http-server.js'
 import { collectingTarget, type CollectingTarget } from '../../fixtures/body-target.js'
 import { createFakeClock } from '../../fixtures/fake-clock.js'
 
@@ -89,6 +92,19 @@ describe('registry/body readPiecesInto', () => {
     assert.equal(settled, false, 'still writing')
     target.holds.shift()?.()
     await assert.rejects(done, /reset/)
+  })
+
+  it('reads a node:http response (the https path) into slow buffers exactly', async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 3)
+    const server = await startHttpServer((_req, res) => { res.writeHead(200, { 'Content-Length': data.byteLength }).end(data) })
+    try {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => { http.get(`${server.url}/b`, resolve).on('error', reject) })
+      const target = collectingTarget(100_000, { onFull: async () => { await new Promise(resolve => setImmediate(resolve)) } })
+      await readBodyInto(res, createFakeClock(), 1000, target)
+      assert.ok(target.bytes().equals(data))
+    } finally {
+      await server.close()
+    }
   })
 
   it('fails when the target throws, and when the body closes early', async () => {
