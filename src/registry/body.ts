@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import { OllamadError } from '../errors.js'
-import type { Clock, Timer } from '../util/clock.js'
+import type { Clock } from '../util/clock.js'
+import { watchdog } from '../util/watchdog.js'
 
 /** Where a body's bytes go: the caller lends its own buffers, so bytes land where they are used. */
 export interface BodyTarget {
@@ -34,7 +35,7 @@ export interface BodyFlow {
 }
 
 /**
- * The flow of one body into a target. One timer guards the whole body: it fails with STALLED when
+ * The flow of one body into a target. A watchdog guards the whole body: it fails with STALLED when
  * no byte comes for `stallMs`; time the body spends paused for the target does not count. A
  * target's promise is always waited for, even after a failure, because it may be writing from a
  * buffer that its owner reuses once the body is done.
@@ -43,29 +44,16 @@ export function createBodyFlow (target: BodyTarget, clock: Clock, stallMs: numbe
   let resolve!: () => void
   let reject!: (e: unknown) => void
   const done = new Promise<void>((res, rej) => { resolve = res; reject = rej })
-  let last = clock.now()
-  let timer: Timer | undefined
   let waiting: Promise<void> | undefined
   let ended = false
   let outcome: { ok: true } | { ok: false, e: unknown } | undefined
+  // Stopped while the body is paused for the target, kicked by every byte.
+  const dog = watchdog(clock, stallMs, () => { flow.fail(new OllamadError('STALLED', `no data from the registry for ${stallMs} ms`)) })
 
-  const disarm = (): void => {
-    if (timer !== undefined) clock.clearTimeout(timer)
-    timer = undefined
-  }
-  const arm = (ms: number): void => {
-    timer = clock.setTimeout(() => {
-      timer = undefined
-      if (outcome !== undefined || waiting !== undefined) return
-      const idle = clock.now() - last
-      if (idle >= stallMs) flow.fail(new OllamadError('STALLED', `no data from the registry for ${stallMs} ms`))
-      else arm(stallMs - idle)
-    }, ms)
-  }
   const settle = (o: NonNullable<typeof outcome>): void => {
     if (outcome !== undefined) return
     outcome = o
-    disarm()
+    dog.stop()
     if (!o.ok || !ended) control.close()
     if (waiting === undefined) report()
   }
@@ -78,21 +66,20 @@ export function createBodyFlow (target: BodyTarget, clock: Clock, stallMs: numbe
     done,
     filled: (n) => {
       if (outcome !== undefined) return false
-      last = clock.now()
+      dog.kick()
       let next: Promise<void> | undefined
       try { next = target.filled(n) } catch (e) { flow.fail(e); return false }
       if (next === undefined) return true
       waiting = next
       control.pause()
-      disarm()
+      dog.stop()
       next.then(() => {
         waiting = undefined
         if (outcome !== undefined) { report(); return }
-        last = clock.now()
         flow.onResume?.()
         if (outcome !== undefined || waiting !== undefined) return
         if (ended) { settle({ ok: true }); return }
-        arm(stallMs)
+        dog.kick()
         control.resume()
       }, (e: unknown) => {
         waiting = undefined
@@ -108,7 +95,6 @@ export function createBodyFlow (target: BodyTarget, clock: Clock, stallMs: numbe
     fail: (e) => { settle({ ok: false, e }) },
     stop: () => { settle({ ok: true }) }
   }
-  arm(stallMs)
   return flow
 }
 
