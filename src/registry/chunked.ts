@@ -1,7 +1,8 @@
 import { OllamadError } from '../errors.js'
 
-/** A chunk-size or trailer line longer than this is refused. */
+/** A chunk-size or trailer line longer than this is refused, and so are trailers longer in all. */
 const LINE_MAX = 4096
+const TRAILERS_MAX = 16 * 1024
 
 const malformed = (what: string): OllamadError => new OllamadError('REGISTRY_ERROR', `malformed chunked body from the registry: ${what}`)
 
@@ -14,6 +15,7 @@ export function createChunkedDecoder (): (bytes: Buffer, push: (data: Buffer) =>
   let state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size'
   let line = ''
   let left = 0
+  let trailers = 0
 
   /** Collects a line; returns it once its CRLF came, or undefined while it is still open. */
   const takeLine = (bytes: Buffer, at: number): { text?: string, next: number } => {
@@ -51,6 +53,9 @@ export function createChunkedDecoder (): (bytes: Buffer, push: (data: Buffer) =>
         state = left === 0 ? 'trailer' : 'data'
       } else if (text === '') {
         state = 'done'
+      } else {
+        trailers += text.length + 2
+        if (trailers > TRAILERS_MAX) throw malformed(`trailers over ${TRAILERS_MAX} bytes`)
       }
     }
     return state === 'done'

@@ -32,9 +32,9 @@ export class DirectResponse extends Readable implements DirectBody {
   readInto: (target: BodyTarget, clock: Clock, stallMs: number) => Promise<void> = async () => {}
   /** The streamed path's start and the socket's end, wired by `directRequest`. */
   onRead: () => void = () => {}
-  onDestroy: () => void = () => {}
+  onDestroy: (e?: Error) => void = () => {}
   override _read (): void { this.onRead() }
-  override _destroy (e: Error | null, cb: (e?: Error | null) => void): void { this.onDestroy(); cb(e) }
+  override _destroy (e: Error | null, cb: (e?: Error | null) => void): void { this.onDestroy(e ?? undefined); cb(e) }
 }
 
 function requestHead (url: URL, method: string, headers: Record<string, string>): string {
@@ -198,7 +198,9 @@ export async function directRequest (url: URL, req: DirectRequest = {}): Promise
       if (mode === 'head' || mode === 'stream' || mode === 'direct') fail(new OllamadError('REGISTRY_ERROR', `${url.host} closed the connection`))
     })
 
-    res.onDestroy = () => { if (mode !== 'done') { mode = 'done'; socket.destroy() } }
+    const drop = (): void => { if (mode !== 'done') { mode = 'done'; socket.destroy() } }
+    // A reader's flow must hear of it; the other modes have nobody waiting.
+    res.onDestroy = (e) => { if (mode === 'direct') fail(e ?? new OllamadError('ABORTED', 'the response was destroyed')); else drop() }
     res.onRead = () => {
       if (mode === 'held') {
         mode = 'stream'
@@ -217,7 +219,7 @@ export async function directRequest (url: URL, req: DirectRequest = {}): Promise
       const f = createBodyFlow(into, clock, stallMs, {
         pause: () => { socket.pause() },
         resume: () => { if (mode === 'direct') socket.resume() },
-        close: () => { res.onDestroy() }
+        close: drop
       })
       flow = f
       const feed = feeder = feedPieces(f, into)

@@ -9,6 +9,9 @@ export type BodyFraming =
 
 export interface ResponseHead { status: number, headers: IncomingHttpHeaders, framing: BodyFraming }
 
+/** Headers that carry one value, whose repeats node:http drops. */
+const SINGLE = new Set(['age', 'authorization', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent'])
+
 const malformed = (what: string): OllamadError => new OllamadError('REGISTRY_ERROR', `malformed response from the registry: ${what}`)
 
 /** Parses an HTTP/1.x response head (without its closing blank line), as RFC 9112 frames it. */
@@ -23,7 +26,10 @@ export function parseHead (text: string, method: string): ResponseHead {
     if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) throw malformed(`header line ${JSON.stringify(line.slice(0, 80))}`)
     const name = line.slice(0, colon).toLowerCase()
     const value = line.slice(colon + 1).trim()
-    headers[name] = headers[name] === undefined ? value : `${headers[name] as string}, ${value}`
+    // As node:http does: a repeat of a one-value header is dropped (a second Location must not
+    // splice into the first); others are joined. Content-Length repeats are joined to be checked.
+    if (headers[name] === undefined) headers[name] = value
+    else if (!SINGLE.has(name)) headers[name] = `${headers[name] as string}, ${value}`
   }
   return { status, headers, framing: framingOf(status, headers, method) }
 }

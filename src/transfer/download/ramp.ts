@@ -14,12 +14,15 @@ export interface RampInit {
 /**
  * How many parallel requests a registry download keeps. It starts with a few, and doubles them
  * while each request is slow (a far registry, or a CDN that caps each connection) and the last
- * doubling paid off. Near the registry a few requests fill the link, and more only cost the
+ * doubling paid off; it settles once requests are fast, a doubling did not pay, or the limit is
+ * reached. Near the registry a few requests fill the link, and more only cost the
  * registry a request each and leave the in-order hasher further behind.
  */
 export interface Ramp {
   /** Requests the download should run now. */
   count: () => number
+  /** Whether the count is final: the limit reached, a doubling that did not pay, or requests fast enough. */
+  settled: () => boolean
   stop: () => void
 }
 
@@ -38,19 +41,20 @@ export function startRamp (clock: Clock, init: RampInit, bytes: () => number, gr
     const now = bytes()
     const rate = (now - lastBytes) * 1000 / init.intervalMs
     lastBytes = now
-    if (rateBefore !== undefined && rate < rateBefore * PAYS) return
-    if (rate / count < init.fastPerRequest) {
-      const more = Math.min(count, init.max - count)
-      rateBefore = rate
-      count += more
-      grow(more)
-    }
+    if ((rateBefore !== undefined && rate < rateBefore * PAYS) || rate / count >= init.fastPerRequest) { settled = true; return }
+    const more = Math.min(count, init.max - count)
+    rateBefore = rate
+    count += more
+    grow(more)
     if (count < init.max) timer = clock.setTimeout(judge, init.intervalMs)
+    else settled = true
   }
-  if (count < init.max) timer = clock.setTimeout(judge, init.intervalMs)
+  let settled = count >= init.max
+  if (!settled) timer = clock.setTimeout(judge, init.intervalMs)
 
   return {
     count: () => count,
+    settled: () => settled,
     stop: () => {
       if (stopped) return
       stopped = true

@@ -164,7 +164,9 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       const first = queue.shift()
       if (first === undefined) return
       if (partial.bitmap.get(first)) continue
-      const target = Math.min(RUN_MAX, Math.max(chunkBytes, (queue.length + 1) * chunkBytes / (2 * ramp.count())))
+      // Sized for the most requests until the ramp settles: runs claimed early cannot be shared by requests added later.
+      const sharers = ramp.settled() ? ramp.count() : maxWorkers
+      const target = Math.min(RUN_MAX, Math.max(chunkBytes, (queue.length + 1) * chunkBytes / (2 * sharers)))
       let last = first
       while (queue[0] === last + 1 && (last - first + 2) * chunkBytes <= target) last = queue.shift() as number
       try {

@@ -128,6 +128,14 @@ describe('registry/direct-http directRequest', () => {
     await assert.rejects(waiting, failsWith('ABORTED'))
   })
 
+  it('ends a read at once with the reason when the response is destroyed under it', async () => {
+    const res = await directRequest(new URL(`${server.url}/b`))
+    const target = collectingTarget(4096, { onFull: () => { res.destroy(new Error('gone')); return undefined } })
+    const t = Date.now()
+    await assert.rejects(res.readInto(target, systemClock, 5000), /gone/)
+    assert.ok(Date.now() - t < 2000, 'not by the stall timer')
+  })
+
   it('refuses header values that would add lines of their own, and https', async () => {
     await assert.rejects(directRequest(new URL(`${server.url}/b`), { headers: { Authorization: 'Bearer x\r\nX-Evil: 1' } }), failsWith('REGISTRY_ERROR', /invalid request header/))
     await assert.rejects(directRequest(new URL('https://127.0.0.1:1/b')), failsWith('REGISTRY_ERROR', /plain http/))

@@ -16,6 +16,8 @@ describe('registry/head parseHead', () => {
     assert.deepEqual(parseHead('HTTP/1.1 200 OK\r\nContent-Length: 9', 'HEAD').framing, { kind: 'length', length: 0 })
     assert.deepEqual(parseHead('HTTP/1.1 204 No Content', 'GET').framing, { kind: 'length', length: 0 })
     assert.deepEqual(parseHead('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5', 'GET').framing, { kind: 'length', length: 5 })
+    // A second Location is dropped, as node:http does, rather than spliced into the first.
+    assert.equal(parseHead('HTTP/1.1 307 x\r\nLocation: /a\r\nLocation: http://evil/b', 'GET').headers.location, '/a')
   })
 
   it('refuses what could frame a body two ways', () => {
@@ -57,5 +59,7 @@ describe('registry/chunked createChunkedDecoder', () => {
     assert.throws(() => createChunkedDecoder()(Buffer.from('zz\r\n'), () => {}), malformed)
     assert.throws(() => createChunkedDecoder()(Buffer.from('3\r\nabcX\r\n'), () => {}), malformed)
     assert.throws(() => createChunkedDecoder()(Buffer.alloc(5000, 0x31), () => {}), malformed)
+    // Endless short trailer lines, which no body byte counts against a limit.
+    assert.throws(() => createChunkedDecoder()(Buffer.from('0\r\n' + 'X-T: 1\r\n'.repeat(3000)), () => {}), malformed)
   })
 })
