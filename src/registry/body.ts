@@ -124,11 +124,9 @@ export function feedPieces (flow: BodyFlow, target: BodyTarget): { take: (piece:
     }
     return true
   }
-  const drain = (): boolean => {
-    while (held.length > 0) if (!copy(held.shift() as Buffer)) return false
-    return true
+  flow.onResume = () => {
+    while (held.length > 0) if (!copy(held.shift() as Buffer)) return
   }
-  flow.onResume = () => { drain() }
   return {
     holding: () => held.length > 0,
     take: (piece) => {

@@ -23,7 +23,7 @@ export function parseHead (text: string, method: string): ResponseHead {
   const headers: Record<string, string> = {}
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':')
-    if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) throw malformed(`header line ${JSON.stringify(line.slice(0, 80))}`)
+    if (colon <= 0 || /\s/.test(line.slice(0, colon))) throw malformed(`header line ${JSON.stringify(line.slice(0, 80))}`)
     const name = line.slice(0, colon).toLowerCase()
     const value = line.slice(colon + 1).trim()
     // As node:http does: a repeat of a one-value header is dropped (a second Location must not

@@ -34,7 +34,7 @@ export function startRamp (clock: Clock, init: RampInit, bytes: () => number, gr
   let timer: Timer | undefined
   let lastBytes = bytes()
   let rateBefore: number | undefined
-  let stopped = false
+  let settled = count >= init.max
 
   const judge = (): void => {
     timer = undefined
@@ -49,15 +49,12 @@ export function startRamp (clock: Clock, init: RampInit, bytes: () => number, gr
     if (count < init.max) timer = clock.setTimeout(judge, init.intervalMs)
     else settled = true
   }
-  let settled = count >= init.max
   if (!settled) timer = clock.setTimeout(judge, init.intervalMs)
 
   return {
     count: () => count,
     settled: () => settled,
     stop: () => {
-      if (stopped) return
-      stopped = true
       if (timer !== undefined) clock.clearTimeout(timer)
       timer = undefined
     }

@@ -66,8 +66,6 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
   let mode = 'ranges' as 'ranges' | 'whole'
   let firstError: unknown
   let lastFlush = clock.now()
-  /** Body bytes received by all requests, for the ramp. */
-  let landed = 0
 
   const chunkBytes = chunkRange(partial.size, 0).end
   const fetchRun = async (first: number, last: number): Promise<void> => {
@@ -133,7 +131,6 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
         filled: (n) => {
           batched += n
           received += n
-          landed += n
           const owed = init.limiter.reserve(n)
           const full = batched === WRITE_BATCH
           // The common case costs no promise: room left, or the other batch already written.
@@ -196,7 +193,7 @@ export async function fetchFromRegistry (init: RegistryFetchInit): Promise<void>
       running.add(w)
     }
   }
-  const ramp = startRamp(clock, { initial: RAMP_START, max: maxWorkers, intervalMs: RAMP_MS, fastPerRequest: FAST_REQUEST }, () => landed, spawn)
+  const ramp = startRamp(clock, { initial: RAMP_START, max: maxWorkers, intervalMs: RAMP_MS, fastPerRequest: FAST_REQUEST }, partial.bytesDone, spawn)
   try {
     spawn(ramp.count())
     while (running.size > 0) await Promise.all(running)
