@@ -3,7 +3,7 @@
 // times, their ratio (target: ollamad >= 1.0x the baseline's speed) and ollamad's peak RSS.
 import '../src/polyfill.js'
 import { rm } from 'node:fs/promises'
-import { median, pushRandomModel } from './bench-util.js'
+import { median, pushRandomModel, settleDisk } from './bench-util.js'
 import { join } from 'node:path'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { startDaemon, tempDir } from '../test/fixtures/daemon.js'
@@ -29,12 +29,14 @@ async function main (): Promise<void> {
     const rss: number[] = []
     for (let round = 0; round < ROUNDS; round++) {
       // Baseline: one stream, written to a file and hashed as it passes.
+      await settleDisk()
       const copy = await curlTeeOpenssl(blobUrl, join(work, 'curl.bin'))
       if (copy.hex !== digest.slice(7)) throw new Error(`curl baseline hashed to ${copy.hex}`)
       curlTimes.push(copy.secs)
 
       const daemon = await startDaemon({ args: ['--insecure-registry', registry.host], nodeArgs: NODE_FLAGS })
       try {
+        await settleDisk()
         const t = process.hrtime.bigint()
         const res = await fetch(`${daemon.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model: `${registry.host}/library/bench`, stream: false }) })
         const body = await res.text()

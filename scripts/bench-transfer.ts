@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { startRegistry, type RunningRegistry } from '../test/fixtures/registry.js'
 import { startCluster } from '../test/fixtures/cluster.js'
 import { tempDir, type RunningDaemon } from '../test/fixtures/daemon.js'
-import { median, pushRandomModel } from './bench-util.js'
+import { median, pushRandomModel, settleDisk } from './bench-util.js'
 import { curlTeeOpenssl, startNginx, type Nginx } from './baseline.js'
 import { processCpu, rssMiB } from './netns.js'
 
@@ -65,7 +65,9 @@ async function measure (registry: RunningRegistry, nginx: Nginx, url: string, wo
     const base: Array<{ secs: number, cpu: Cpu }> = []
     const ours: Array<{ secs: number, send: Cpu, recv: Cpu }> = []
     for (let round = 1; round <= ROUNDS; round++) {
+      await settleDisk()
       const bl = await baseline(nginx, url, join(work, 'copy.bin'), hex)
+      await settleDisk()
       const [a0, b0] = [processCpu(a.proc.pid as number), processCpu(b.proc.pid as number)]
       // The registry answers manifests only: every blob byte comes from the peer.
       const t = process.hrtime.bigint()

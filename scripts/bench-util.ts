@@ -1,10 +1,21 @@
 import { createCipheriv, createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { pushModel } from '../test/fixtures/registry.js'
 
 /** Writes `size` pseudo-random bytes (AES-CTR keystream) and returns their sha256 digest. */
 /** The middle value (the upper one of an even count): one noisy round does not move it. */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
+
+/**
+ * Writes out every dirty page on the machine before a timed copy: the kernel flushes a file it was
+ * not told to sync about 30 s after it was written (the registry's pushed blob, a daemon's
+ * database), and such a burst must not land in whichever copy happens to be timed then.
+ */
+export async function settleDisk (): Promise<void> {
+  await promisify(execFile)('sync')
+}
 
 export async function writeRandomFile (path: string, size: number, seed = 7): Promise<string> {
   const fh = await open(path, 'w')
