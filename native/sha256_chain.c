@@ -6,6 +6,7 @@
 #include <node_api.h>
 #include <openssl/sha.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, "SHA256_CHAIN", #call " failed"); return NULL; } } while (0)
@@ -92,9 +93,73 @@ static napi_value step_sync(napi_env env, napi_callback_info info) {
   return result(env, r.out);
 }
 
+// The same step on libuv's thread pool, so a chunk's check does not hold the event loop: the
+// arguments' buffers are kept alive by references until the promise settles, and must not be
+// written meanwhile (the caller owns them until then).
+typedef struct {
+  run_t r;
+  napi_ref keep[2];
+  napi_deferred deferred;
+  napi_async_work work;
+} job_t;
+
+static void job_run(napi_env env, void *data) { (void)env; run(&((job_t *)data)->r); }
+
+static void job_done(napi_env env, napi_status status, void *data) {
+  job_t *j = data;
+  napi_value v = NULL;
+  if (status == napi_ok) v = result(env, j->r.out);
+  if (v != NULL) napi_resolve_deferred(env, j->deferred, v);
+  else {
+    napi_value msg, err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_create_string_utf8(env, "the sha256 step was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, j->deferred, err);
+  }
+  napi_delete_reference(env, j->keep[0]);
+  napi_delete_reference(env, j->keep[1]);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static napi_value step_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], name, promise;
+  job_t *j = calloc(1, sizeof(job_t));
+  if (j == NULL) { napi_throw_error(env, "SHA256_CHAIN", "out of memory"); return NULL; }
+  if (!parse(env, info, &j->r)) { free(j); return NULL; }
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok ||
+      napi_create_reference(env, argv[0], 1, &j->keep[0]) != napi_ok ||
+      napi_create_reference(env, argv[1], 1, &j->keep[1]) != napi_ok ||
+      napi_create_promise(env, &j->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "sha256-chain-step", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, job_run, job_done, j, &j->work) != napi_ok) {
+    if (j->keep[0] != NULL) napi_delete_reference(env, j->keep[0]);
+    if (j->keep[1] != NULL) napi_delete_reference(env, j->keep[1]);
+    free(j);
+    napi_throw_error(env, "SHA256_CHAIN", "could not set up the step");
+    return NULL;
+  }
+  // Once queued, job_done runs whatever happens and frees the job.
+  if (napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_value err;
+    napi_create_string_utf8(env, "could not queue the step", NAPI_AUTO_LENGTH, &name);
+    napi_create_error(env, NULL, name, &err);
+    napi_reject_deferred(env, j->deferred, err);
+    napi_delete_async_work(env, j->work);
+    napi_delete_reference(env, j->keep[0]);
+    napi_delete_reference(env, j->keep[1]);
+    free(j);
+  }
+  return promise;
+}
+
 NAPI_MODULE_INIT() {
   napi_value f;
   CHECK(napi_create_function(env, "step", NAPI_AUTO_LENGTH, step_sync, NULL, &f));
   CHECK(napi_set_named_property(env, exports, "step", f));
+  CHECK(napi_create_function(env, "stepAsync", NAPI_AUTO_LENGTH, step_async, NULL, &f));
+  CHECK(napi_set_named_property(env, exports, "stepAsync", f));
   return exports;
 }

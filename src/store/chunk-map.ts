@@ -7,7 +7,7 @@ import { OllamadError } from '../errors.js'
 import { digestHex, parseDigest, type Digest } from './digest.js'
 import type { PartialBlob } from './partial.js'
 import { chunkCount, chunkRange, chunkSize } from './chunks.js'
-import { createChainHasher as chainHasherOf, fitsChain, type ChainHasher } from '../util/sha256-chain.js'
+import { createChainHasher as chainHasherOf, fitsChain, fitsChainAsync, sha256Async, type ChainHasher } from '../util/sha256-chain.js'
 
 /** Multicodec and multihash codes used for content addressing. */
 export const RAW_CODE = 0x55
@@ -45,12 +45,19 @@ const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha2
 
 export const chunkHash = sha256
 
+/** chunkHash off the event loop (libuv's thread pool): `data` must not change until it settles. */
+export const chunkHashAsync = sha256Async
+
 /** Hashes a blob in byte order, keeping its sha256 chain (the map's body). */
 export const createChainHasher = (size: number): ChainHasher => chainHasherOf(size, chunkSize(size))
 
 /** Whether `data` is chunk `index` of a blob of `size` whose map holds this chain. */
 export const chunkFitsChain = (chain: readonly Uint8Array[], size: number, index: number, data: Uint8Array): boolean =>
   fitsChain(chain, size, chunkSize(size), index, data)
+
+/** chunkFitsChain off the event loop (libuv's thread pool): `data` must not change until it settles. */
+export const chunkFitsChainAsync = async (chain: readonly Uint8Array[], size: number, index: number, data: Uint8Array): Promise<boolean> =>
+  await fitsChainAsync(chain, size, chunkSize(size), index, data)
 
 /** CIDv1 dag-cbor sha2-256 of some chunk-map bytes. */
 export function chunkMapCid (bytes: Uint8Array): CID {

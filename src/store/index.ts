@@ -3,7 +3,7 @@ export type { ModelEntry } from './catalog.js'
 export type { PartialBlob } from './partial.js'
 export { chunkSize, chunkCount, chunkRange, MIN_CHUNK, MAX_CHUNK } from './chunks.js'
 export {
-  computeChunkMap, chunkMapOfFile, chunkMapOfPartial, decodeChunkMap, encodeChunkMap, chunkMapCid, chunkHash, chunkFitsChain, createChainHasher, hashThrough,
+  computeChunkMap, chunkMapOfFile, chunkMapOfPartial, decodeChunkMap, encodeChunkMap, chunkMapCid, chunkHash, chunkHashAsync, chunkFitsChain, chunkFitsChainAsync, createChainHasher, hashThrough,
   blobCid, digestFromCid, digestBytes, digestFromBytes, MAX_CHUNK_MAP_BYTES,
   type ChunkMap, type ComputedChunkMap, type ReadAt
 } from './chunk-map.js'

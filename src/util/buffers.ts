@@ -1,3 +1,5 @@
+import { alignedBuffer, DIRECT_ALIGN } from './aligned.js'
+
 /**
  * Chunk buffers for a download's requests, reused: one fresh chunk per request is garbage that
  * the GC lets pile up to tens of megabytes before it collects.
@@ -8,6 +10,11 @@ export interface BufferPool {
   /** Gives a buffer back once nothing reads it any more. */
   give: (b: Uint8Array) => void
 }
+
+/** Buffers from this size up start on a page boundary, so their bytes can be written past the page cache. */
+const ALIGNED_MIN_BYTES = 1024 * 1024
+
+const allocate = (n: number): Uint8Array => n >= ALIGNED_MIN_BYTES && n % DIRECT_ALIGN === 0 ? alignedBuffer(n) : new Uint8Array(n)
 
 /**
  * Buffers of at least `chunkBytes` (0: exactly what is asked), at most `keep` kept spare and at
@@ -24,7 +31,7 @@ export function createBufferPool (chunkBytes: number, keep: number, maxSpareByte
         const b = spare[i] as Uint8Array
         if (b.byteLength >= n && (best < 0 || b.byteLength < (spare[best] as Uint8Array).byteLength)) best = i
       }
-      if (best < 0) return new Uint8Array(Math.max(n, chunkBytes))
+      if (best < 0) return allocate(Math.max(n, chunkBytes))
       const b = spare.splice(best, 1)[0] as Uint8Array
       spareBytes -= b.byteLength
       return b

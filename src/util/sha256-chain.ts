@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module'
 import { timingSafeEqual } from 'node:crypto'
 import { OllamadError } from '../errors.js'
+import { loadNative } from './native.js'
 
 /**
  * A blob's sha256 chain: the SHA-256 chaining value after each chunk of `chunkSize` bytes (the
@@ -12,16 +12,11 @@ import { OllamadError } from '../errors.js'
 interface Native {
   /** Hashes `data` on from `state`, `before` bytes into the message: the next state, or the digest when `final`. */
   step: (state: Uint8Array, data: Uint8Array, before: number, final: boolean) => Uint8Array
+  /** The same on libuv's thread pool; `state` and `data` must not change until it settles. */
+  stepAsync: (state: Uint8Array, data: Uint8Array, before: number, final: boolean) => Promise<Uint8Array>
 }
 
-// Built by scripts/build-native.sh into dist/native/ (this file runs from dist/src/util/).
-const native = ((): Native => {
-  try {
-    return createRequire(import.meta.url)('../../native/sha256_chain.node') as Native
-  } catch (e) {
-    throw new OllamadError('INTERNAL', `the native sha256 chain module is missing (run npm run build): ${(e as Error).message}`)
-  }
-})()
+const native = loadNative<Native>('sha256_chain')
 
 /** SHA-256's initial chaining value. */
 export const SHA256_IV = new Uint8Array(Buffer.from('6a09e667bb67ae853c6ef372a54ff53a510e527f9b05688c1f83d9ab5be0cd19', 'hex'))
@@ -31,13 +26,30 @@ const same = (a: Uint8Array, b: Uint8Array): boolean => a.byteLength === b.byteL
 const count = (size: number, chunkSize: number): number => Math.max(1, Math.ceil(size / chunkSize))
 const endOf = (size: number, chunkSize: number, index: number): number => Math.min(size, (index + 1) * chunkSize)
 
-/** Whether `data` is chunk `index` of a blob of `size` with this chain (one sha256 pass over it). */
-export function fitsChain (chain: readonly Uint8Array[], size: number, chunkSize: number, index: number, data: Uint8Array): boolean {
+/** The step that checks chunk `index` of a blob of `size` against `chain`; undefined when `data` cannot be that chunk. */
+function chainStep (chain: readonly Uint8Array[], size: number, chunkSize: number, index: number, data: Uint8Array): { from: Uint8Array, want: Uint8Array, start: number, final: boolean } | undefined {
   const start = index * chunkSize
   const from = index === 0 ? SHA256_IV : chain[index - 1]
   const want = chain[index]
-  if (from === undefined || want === undefined || start > size || data.byteLength !== endOf(size, chunkSize, index) - start) return false
-  return same(native.step(from, data, start, index === count(size, chunkSize) - 1), want)
+  if (from === undefined || want === undefined || start > size || data.byteLength !== endOf(size, chunkSize, index) - start) return undefined
+  return { from, want, start, final: index === count(size, chunkSize) - 1 }
+}
+
+/** Whether `data` is chunk `index` of a blob of `size` with this chain (one sha256 pass over it). */
+export function fitsChain (chain: readonly Uint8Array[], size: number, chunkSize: number, index: number, data: Uint8Array): boolean {
+  const s = chainStep(chain, size, chunkSize, index, data)
+  return s !== undefined && same(native.step(s.from, data, s.start, s.final), s.want)
+}
+
+/** fitsChain off the event loop, on libuv's thread pool: `data` must not change until it settles. */
+export async function fitsChainAsync (chain: readonly Uint8Array[], size: number, chunkSize: number, index: number, data: Uint8Array): Promise<boolean> {
+  const s = chainStep(chain, size, chunkSize, index, data)
+  return s !== undefined && same(await native.stepAsync(s.from, data, s.start, s.final), s.want)
+}
+
+/** The sha256 of `data`, on libuv's thread pool: `data` must not change until it settles. */
+export async function sha256Async (data: Uint8Array): Promise<Uint8Array> {
+  return await native.stepAsync(SHA256_IV, data, 0, true)
 }
 
 /** Hashes a blob in byte order, in pieces that do not cross a chunk's end, keeping the chain. */

@@ -1,5 +1,5 @@
 import { OllamadError, errorMessage, isOllamadError } from '../../errors.js'
-import { chunkFitsChain, chunkHash, chunkRange, type PartialBlob } from '../../store/index.js'
+import { chunkFitsChainAsync, chunkHashAsync, chunkRange, type PartialBlob } from '../../store/index.js'
 import type { Clock } from '../../util/clock.js'
 import type { BufferPool } from '../../util/buffers.js'
 import type { MapWatch } from './map-watch.js'
@@ -36,6 +36,8 @@ export interface ChunkFetcher {
   start: (chunk: number, source: string, orphan: boolean, endgame: boolean) => void
   /** The chunk is written, or being written. */
   done: (chunk: number) => boolean
+  /** Chunks checked and being written (their buffers still held). */
+  writing: () => number
   /** When the last chunk landed. */
   lastProgress: () => number
   result: () => Omit<SwarmResult, 'banned'>
@@ -52,40 +54,37 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
   let lastProgress = clock.now()
   const done = (i: number): boolean => partial.bitmap.get(i) || landing.has(i)
 
-  const land = async (r: Request, data: Uint8Array): Promise<void> => {
+  /**
+   * Checks a chunk that came whole (one sha256 pass on libuv's thread pool, not the event loop)
+   * and, when it is good, settles its source at once and returns its write: the request's slot at
+   * its peer is free while the disk takes the bytes, so a slow write does not leave the link idle
+   * (the picker counts writes against the download's budget).
+   */
+  const land = async (r: Request, data: Uint8Array): Promise<{ write: Promise<void> } | undefined> => {
+    // Another request brought it (or is writing it): only relays of this one care about its bytes.
+    if (done(r.chunk) && r.arrival === undefined) return undefined
     const st = table.peers.get(r.source)
     const chain = map.chain()
     const announced = st?.view.announced?.get(r.chunk)
-    // One sha256 pass: against the map's chain when there is one, else the chunk's own hash (a
-    // registry chunk's is what this node announces while no map exists; with one, peers find it).
-    const check = (): { fitsMap?: boolean, hash?: Uint8Array } => chain !== undefined
-      ? { fitsMap: chunkFitsChain(chain, partial.size, r.chunk, data) }
-      : { hash: chunkHash(data) }
+    // Against the map's chain when there is one, else the chunk's own hash (a registry chunk's is
+    // what this node announces while no map exists; with one, peers find it).
+    const { fitsMap, hash } = chain !== undefined
+      ? { fitsMap: await chunkFitsChainAsync(chain, partial.size, r.chunk, data), hash: undefined }
+      : { fitsMap: undefined, hash: await chunkHashAsync(data) }
     if (done(r.chunk)) {
-      // Another request brought it (or is writing it): relays of this one may end on its own bytes, once checked.
-      if (r.arrival === undefined) return
-      const { fitsMap, hash } = check()
-      if (fitsMap ?? (announced !== undefined && hash !== undefined && sameHash(hash, announced))) r.arrival.land()
-      return
+      // It landed elsewhere first (perhaps while this one was checked): relays of this one may end on its own bytes.
+      if (fitsMap ?? (announced !== undefined && hash !== undefined && sameHash(hash, announced))) r.arrival?.land()
+      return undefined
     }
-    const { fitsMap, hash } = check()
     const verdict = chunkVerdict({ fromPeer: st !== undefined, fitsMap, hash, announced })
     if (verdict.kind !== 'accept') init.onReject?.(st !== undefined ? 'peer' : 'registry')
     if (verdict.kind === 'ban' && st !== undefined) {
       table.ban(st, `chunk ${r.chunk} of ${partial.digest} does not fit the chunk map or the hash it announced`)
-      return
+      return undefined
     }
     if (verdict.kind === 'fatal') throw new OllamadError('CHUNK_MAP_INVALID', `the registry's chunk ${r.chunk} of ${partial.digest} does not match the chunk map`)
-    if (verdict.kind !== 'accept') return
+    if (verdict.kind !== 'accept') return undefined
     landing.add(r.chunk)
-    try {
-      await partial.write(data, chunkRange(partial.size, r.chunk).start)
-      await partial.markDone(r.chunk)
-      r.arrival?.land()
-    } finally {
-      landing.delete(r.chunk)
-    }
-    lastProgress = clock.now()
     if (st !== undefined) {
       if (r.relayed) c.log?.debug(`chunk ${r.chunk} of ${partial.digest} came from ${st.id} as it arrived there`)
       st.succeed()
@@ -97,7 +96,19 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
       result.fromRegistry++
     }
     book.landed(r, data)
-    init.onChunk?.(r.chunk, { source: r.source, hash, checked: verdict.checked, data })
+    const write = (async () => {
+      try {
+        // With a chain, nothing reads the chunk back to hash the blob: it may skip the page cache.
+        await partial.write(data, chunkRange(partial.size, r.chunk).start, { uncached: chain !== undefined })
+        await partial.markDone(r.chunk)
+        r.arrival?.land()
+      } finally {
+        landing.delete(r.chunk)
+      }
+      lastProgress = clock.now()
+      init.onChunk?.(r.chunk, { source: r.source, hash, checked: verdict.checked, data })
+    })()
+    return { write }
   }
 
   const failed = (r: Request, e: unknown): void => {
@@ -144,7 +155,15 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
         into: take,
         onStart: () => { served(r, take()) }
       })
-    const settled = fetch.then(async data => { await land(r, data) }, e => {
+    let writing: Promise<void> | undefined
+    /** Once nothing reads the buffer: not its relays, and not the write. */
+    const free = (): void => {
+      const used = buffer
+      if (used === undefined) return
+      if (r.arrival !== undefined) r.arrival.release(() => { buffers.give(used) })
+      else buffers.give(used)
+    }
+    const settled = fetch.then(async data => { writing = (await land(r, data))?.write }, e => {
       const why = r.ac.signal.aborted ? r.ac.signal.reason : e
       // Bytes that crossed the network for nothing: what duplicates and dropped requests cost.
       if (r.got > 0) c.log?.debug(`chunk ${r.chunk} from ${r.source} dropped after ${r.got} bytes${r.endgame ? ' (endgame)' : ''}: ${errorMessage(why)}`)
@@ -152,15 +171,15 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     })
       .catch(c.stop)
       .finally(() => {
-        // The request is over and the chunk written (or dropped): once no relay reads the buffer, it is free.
-        const used = buffer
-        if (used !== undefined) {
-          if (r.arrival !== undefined) r.arrival.release(() => { buffers.give(used) })
-          else buffers.give(used)
-        }
         book.close(r)
         pending.delete(settled)
         if (st !== undefined) st.inflight--
+        if (writing === undefined) free()
+        else {
+          // A failed write is this node's disk, not the source's: the download stops with it.
+          const written: Promise<void> = writing.catch(c.stop).finally(() => { free(); pending.delete(written); c.wake() })
+          pending.add(written)
+        }
         c.wake()
       })
     pending.add(settled)
@@ -169,6 +188,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
   return {
     start,
     done,
+    writing: () => landing.size,
     lastProgress: () => lastProgress,
     result: () => result,
     settled: async () => { await Promise.allSettled([...pending]) }

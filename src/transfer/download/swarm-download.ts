@@ -15,6 +15,11 @@ import { swarmTuning, type SwarmDownloadComponents, type SwarmDownloadInit, type
 
 /** Chunks owned upstream by another node, and other downloaders, show up in records: look this often. */
 const OWNER_POLL_MS = 250
+/**
+ * Checked chunks waiting for the disk beyond which no new request starts: a short stall of the
+ * disk does not idle the link, and a long one does not fill memory with chunk buffers.
+ */
+const WRITE_BACKLOG = 2
 /** Endgame duplicates start when at most this many chunks are missing. */
 const ENDGAME_CHUNKS = 4
 
@@ -75,7 +80,8 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
         peers: crowd === undefined ? peers : peers.map(p => ({ ...p, limit: crowd.limit(p.id) })),
         inflight: book.forPicker(now),
         perPeerLimit: t.inflightPerPeer,
-        maxInflight,
+        // Chunks being written hold their buffers: they count against the same budget.
+        maxInflight: fetcher.writing() > WRITE_BACKLOG ? 0 : Math.max(0, maxInflight - fetcher.writing()),
         registry: sources.registryFetch !== undefined && upstream.open(now) ? { limit: t.registryConcurrency, allowed: sources.registryAllowed } : undefined,
         // Endgame only for the last few chunks: with few chunks and many peers, "every chunk is
         // requested" comes almost at once, and early duplicates all land on the first holder.
@@ -91,7 +97,7 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
       if (orphans) table.refresh(now, run.signal, waker.wake)
       // Waiting could help while a peer may rest or grow, new holders may appear, or the registry rests.
       const mayChange = typeof sources.peers === 'function' || upstream.restUntil() > now || table.mayChange(now)
-      if (book.size === 0 && (now - fetcher.lastProgress() >= t.stuckTimeoutMs || !mayChange)) {
+      if (book.size === 0 && fetcher.writing() === 0 && (now - fetcher.lastProgress() >= t.stuckTimeoutMs || !mayChange)) {
         throw new OllamadError('BLOB_NOT_FOUND', `no peer${sources.registryFetch !== undefined ? ' nor the registry' : ''} can serve the rest of ${partial.digest} (${partial.bitmap.missing().length} chunks)`)
       }
       // Chunks owned upstream by another node show up in its record as it gets them: look often.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { createChainHasher, fitsChain } from '../../../src/util/sha256-chain.js'
+import { createChainHasher, fitsChain, fitsChainAsync, sha256Async } from '../../../src/util/sha256-chain.js'
 
 const MiB = 1024 * 1024
 const CHUNK = MiB
@@ -50,6 +50,16 @@ describe('util/sha256-chain', () => {
     h.update(data.subarray(0, 128))
     assert.equal(h.position(), 128)
     assert.throws(() => h.chain(), /hashed to byte 128 only/)
+  })
+
+  it('checks chunks off the event loop with the same answers, many at once', async () => {
+    const chain = chainOf(1)
+    const chunk = (i: number): Uint8Array => data.subarray(range(size, i).start, range(size, i).end)
+    const fits = await Promise.all([0, 1, 2, 3].flatMap(i => [0, 1, 2, 3].map(async at => await fitsChainAsync(chain, size, CHUNK, at, chunk(i)))))
+    assert.deepEqual(fits, [0, 1, 2, 3].flatMap(i => [0, 1, 2, 3].map(at => at === i && fitsChain(chain, size, CHUNK, at, chunk(i)))))
+    assert.equal(Buffer.from(await sha256Async(data)).toString('hex'), sha256(data))
+    assert.equal(Buffer.from(await sha256Async(new Uint8Array(0))).toString('hex'), sha256(new Uint8Array(0)))
+    assert.equal(await fitsChainAsync(chain, size, CHUNK, 1, chunk(1).subarray(1)), false, 'a short chunk does not fit')
   })
 
   it('gives an empty blob the chain of one empty chunk', () => {

@@ -9,6 +9,7 @@ import { createInOrderHasher } from '../../../../src/transfer/download/hasher.js
 import { createArrivals } from '../../../../src/transfer/serving/arrivals.js'
 import { fetchFromSwarm } from '../../../../src/transfer/download/swarm-download.js'
 import { REGISTRY } from '../../../../src/transfer/download/picker.js'
+import { createBans } from '../../../../src/transfer/download/bans.js'
 import type { PeerView } from '../../../../src/transfer/download/peer-state.js'
 import type { ChunkSource, SwarmDownloadComponents, SwarmDownloadInit, SwarmResult } from '../../../../src/transfer/download/options.js'
 import { makeBlob, sha256 } from '../../../fixtures/blob.js'
@@ -135,6 +136,43 @@ describe('swarm download', function () {
     await assertIntact()
     assert.deepEqual(servedBy('seed'), [3], 'the seed sends the one chunk nobody else has')
     assert.deepEqual(servedBy('a-other'), [0, 1, 2])
+  })
+
+  it('asks for the next chunk while the disk still writes the last one, up to a backlog, and returns only once every write is done', async () => {
+    holders({ a: ALL })
+    // Writes wait until the test lets them go: a slow disk.
+    const held: Array<() => void> = []
+    const write = partial.write
+    partial.write = async (data, position, o) => {
+      await new Promise<void>(resolve => { held.push(resolve) })
+      await write(data, position, o)
+    }
+    let returned = false
+    const done = run({ inflightPerPeer: 1, endgame: false }).then(r => { returned = true; return r })
+    // One request at a time to a: three chunks came while no write was done, then no more are asked for.
+    await waitFor(() => held.length === 3, 5000, 'three chunks waiting for the disk')
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.equal(servedBy('a').length, 3, 'no fourth request while three chunks wait for the disk')
+    assert.equal(partial.bitmap.missing().length, 4, 'no chunk counts as done before it is written')
+    held.shift()?.()
+    await waitFor(() => held.length === 3, 5000, 'the fourth chunk once one write is done')
+    assert.deepEqual(servedBy('a'), ALL)
+    for (const go of held.splice(0, 2)) go()
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(returned, false, 'the download waits for the last write')
+    held.splice(0).forEach(go => { go() })
+    const res = await done
+    await assertIntact()
+    assert.equal(res.fromPeers, 4)
+  })
+
+  it('a failed write stops the download with the disk error, and bans no peer', async () => {
+    holders({ a: ALL })
+    partial.write = async () => { throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }) }
+    let banned = 0
+    await assert.rejects(run({ bans: createBans(systemClock, () => { banned++ }) }), /EIO/)
+    assert.equal(banned, 0, 'the disk failed, not the peer')
+    assert.equal(partial.bitmap.missing().length, 4)
   })
 
   it('rarest chunk first', async () => {
