@@ -91,6 +91,7 @@ export function diskError (e: unknown, digest: Digest): unknown {
 function directWriter (path: string): { write: (data: Uint8Array, position: number) => Promise<boolean>, close: () => Promise<void> } {
   let fd: Promise<FileHandle | undefined> | undefined
   let refused = false
+  let closing = false
   // One write at a time: each holds a thread of libuv's pool until the disk has the bytes, and
   // the pool also runs the chunks' sha256 checks. (One at a time wrote as fast as four, measured.)
   let queue: Promise<unknown> = Promise.resolve()
@@ -113,14 +114,24 @@ function directWriter (path: string): { write: (data: Uint8Array, position: numb
   }
   return {
     write: async (data, position) => {
-      if (!fits(data, position)) return false
-      const fh = await (fd ??= open(path, constants.O_RDWR | constants.O_DIRECT).catch(() => { refused = true; return undefined }))
-      if (fh === undefined) return false
+      if (closing || !fits(data, position)) return false
+      const fh = await (fd ??= open(path, constants.O_RDWR | constants.O_DIRECT).catch((e: NodeJS.ErrnoException) => {
+        // EINVAL: no O_DIRECT on this file system. Anything else (out of descriptors) may pass: try again next time.
+        if (e.code === 'EINVAL') refused = true
+        else fd = undefined
+        return undefined
+      }))
+      if (fh === undefined || closing) return false
       const done = queue.then(async () => refused ? false : await writeAll(fh, data, position))
       queue = done.catch(() => {})
       return await done
     },
-    close: async () => { await queue; await (await fd)?.close() }
+    close: async () => {
+      closing = true
+      // Writes already queued finish first; later ones are refused (and fail on the closed file).
+      for (let q = queue; ; q = queue) { await q; if (q === queue) break }
+      await (await fd)?.close()
+    }
   }
 }
 

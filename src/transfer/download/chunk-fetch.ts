@@ -29,6 +29,8 @@ export interface ChunkFetcherInit extends Pick<SwarmDownloadInit, 'onChunk' | 'o
   partial: PartialBlob
   /** A peer request that gets no bytes for this long is dropped. */
   timeoutMs: number
+  /** Nothing reads the chunks back to hash the blob (the download began with a chain): they may skip the page cache. */
+  uncached: boolean
 }
 
 /** Requests of one download, from start to landing: fetch, check, write, and what each outcome does to its source. */
@@ -71,6 +73,8 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     const { fitsMap, hash } = chain !== undefined
       ? { fitsMap: await chunkFitsChainAsync(chain, partial.size, r.chunk, data), hash: undefined }
       : { fitsMap: undefined, hash: await chunkHashAsync(data) }
+    // The download stopped while the chunk was checked: nothing more may land in the partial.
+    if (c.signal.aborted) return undefined
     if (done(r.chunk)) {
       // It landed elsewhere first (perhaps while this one was checked): relays of this one may end on its own bytes.
       if (fitsMap ?? (announced !== undefined && hash !== undefined && sameHash(hash, announced))) r.arrival?.land()
@@ -98,8 +102,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     book.landed(r, data)
     const write = (async () => {
       try {
-        // With a chain, nothing reads the chunk back to hash the blob: it may skip the page cache.
-        await partial.write(data, chunkRange(partial.size, r.chunk).start, { uncached: chain !== undefined })
+        await partial.write(data, chunkRange(partial.size, r.chunk).start, { uncached: init.uncached })
         await partial.markDone(r.chunk)
         r.arrival?.land()
       } finally {
@@ -191,6 +194,7 @@ export function createChunkFetcher (c: ChunkFetcherComponents, init: ChunkFetche
     writing: () => landing.size,
     lastProgress: () => lastProgress,
     result: () => result,
-    settled: async () => { await Promise.allSettled([...pending]) }
+    // A request that settles adds its write: wait until nothing is left.
+    settled: async () => { while (pending.size > 0) await Promise.allSettled([...pending]) }
   }
 }

@@ -47,7 +47,7 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
   const upstream = createRegistryBackoff(t.registryRetries)
   let fatal: unknown
   const stop = (e: unknown): void => { fatal ??= e; run.abort(e) }
-  const fetcher = createChunkFetcher({ ...c, book, table, map, buffers, upstream, signal: run.signal, wake: waker.wake, stop }, { partial, timeoutMs: t.timeoutMs, onChunk: o.onChunk, onBytes: o.onBytes, onReject: o.onReject })
+  const fetcher = createChunkFetcher({ ...c, book, table, map, buffers, upstream, signal: run.signal, wake: waker.wake, stop }, { partial, timeoutMs: t.timeoutMs, uncached: o.verify?.chain !== undefined, onChunk: o.onChunk, onBytes: o.onBytes, onReject: o.onReject })
   const { done, start } = fetcher
 
   let crowdSince: number | undefined

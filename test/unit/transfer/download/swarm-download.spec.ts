@@ -166,6 +166,32 @@ describe('swarm download', function () {
     assert.equal(res.fromPeers, 4)
   })
 
+  it('stopped while a chunk is being written, returns only once the write is done, and writes nothing after', async () => {
+    holders({ a: ALL })
+    const held: Array<() => void> = []
+    let writes = 0
+    const write = partial.write
+    partial.write = async (data, position, o) => {
+      await new Promise<void>(resolve => { held.push(resolve) })
+      await write(data, position, o)
+      writes++
+    }
+    const ac = new AbortController()
+    let returned = false
+    const done = run({ inflightPerPeer: 1, endgame: false, signal: ac.signal }).finally(() => { returned = true })
+    await waitFor(() => held.length === 2, 5000, 'two chunks waiting for the disk')
+    ac.abort(new Error('the client left'))
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.equal(returned, false, 'a write in flight holds the download open')
+    held.splice(0).forEach(go => { go() })
+    await assert.rejects(done, failsWith('ABORTED'))
+    const after = writes
+    held.splice(0).forEach(go => { go() })
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.equal(held.length, 0, 'no write starts after the download returned')
+    assert.equal(writes, after)
+  })
+
   it('a failed write stops the download with the disk error, and bans no peer', async () => {
     holders({ a: ALL })
     partial.write = async () => { throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }) }
