@@ -88,10 +88,14 @@ export function diskError (e: unknown, digest: Digest): unknown {
  * file system refuses O_DIRECT, or a write is not on block boundaries, it says false and the
  * caller writes through the cache. The fsync before publish still covers these bytes.
  */
+/** Direct writes queued (the one being written included) past which a write goes through the cache. */
+const DIRECT_QUEUE = 2
+
 function directWriter (path: string): { write: (data: Uint8Array, position: number) => Promise<boolean>, close: () => Promise<void> } {
   let fd: Promise<FileHandle | undefined> | undefined
   let refused = false
   let closing = false
+  let queued = 0
   // One write at a time: each holds a thread of libuv's pool until the disk has the bytes, and
   // the pool also runs the chunks' sha256 checks. (One at a time wrote as fast as four, measured.)
   let queue: Promise<unknown> = Promise.resolve()
@@ -114,6 +118,8 @@ function directWriter (path: string): { write: (data: Uint8Array, position: numb
   }
   return {
     write: async (data, position) => {
+      // A disk that stalls (the slowest writes here take 200-280 ms) would hold every chunk
+      // buffer behind it: past a short queue, the page cache takes the bytes instead.
       if (closing || !fits(data, position)) return false
       const fh = await (fd ??= open(path, constants.O_RDWR | constants.O_DIRECT).catch((e: NodeJS.ErrnoException) => {
         // EINVAL: no O_DIRECT on this file system. Anything else (out of descriptors) may pass: try again next time.
@@ -121,8 +127,9 @@ function directWriter (path: string): { write: (data: Uint8Array, position: numb
         else fd = undefined
         return undefined
       }))
-      if (fh === undefined || closing) return false
-      const done = queue.then(async () => refused ? false : await writeAll(fh, data, position))
+      if (fh === undefined || closing || queued >= DIRECT_QUEUE) return false
+      queued++
+      const done = queue.then(async () => refused ? false : await writeAll(fh, data, position)).finally(() => { queued-- })
       queue = done.catch(() => {})
       return await done
     },

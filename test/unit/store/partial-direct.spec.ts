@@ -48,6 +48,13 @@ describe('partial blobs: uncached writes', function () {
       tail.set(randomBytes(MiB + 100))
       await p.write(tail, 8 * MiB, { uncached: true })
 
+      // Three at once: two queue for the disk, the third goes through the cache rather than wait.
+      const three = [0, 1, 2].map(() => { const b = alignedBuffer(MiB); b.set(randomBytes(MiB)); return b })
+      const before = await cached(p.path)
+      await Promise.all(three.map(async (b, i) => { await p.write(b, i * MiB, { uncached: true }) }))
+      assert.equal(await cached(p.path) - before, MiB, 'one of three writes at once went through the cache')
+      first.set(Buffer.concat(three), 0)
+
       const back = Buffer.alloc(size)
       assert.equal(await p.read(back, 0, size), size)
       assert.deepEqual(back, Buffer.concat([first, second, tail]))
