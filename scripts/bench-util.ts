@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { pushModel } from '../test/fixtures/registry.js'
 
-/** Writes `size` pseudo-random bytes (AES-CTR keystream) and returns their sha256 digest. */
 /** The middle value (the upper one of an even count): one noisy round does not move it. */
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
@@ -17,6 +16,7 @@ export async function settleDisk (): Promise<void> {
   await promisify(execFile)('sync')
 }
 
+/** Writes `size` pseudo-random bytes (AES-CTR keystream) and returns their sha256 digest. */
 export async function writeRandomFile (path: string, size: number, seed = 7): Promise<string> {
   const fh = await open(path, 'w')
   const hash = createHash('sha256')
