@@ -8,6 +8,7 @@ import { chunkRange, fullName, manifestBlobs, nameKey, parseManifest, parseModel
 import { REGISTRY } from './download/picker.js'
 import { downloadBlob } from './blob-download.js'
 import { checkRoom, type MinFreeDisk } from './disk-room.js'
+import { fetchLayers } from './layers.js'
 import { createSharedTask, type SharedTask } from './shared-task.js'
 import { createArrivals, type Arrivals } from './serving/arrivals.js'
 import { createBufferPool } from '../util/buffers.js'
@@ -160,18 +161,18 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
       const [config, ...rest] = manifestBlobs(manifest)
       await checkRoom(c.store, manifestBlobs(manifest), fullName(name), init.minFreeDisk)
       await c.store.db.put(recordKey(name), { name: fullName(name), insecure } satisfies PullRecord)
+      const missing: Layer[] = []
       for (const layer of [...rest, config as Layer]) {
-        const status = layerStatus(layer.digest)
-        if (await c.store.hasBlob(layer.digest, layer.size)) {
-          emit({ status, digest: layer.digest, total: layer.size, completed: layer.size })
-          continue
-        }
-        const partial = await blobTask(name, layer, insecure, coordinate).join(
-          p => { emit({ status, digest: layer.digest, total: p.total, completed: p.completed }) }, signal)
-        staged.push(partial)
-        held.set(partial.digest, partial)
-        activity()
+        if (await c.store.hasBlob(layer.digest, layer.size)) emit({ status: layerStatus(layer.digest), digest: layer.digest, total: layer.size, completed: layer.size })
+        else missing.push(layer)
       }
+      await fetchLayers({
+        layers: missing,
+        task: layer => blobTask(name, layer, insecure, coordinate),
+        progress: (layer, p) => { emit({ status: layerStatus(layer.digest), digest: layer.digest, total: p.total, completed: p.completed }) },
+        staged: partial => { staged.push(partial); held.set(partial.digest, partial); activity() },
+        signal
+      })
       emit({ status: 'verifying sha256 digest' })
       emit({ status: 'writing manifest' })
       const { entry, pruned } = await c.store.publish(name, bytes, staged).finally(() => { release(staged) })
