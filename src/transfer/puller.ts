@@ -168,6 +168,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
       }
       await fetchLayers({
         layers: missing,
+        have: async layer => await c.store.hasBlob(layer.digest, layer.size),
         task: layer => blobTask(name, layer, insecure, coordinate),
         progress: (layer, p) => { emit({ status: layerStatus(layer.digest), digest: layer.digest, total: p.total, completed: p.completed }) },
         staged: partial => { staged.push(partial); held.set(partial.digest, partial); activity() },

@@ -40,6 +40,7 @@ describe('transfer/layers', () => {
     const told: string[] = []
     const run = fetchLayers({
       layers: [big1, tmpl, big2, config],
+      have: async () => false,
       task: d.task,
       progress: (l, p) => { if (p.completed === p.total) told.push(l.digest) },
       staged: p => { staged.push(p.digest) },
@@ -67,7 +68,7 @@ describe('transfer/layers', () => {
     const tmpl = layer(3, 500)
     const d = downloads()
     const staged: string[] = []
-    const run = fetchLayers({ layers: [big, tmpl, config], task: d.task, progress: () => {}, staged: p => { staged.push(p.digest) }, signal: new AbortController().signal })
+    const run = fetchLayers({ layers: [big, tmpl, config], have: async () => false, task: d.task, progress: () => {}, staged: p => { staged.push(p.digest) }, signal: new AbortController().signal })
     await turn()
     d.finish.get(tmpl.digest)?.ok()
     await turn()
@@ -82,10 +83,43 @@ describe('transfer/layers', () => {
     const config = layer(2, 83)
     const d = downloads()
     const ac = new AbortController()
-    const run = fetchLayers({ layers: [big, config], task: d.task, progress: () => {}, staged: () => { assert.fail('nothing was done') }, signal: ac.signal })
+    const run = fetchLayers({ layers: [big, config], have: async () => false, task: d.task, progress: () => {}, staged: () => { assert.fail('nothing was done') }, signal: ac.signal })
     await turn()
     ac.abort(new OllamadError('ABORTED', 'the client went away'))
     await assert.rejects(run, (e: unknown) => e instanceof OllamadError && e.code === 'ABORTED')
     assert.deepEqual(d.stopped.sort(), [big.digest, config.digest].sort())
+  })
+
+  it('skips a large layer that another pull published meanwhile, and a digest listed twice', async () => {
+    const big1 = layer(1, 64 * MiB)
+    const big2 = layer(2, 64 * MiB)
+    const d = downloads()
+    const published = new Set<string>()
+    const told: string[] = []
+    const staged: string[] = []
+    const run = fetchLayers({
+      layers: [big1, big2, big1],
+      have: async l => published.has(l.digest),
+      task: d.task,
+      progress: (l, p) => { if (p.completed === p.total) told.push(l.digest) },
+      staged: p => { staged.push(p.digest) },
+      signal: new AbortController().signal
+    })
+    await turn()
+    published.add(big2.digest)
+    d.finish.get(big1.digest)?.ok()
+    await run
+    assert.deepEqual(d.started, [big1.digest], 'the published layer was not downloaded again')
+    assert.deepEqual(staged, [big1.digest])
+    assert.deepEqual(told, [big1.digest, big2.digest, big1.digest])
+  })
+
+  it('starts nothing for a pull that was already aborted', async () => {
+    const d = downloads()
+    const ac = new AbortController()
+    ac.abort()
+    await assert.rejects(fetchLayers({ layers: [layer(1, 64 * MiB), layer(2, 83)], have: async () => false, task: d.task, progress: () => {}, staged: () => {}, signal: ac.signal }),
+      (e: unknown) => e instanceof OllamadError && e.code === 'ABORTED')
+    assert.deepEqual(d.started, [])
   })
 })
