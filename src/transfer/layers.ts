@@ -1,7 +1,5 @@
-import { OllamadError } from '../errors.js'
 import { chunkCount, type Layer, type PartialBlob } from '../store/index.js'
 import { linkedController } from '../util/abort.js'
-import type { SharedTask } from './shared-task.js'
 
 export interface LayerProgress { completed: number, total: number }
 
@@ -10,8 +8,8 @@ export interface LayerFetchInit {
   layers: readonly Layer[]
   /** Whether the store has the layer now (another pull may publish a large one while this pull works on others). */
   have: (layer: Layer) => Promise<boolean>
-  /** The download of a layer, shared with other pulls that need it. */
-  task: (layer: Layer) => SharedTask<PartialBlob, LayerProgress>
+  /** Joins the download of a layer (shared with other pulls that need it); none starts once `signal` has fired. */
+  join: (layer: Layer, onProgress: ((p: LayerProgress) => void) | undefined, signal: AbortSignal) => Promise<PartialBlob>
   progress: (layer: Layer, p: LayerProgress) => void
   /** A layer is verified and waits for the rest of the model; called before `fetchLayers` settles, even when it fails. */
   staged: (p: PartialBlob) => void
@@ -33,13 +31,10 @@ export async function fetchLayers (o: LayerFetchInit): Promise<void> {
     ac.abort(failure)
     throw failure
   }
-  const aborted = (): never => fail(new OllamadError('ABORTED', 'aborted', { cause: ac.signal.reason }))
   const small = new Map<string, Promise<PartialBlob>>()
-  // A task starts when it is made: none may start for a pull that is already over.
-  if (ac.signal.aborted) { release(); aborted() }
   for (const l of o.layers) {
     if (chunkCount(l.size) > 1 || small.has(l.digest)) continue
-    const p = o.task(l).join(undefined, ac.signal).then(p => { o.staged(p); return p }, fail)
+    const p = o.join(l, undefined, ac.signal).then(p => { o.staged(p); return p }, fail)
     p.catch(() => {}) // awaited later, maybe after it failed
     small.set(l.digest, p)
   }
@@ -54,8 +49,7 @@ export async function fetchLayers (o: LayerFetchInit): Promise<void> {
       }
       done.add(l.digest)
       if (await o.have(l)) { o.progress(l, { completed: l.size, total: l.size }); continue }
-      if (ac.signal.aborted) aborted()
-      o.staged(await o.task(l).join(p => { o.progress(l, p) }, ac.signal).catch(fail))
+      o.staged(await o.join(l, p => { o.progress(l, p) }, ac.signal).catch(fail))
     }
   } finally {
     // Every small layer settles (and is staged, or not) before the caller cleans up.

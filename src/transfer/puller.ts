@@ -9,7 +9,7 @@ import { REGISTRY } from './download/picker.js'
 import { downloadBlob } from './blob-download.js'
 import { checkRoom, type MinFreeDisk } from './disk-room.js'
 import { fetchLayers } from './layers.js'
-import { createSharedTask, type SharedTask } from './shared-task.js'
+import { createSharedTask, joinRun, type SharedTask } from './shared-task.js'
 import { createArrivals, type Arrivals } from './serving/arrivals.js'
 import { createBufferPool } from '../util/buffers.js'
 import { layerStatus, type ProgressListener, type PullProgress } from './progress.js'
@@ -102,10 +102,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   }
 
   /** Two models that share a layer, or two pulls of one model, download it once. */
-  const blobTask = (name: ModelName, layer: Layer, insecure: boolean, coordinate?: PullOptions['coordinate']): SharedTask<PartialBlob, BlobProgress> => {
-    let task = blobs.get(layer.digest)
-    if (task === undefined) {
-      task = createSharedTask<PartialBlob, BlobProgress>(
+  const joinBlob = async (name: ModelName, layer: Layer, insecure: boolean, coordinate: PullOptions['coordinate'], onProgress: ((p: BlobProgress) => void) | undefined, signal: AbortSignal): Promise<PartialBlob> =>
+    await joinRun(blobs, layer.digest, () => createSharedTask<PartialBlob, BlobProgress>(
         async (emit, signal) => await downloadBlob({ ...c, arrivals, buffers }, {
           ...opts,
           name,
@@ -128,11 +126,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
           }
         }),
         () => 'progress',
-        () => { blobs.delete(layer.digest); active.delete(layer.digest); if (!held.has(layer.digest)) announced.delete(layer.digest); activity() })
-      blobs.set(layer.digest, task)
-    }
-    return task
-  }
+        () => { blobs.delete(layer.digest); active.delete(layer.digest); if (!held.has(layer.digest)) announced.delete(layer.digest); activity() }),
+    onProgress, signal)
 
   /** The registry's manifest when it answers; otherwise the cluster's copy (air-gapped LANs). */
   const resolveManifest = async (name: ModelName, insecure: boolean, signal: AbortSignal): Promise<FetchedManifest> => {
@@ -169,7 +164,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
       await fetchLayers({
         layers: missing,
         have: async layer => await c.store.hasBlob(layer.digest, layer.size),
-        task: layer => blobTask(name, layer, insecure, coordinate),
+        join: async (layer, onProgress, signal) => await joinBlob(name, layer, insecure, coordinate, onProgress, signal),
         progress: (layer, p) => { emit({ status: layerStatus(layer.digest), digest: layer.digest, total: p.total, completed: p.completed }) },
         staged: partial => { staged.push(partial); held.set(partial.digest, partial); activity() },
         signal
@@ -197,15 +192,11 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   const pull = async (name: ModelName, o: PullOptions = {}, given?: Uint8Array): Promise<ModelEntry> => {
     if (shutdown.signal.aborted) throw new OllamadError('ABORTED', 'daemon is shutting down')
     const key = nameKey(name)
-    let task = models.get(key)
-    if (task === undefined) {
-      task = createSharedTask<ModelEntry, PullProgress>(
-        async (emit, signal) => await runPull(name, o.insecure === true, emit, AbortSignal.any([signal, shutdown.signal]), given, o.coordinate),
-        p => p.digest ?? p.status,
-        () => { models.delete(key) })
-      models.set(key, task)
-    }
-    return await task.join(o.onProgress, o.signal === undefined ? shutdown.signal : AbortSignal.any([o.signal, shutdown.signal]))
+    return await joinRun(models, key, () => createSharedTask<ModelEntry, PullProgress>(
+      async (emit, signal) => await runPull(name, o.insecure === true, emit, AbortSignal.any([signal, shutdown.signal]), given, o.coordinate),
+      p => p.digest ?? p.status,
+      () => { models.delete(key) }),
+    o.onProgress, o.signal === undefined ? shutdown.signal : AbortSignal.any([o.signal, shutdown.signal]))
   }
 
   return {

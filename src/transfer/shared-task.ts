@@ -8,6 +8,28 @@ import { OllamadError } from '../errors.js'
 export interface SharedTask<T, E> {
   join: (onEvent: ((e: E) => void) | undefined, signal?: AbortSignal) => Promise<T>
   done: Promise<T>
+  /** Every caller left and the work was told to stop; it may still be unwinding. */
+  readonly cancelled: boolean
+}
+
+/**
+ * Joins the run kept under `key` in `runs`, or starts one with `start` (whose end must remove it).
+ * A run every caller left may still be unwinding: it is waited out, not joined, or a client that
+ * quits and pulls again at once would get the old run's "aborted".
+ */
+export async function joinRun<T, E> (runs: Map<string, SharedTask<T, E>>, key: string, start: () => SharedTask<T, E>, onEvent: ((e: E) => void) | undefined, signal?: AbortSignal): Promise<T> {
+  let t = runs.get(key)
+  while (t?.cancelled === true) {
+    await t.done.catch(() => {})
+    t = runs.get(key)
+  }
+  // A run starts when it is made: none may start for a caller that is already gone.
+  if (signal?.aborted === true) throw new OllamadError('ABORTED', 'aborted')
+  if (t === undefined) {
+    t = start()
+    runs.set(key, t)
+  }
+  return await t.join(onEvent, signal)
 }
 
 export function createSharedTask<T, E> (
@@ -28,6 +50,7 @@ export function createSharedTask<T, E> (
   done.catch(() => {})
   return {
     done,
+    get cancelled () { return ac.signal.aborted },
     join: async (onEvent, signal) => {
       if (signal?.aborted === true) throw new OllamadError('ABORTED', 'aborted')
       waiters++

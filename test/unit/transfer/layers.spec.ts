@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { OllamadError } from '../../../src/errors.js'
 import type { Digest, Layer, PartialBlob } from '../../../src/store/index.js'
 import { fetchLayers, type LayerProgress } from '../../../src/transfer/layers.js'
-import { createSharedTask, type SharedTask } from '../../../src/transfer/shared-task.js'
+import { createSharedTask, joinRun, type SharedTask } from '../../../src/transfer/shared-task.js'
 
 const MiB = 1024 * 1024
 const layer = (n: number, size: number): Layer => ({ mediaType: 'application/octet-stream', digest: `sha256:${String(n).repeat(64).slice(0, 64)}` as Digest, size })
@@ -12,7 +12,8 @@ function downloads () {
   const started: string[] = []
   const stopped: string[] = []
   const finish = new Map<string, { ok: () => void, fail: (e: Error) => void }>()
-  const task = (l: Layer): SharedTask<PartialBlob, LayerProgress> => createSharedTask<PartialBlob, LayerProgress>(async (emit, signal) => {
+  const runs = new Map<string, SharedTask<PartialBlob, LayerProgress>>()
+  const start = (l: Layer): SharedTask<PartialBlob, LayerProgress> => createSharedTask<PartialBlob, LayerProgress>(async (emit, signal) => {
     started.push(l.digest)
     emit({ completed: 0, total: l.size })
     let over = false
@@ -23,8 +24,9 @@ function downloads () {
         fail: (e) => { over = true; reject(e) }
       })
     })
-  }, () => 'progress', () => {})
-  return { started, stopped, finish, task }
+  }, () => 'progress', () => { runs.delete(l.digest) })
+  const join = async (l: Layer, onEvent: ((p: LayerProgress) => void) | undefined, signal: AbortSignal): Promise<PartialBlob> => await joinRun(runs, l.digest, () => start(l), onEvent, signal)
+  return { started, stopped, finish, join }
 }
 
 const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
@@ -41,7 +43,7 @@ describe('transfer/layers', () => {
     const run = fetchLayers({
       layers: [big1, tmpl, big2, config],
       have: async () => false,
-      task: d.task,
+      join: d.join,
       progress: (l, p) => { if (p.completed === p.total) told.push(l.digest) },
       staged: p => { staged.push(p.digest) },
       signal: new AbortController().signal
@@ -68,7 +70,7 @@ describe('transfer/layers', () => {
     const tmpl = layer(3, 500)
     const d = downloads()
     const staged: string[] = []
-    const run = fetchLayers({ layers: [big, tmpl, config], have: async () => false, task: d.task, progress: () => {}, staged: p => { staged.push(p.digest) }, signal: new AbortController().signal })
+    const run = fetchLayers({ layers: [big, tmpl, config], have: async () => false, join: d.join, progress: () => {}, staged: p => { staged.push(p.digest) }, signal: new AbortController().signal })
     await turn()
     d.finish.get(tmpl.digest)?.ok()
     await turn()
@@ -83,7 +85,7 @@ describe('transfer/layers', () => {
     const config = layer(2, 83)
     const d = downloads()
     const ac = new AbortController()
-    const run = fetchLayers({ layers: [big, config], have: async () => false, task: d.task, progress: () => {}, staged: () => { assert.fail('nothing was done') }, signal: ac.signal })
+    const run = fetchLayers({ layers: [big, config], have: async () => false, join: d.join, progress: () => {}, staged: () => { assert.fail('nothing was done') }, signal: ac.signal })
     await turn()
     ac.abort(new OllamadError('ABORTED', 'the client went away'))
     await assert.rejects(run, (e: unknown) => e instanceof OllamadError && e.code === 'ABORTED')
@@ -100,7 +102,7 @@ describe('transfer/layers', () => {
     const run = fetchLayers({
       layers: [big1, big2, big1],
       have: async l => published.has(l.digest),
-      task: d.task,
+      join: d.join,
       progress: (l, p) => { if (p.completed === p.total) told.push(l.digest) },
       staged: p => { staged.push(p.digest) },
       signal: new AbortController().signal
@@ -118,7 +120,7 @@ describe('transfer/layers', () => {
     const d = downloads()
     const ac = new AbortController()
     ac.abort()
-    await assert.rejects(fetchLayers({ layers: [layer(1, 64 * MiB), layer(2, 83)], have: async () => false, task: d.task, progress: () => {}, staged: () => {}, signal: ac.signal }),
+    await assert.rejects(fetchLayers({ layers: [layer(1, 64 * MiB), layer(2, 83)], have: async () => false, join: d.join, progress: () => {}, staged: () => {}, signal: ac.signal }),
       (e: unknown) => e instanceof OllamadError && e.code === 'ABORTED')
     assert.deepEqual(d.started, [])
   })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { createSharedTask } from '../../../src/transfer/shared-task.js'
+import { createSharedTask, joinRun, type SharedTask } from '../../../src/transfer/shared-task.js'
 import { isOllamadError } from '../../../src/errors.js'
 
 interface Evt { key: string, n: number }
@@ -142,5 +142,46 @@ describe('transfer/shared-task', () => {
     c.finish('ok')
     await b
     assert.deepEqual(seenA, [{ key: 'k', n: 1 }])
+  })
+
+  describe('joinRun', () => {
+    /** Runs kept in a map, each one the test ends by hand; a stopped run unwinds until `unwind` is called. */
+    const runs = () => {
+      const map = new Map<string, SharedTask<string, Evt>>()
+      const made: Array<{ finish: (v: string) => void, unwind: () => void }> = []
+      const start = (key: string) => (): SharedTask<string, Evt> => createSharedTask<string, Evt>(async (_emit, sig) => await new Promise<string>((resolve, reject) => {
+        made.push({ finish: resolve, unwind: () => { reject(sig.reason) } })
+      }), e => e.key, () => { map.delete(key) })
+      return { map, made, start }
+    }
+
+    it('waits out a run every caller left, then starts a new one, so quitting and pulling again at once works', async () => {
+      const r = runs()
+      const first = new AbortController()
+      const a = joinRun(r.map, 'm', r.start('m'), undefined, first.signal)
+      first.abort()
+      await assert.rejects(a, aborted)
+      assert.equal(r.map.get('m')?.cancelled, true, 'the first run is still unwinding')
+      const b = joinRun(r.map, 'm', r.start('m'), undefined)
+      await tick()
+      assert.equal(r.made.length, 1, 'no second run while the first unwinds')
+      r.made[0]?.unwind()
+      await tick()
+      assert.equal(r.made.length, 2)
+      r.made[1]?.finish('ok')
+      assert.equal(await b, 'ok', 'the new caller gets the new run, not the old one\'s abort')
+    })
+
+    it('joins a live run, and starts none for a caller already gone', async () => {
+      const r = runs()
+      const a = joinRun(r.map, 'm', r.start('m'), undefined)
+      const b = joinRun(r.map, 'm', r.start('m'), undefined)
+      const gone = new AbortController()
+      gone.abort()
+      await assert.rejects(joinRun(r.map, 'x', r.start('x'), undefined, gone.signal), aborted)
+      assert.equal(r.made.length, 1, 'one run for two callers, none for the caller already gone')
+      r.made[0]?.finish('ok')
+      assert.deepEqual(await Promise.all([a, b]), ['ok', 'ok'])
+    })
   })
 })
