@@ -38,8 +38,10 @@ export interface CrowdRules {
   /**
    * Requests in flight to first holders to drop: those sent before the crowd came into view
    * (`since`) for chunks outside our share, and any past the limit, ours and the oldest kept.
+   * Never one the holder is `serving` already: its bytes so far would be lost, and the chunk's
+   * owner takes it from us as it arrives rather than from the holder, so it crosses that uplink once.
    */
-  excess: (inflight: InflightRequest[], since: number) => InflightRequest[]
+  excess: (inflight: InflightRequest[], since: number, serving?: (r: InflightRequest) => boolean) => InflightRequest[]
 }
 
 /** The rules, or undefined while this node is the only downloader in view. */
@@ -72,20 +74,21 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
     },
     avoid: (id, i) => isSeed(id) && canPassOn(i),
     limit: (id) => isSeed(id) ? SEED_INFLIGHT : undefined,
-    excess: (inflight, since) => {
+    excess: (inflight, since, serving = () => false) => {
       const out: InflightRequest[] = []
       const bySeed = new Map<string, InflightRequest[]>()
       for (const r of inflight) {
         if (!isSeed(r.source)) continue
         // Sent blind, before we knew who else downloads: another downloader brings that chunk.
-        if (r.started < since && share(r.chunk) !== 0) { out.push(r); continue }
+        if (r.started < since && share(r.chunk) !== 0 && !serving(r)) { out.push(r); continue }
         const rs = bySeed.get(r.source)
         if (rs === undefined) bySeed.set(r.source, [r])
         else rs.push(r)
       }
+      const rank = (r: InflightRequest): number => serving(r) ? 0 : 1
       for (const rs of bySeed.values()) {
-        rs.sort((a, b) => share(a.chunk) - share(b.chunk) || a.started - b.started)
-        out.push(...rs.slice(SEED_INFLIGHT))
+        rs.sort((a, b) => rank(a) - rank(b) || share(a.chunk) - share(b.chunk) || a.started - b.started)
+        out.push(...rs.slice(SEED_INFLIGHT).filter(r => !serving(r)))
       }
       return out
     }

@@ -72,7 +72,7 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
       // Requests a first holder got before the crowd was in view (each downloader sent several
       // at once) give way, so its uplink is not split over copies of the same chunks.
       crowdSince = crowd === undefined ? undefined : crowdSince ?? now
-      if (crowd !== undefined) book.drop(crowd.excess(book.all(), crowdSince as number) as Request[], 'a first holder shared by many downloaders')
+      if (crowd !== undefined) book.drop(crowd.excess(book.all(), crowdSince as number, r => (r as Request).servedAt !== undefined) as Request[], 'a first holder shared by many downloaders')
       const missing = partial.bitmap.missing()
       const picks = pick({
         chunks,

@@ -79,4 +79,17 @@ describe('transfer/crowd', () => {
     assert.deepEqual(r?.excess([{ chunk: 2, source: 'seed', started: 15 }], 10), [], 'asked knowingly (its owner stalled, say)')
     assert.deepEqual(r?.excess([{ chunk: 4, source: 'seed', started: 5 }], 10), [], 'ours')
   })
+
+  it('drops no request the first holder is serving already, and counts it against the limit', () => {
+    const r = crowdRules(input())
+    const served = new Set([2])
+    const serving = (q: { chunk: number }): boolean => served.has(q.chunk)
+    assert.deepEqual(r?.excess([{ chunk: 2, source: 'seed', started: 5 }], 10, serving), [], 'sent blind, but its bytes are coming')
+    const inflight = [
+      { chunk: 2, source: 'seed', started: 5 },
+      { chunk: 1, source: 'seed', started: 2 },
+      { chunk: 4, source: 'seed', started: 3 }
+    ]
+    assert.deepEqual(r?.excess(inflight, 0, serving).map(q => q.chunk).sort(), [1, 4], 'the one being served is kept, though ours are older')
+  })
 })
