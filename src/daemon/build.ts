@@ -119,7 +119,7 @@ function wire (cfg: DaemonConfig, clock: Clock, logger: ComponentLogger, { store
   const access = createSwarmAccess({ state, client: createBlobClient({ clock, dial, data }), maps, bans: createBans(clock, metrics.banned), clock })
   const puller = createPuller({ store, registry, clock, limiter: downloads, log: transferLog, swarm: access, onChunkLanded: metrics.chunkIn, onChunkRejected: metrics.chunkRejected }, { concurrency: cfg.concurrency, stallTimeoutMs: cfg.stallTimeoutMs, minFreeDisk: cfg.minFreeDisk })
   const pusher = createPusher({ store, registry, clock, limiter: downloads })
-  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: countingLimiter(createRateLimiter(clock, cfg.maxUploadRate), metrics.bytesOut), log: logger.forComponent('transfer:serve'), data, onRequest: metrics.blobRequest })
+  const blobs = createBlobProtocolHandler({ local: createLocalBlobs({ store, puller, maps }), clock, limiter: countingLimiter(createRateLimiter(clock, cfg.maxUploadRate), metrics.bytesOut), log: logger.forComponent('transfer:serve'), data, onRequest: metrics.blobRequest, holders: access.chunkHolders })
   // Cumulative, like Prometheus counters: each record carries them, and readers take rates from two records.
   sections.add('transfer', () => { const t = metrics.totals(); return { transfer: { fromPeers: BigInt(t.fromPeers), fromRegistry: BigInt(t.fromRegistry), toPeers: BigInt(t.toPeers) } } })
   addHoldingsSection({ sections, store, puller, maps, vramEstimate: createVramEstimates({ store, onEstimate: sections.changed }) })

@@ -72,6 +72,13 @@ export function heldChunks (blob: HeldBlob): Bitmap {
   return bitmap
 }
 
+/** Whether a held blob has chunk `index`, whole or arriving now. */
+export function holdsChunk (blob: HeldBlob, index: number): boolean {
+  const chunks = chunkCount(Number(blob.size))
+  if (!Number.isInteger(index) || index < 0 || index >= chunks) return false
+  return blob.complete || new Bitmap(chunks, blob.bitmap).get(index) || new Bitmap(chunks, blob.arriving).get(index)
+}
+
 /** A peer's copy of a blob as a downloader sees it. */
 export function peerView (id: string, blob: HeldBlob): PeerView {
   const chunks = chunkCount(Number(blob.size))

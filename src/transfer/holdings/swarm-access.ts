@@ -8,7 +8,7 @@ import type { BlobClient } from '../protocol/client.js'
 import type { PeerView } from '../download/peer-state.js'
 import { createBans, type Bans } from '../download/bans.js'
 import { seedOf } from '../download/picker.js'
-import { heldBlob, heldChunks, peerView, type HeldBlob } from './record.js'
+import { heldBlob, heldChunks, holdsChunk, peerView, type HeldBlob } from './record.js'
 import { isRegistryOwner, ownerOrder, OWNER_TAKEOVER_MS } from './registry-owner.js'
 import { noPeers } from '../protocol/no-peers.js'
 
@@ -22,6 +22,8 @@ export interface SwarmAccess {
   /** The cluster's current manifest for a name: the digest most recently pulled anywhere. */
   manifestFor: (name: ModelName, signal?: AbortSignal) => Promise<FetchedManifest | undefined>
   saveChunkMap: (d: Digest, size: number, chain: Uint8Array[]) => Promise<void>
+  /** How many other live nodes hold chunk `index` of `d` (whole, or arriving there now), by their records. */
+  chunkHolders: (d: Digest, index: number) => number
   /** The peers whose records vouch for this chunk map of a blob (they announce its CID). */
   vouchers: (d: Digest, size: number, map: CID) => string[]
   /**
@@ -83,6 +85,10 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
     seed: seedOf(state.selfId),
     selfId: state.selfId,
     peersFor: (d, size) => holdersOf(d, size).map(({ m, blob }) => peerView(m.peerId, blob)),
+    chunkHolders: (d, index) => {
+      const want = digestHex(d)
+      return others().filter(m => m.record.blobs.some(b => hex(b.digest) === want && holdsChunk(b, index))).length
+    },
     vouchers: (d, size, map) => holdersOf(d, size)
       .filter(({ blob }) => blob.chunkMap.byteLength > 0 && Buffer.compare(blob.chunkMap, map.bytes) === 0)
       .map(({ m }) => m.peerId),
@@ -129,6 +135,7 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
 /** No swarm: no peers hold anything, and every blob comes from the registry. */
 export const noSwarm: SwarmAccess = {
   peersFor: () => [],
+  chunkHolders: () => 0,
   chunkMap: async () => undefined,
   vouchers: () => [],
   manifestFor: async () => undefined,

@@ -7,7 +7,7 @@ import type { Clock } from '../../util/clock.js'
 import { createSlots } from '../../util/slots.js'
 import type { Logger } from '../../util/logger.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
-import { digestFromBytes } from '../../store/index.js'
+import { digestFromBytes, type Digest } from '../../store/index.js'
 import type { LocalBlobs } from '../serving/local-blobs.js'
 import type { Arrival } from '../serving/arrivals.js'
 import { createBufferPool } from '../../util/buffers.js'
@@ -27,6 +27,8 @@ export interface BlobServerComponents {
   data?: Pick<DataPlane, 'offer'>
   /** A request is being served, and how it came (the metrics). */
   onRequest?: (via: 'data' | 'stream') => void
+  /** How many other nodes hold chunk `index` of `d`, or are receiving it: waiting chunks go out rarest first. */
+  holders?: (d: Digest, index: number) => number
 }
 
 export interface BlobServerInit {
@@ -37,11 +39,11 @@ export interface BlobServerInit {
   /** Longest wait for a slow reader to take more bytes before the stream is dropped. @default 30000 */
   stallTimeoutMs?: number
   /**
-   * Chunks sent at once; later requests wait their turn. Few at full speed rather than many
-   * slowly: a chunk can be passed on only once it is whole, so with many downloaders the sooner
-   * each one lands the sooner others can take it from there (and a downloader races a queued
-   * request on any holder that gets the chunk meanwhile). Two, so one slow reader cannot hold
-   * the uplink alone. @default 2
+   * Chunks sent at once; later requests wait their turn, the chunk fewest other nodes have first.
+   * Few at full speed rather than many slowly: a chunk can be passed on only once it is whole,
+   * so with many downloaders the sooner each one lands the sooner others can take it from there
+   * (and a downloader races a queued request on any holder that gets the chunk meanwhile). Two,
+   * so one slow reader cannot hold the uplink alone. @default 2
    */
   uploadSlots?: number
   /** Longest wait for an upload slot before the request is answered BUSY (below the clients' 30 s stall time). @default 25000 */
@@ -121,7 +123,9 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     let dog: Watchdog | undefined
     try {
       if (req?.kind === BlobRequest.Kind.CHUNK) {
-        release = await slots.acquire(slotWaitMs, ac.signal)
+        const { holders } = c
+        const d = digestFromBytes(req.digest)
+        release = await slots.acquire(slotWaitMs, ac.signal, holders === undefined ? undefined : () => holders(d, req.index))
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
       }
       dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })

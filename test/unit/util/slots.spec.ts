@@ -24,6 +24,27 @@ describe('util/slots', () => {
     assert.deepEqual(slots.stats(), { held: 0, waiting: 0 })
   })
 
+  it('gives a freed slot to the waiter of lowest rank, asked when the slot frees, and to the earliest among equals', async () => {
+    const slots = createSlots(1, createFakeClock())
+    let release = await slots.acquire(1000)
+    const ranks: Record<string, () => number> = { a: () => 5, b: () => 1, c: () => 1, d: () => 0 }
+    const order: string[] = []
+    const granted = new Map<string, (() => void) | undefined>()
+    for (const id of ['a', 'b', 'c', 'd', 'plain']) {
+      void slots.acquire(1000, undefined, id === 'plain' ? undefined : () => (ranks[id] as () => number)()).then(r => { order.push(id); granted.set(id, r) })
+    }
+    ranks.d = () => 9 // what the rank measures changed while it waited
+    ranks.a = () => { throw new Error('cannot tell') } // counts as 0, and the release still works
+    for (const id of ['a', 'plain', 'b', 'c', 'd']) {
+      release?.()
+      await new Promise(resolve => setImmediate(resolve))
+      assert.equal(order.at(-1), id, `after ${order.slice(0, -1).join(', ')}`)
+      release = granted.get(id)
+    }
+    release?.()
+    assert.deepEqual(slots.stats(), { held: 0, waiting: 0 })
+  })
+
   it('gives up after the wait, and a waiter that aborts leaves the queue', async () => {
     const clock = createFakeClock()
     const slots = createSlots(1, clock)

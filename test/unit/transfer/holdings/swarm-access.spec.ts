@@ -55,6 +55,19 @@ describe('transfer/holdings/swarm-access', () => {
     assert.deepEqual(access.peersFor(blob.digest, blob.size), [], 'gone nodes are no source')
   })
 
+  it('counts the other live nodes that hold a chunk, whole or arriving there', () => {
+    hear('a', 'all')
+    hear('b', [0, 2])
+    const arriving = encodeHoldings({ models: [], partials: [{ digest: blob.digest, size: blob.size, bitmap: new Bitmap(CHUNKS), arriving: [3] }], mapCid: () => undefined, vramEstimate: () => 0 })
+    state.merge(noSig, blankRecord({ peerId: 'c', sequence: 1n, blobs: arriving.blobs }))
+    hear(SELF, 'all')
+    assert.deepEqual([0, 1, 2, 3].map(i => access.chunkHolders(blob.digest, i)), [2, 1, 2, 2])
+    assert.equal(access.chunkHolders(blob.digest, CHUNKS), 0, 'past the last chunk')
+    assert.equal(access.chunkHolders(makeBlob(10, 'other').digest, 0), 0, 'another blob')
+    clock.advance(30_000)
+    assert.equal(access.chunkHolders(blob.digest, 0), 0, 'gone nodes hold nothing')
+  })
+
   it('an upstream owner that stops growing its copy is passed over after the takeover time, with the fake clock', () => {
     // A chunk that the other target owns first.
     const index = [...Array(CHUNKS).keys()].find(i => ownerOrder(blob.digest, i, [SELF, 'a'])[0] === 'a') as number

@@ -5,7 +5,7 @@ import { byteStream, streamPair } from '@libp2p/utils'
 import { BlobRequest, BlobResponse } from '../../../../proto/blob.js'
 import { isOllamadError, type ErrorCode } from '../../../../src/errors.js'
 import { systemClock } from '../../../../src/util/clock.js'
-import { chunkCount, chunkSize, computeChunkMap, digestBytes } from '../../../../src/store/index.js'
+import { chunkCount, chunkRange, chunkSize, computeChunkMap, digestBytes } from '../../../../src/store/index.js'
 import { createBlobProtocolHandler } from '../../../../src/transfer/protocol/server.js'
 import { BLOB_PROTOCOL, MAX_HEADER_BYTES, SEND_SLICE } from '../../../../src/transfer/protocol/wire.js'
 import { frame, readFrame } from '../../../../src/p2p/index.js'
@@ -181,6 +181,29 @@ describe('/ollamad/blob/1.0.0', function () {
     release()
     assert.equal((await first).byteLength, chunkSize(blob.size))
     assert.deepEqual(Buffer.from(await third), Buffer.from(blob.data.subarray(chunkSize(blob.size))), 'the next in line gets the freed slot')
+  })
+
+  it('sends the waiting chunk that fewest other nodes hold first, whatever the order it was asked in', async () => {
+    const three = makeBlob(3 * chunkSize(MiB) + 10, 'rarest-first')
+    let open = (): void => {}
+    const gate = new Promise<void>(resolve => { open = resolve })
+    const holders = new Map([[0, 0], [1, 5], [2, 1], [3, 0]])
+    const slotted = swarm.add('ranked', { server: { uploadSlots: 1, slotWaitMs: 60_000 }, holders: (d, i) => d === three.digest ? holders.get(i) ?? 0 : 0 })
+    slotted.local.add(three)
+    slotted.local.beforeRead = async () => { await gate }
+    const client = swarm.client()
+    const ask = async (i: number): Promise<Uint8Array> => await client.chunk('ranked', three.digest, i, chunkRange(three.size, i).end - chunkRange(three.size, i).start)
+    const first = ask(0)
+    await waitFor(() => slotted.local.reads.length === 1, 5000, 'the first read')
+    const rest = [ask(1), ask(2)]
+    await new Promise(resolve => setTimeout(resolve, 50))
+    ask(3).catch(() => {})
+    await new Promise(resolve => setTimeout(resolve, 50))
+    holders.set(3, 9) // more holders came while it waited: it goes last
+    open()
+    await Promise.all([first, ...rest])
+    await waitFor(() => slotted.local.reads.length === 4, 5000, 'every read')
+    assert.deepEqual(slotted.local.reads.map(r => r.index), [0, 2, 1, 3])
   })
 
   it('asks for the buffer of a chunk only once the peer begins to serve it, and reads the body into it', async () => {
