@@ -9,6 +9,7 @@ import { REGISTRY } from './download/picker.js'
 import { downloadBlob } from './blob-download.js'
 import { checkRoom, type MinFreeDisk } from './disk-room.js'
 import { fetchLayers } from './layers.js'
+import { createHeldBlobs } from './held.js'
 import { createSharedTask, joinRun, type SharedTask } from './shared-task.js'
 import { createArrivals, type Arrivals } from './serving/arrivals.js'
 import { createBufferPool } from '../util/buffers.js'
@@ -80,8 +81,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   const blobs = new Map<string, SharedTask<PartialBlob, BlobProgress>>()
   const active = new Map<string, PartialBlob>()
   const announced = new Map<string, Map<number, Uint8Array>>()
-  /** Verified blobs waiting for the rest of their model: still served to peers (a cluster pull needs them). */
-  const held = new Map<string, PartialBlob>()
+  const held = createHeldBlobs(d => { announced.delete(d) })
   const swarm = c.swarm ?? noSwarm
   const listeners = createListeners()
   const activity = listeners.emit
@@ -142,9 +142,11 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
     }
   }
 
-  const release = (staged: PartialBlob[]): void => {
-    for (const p of staged) { if (held.get(p.digest) === p) { held.delete(p.digest); announced.delete(p.digest) } }
+  /** Lets go of what a pull staged; returns what no other pull holds. */
+  const release = (staged: PartialBlob[]): PartialBlob[] => {
+    const free = held.release(staged)
     activity()
+    return free
   }
 
   const runPull = async (name: ModelName, insecure: boolean, emit: (p: PullProgress) => void, signal: AbortSignal, given?: Uint8Array, coordinate?: PullOptions['coordinate']): Promise<ModelEntry> => {
@@ -166,7 +168,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
         have: async layer => await c.store.hasBlob(layer.digest, layer.size),
         join: async (layer, onProgress, signal) => await joinBlob(name, layer, insecure, coordinate, onProgress, signal),
         progress: (layer, p) => { emit({ status: layerStatus(layer.digest), digest: layer.digest, total: p.total, completed: p.completed }) },
-        staged: partial => { staged.push(partial); held.set(partial.digest, partial); activity() },
+        staged: partial => { staged.push(partial); held.stage(partial); activity() },
         signal
       })
       emit({ status: 'verifying sha256 digest' })
@@ -178,8 +180,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
       c.log.info(`pulled ${fullName(name)} (${entry.size} bytes)`)
       return entry
     } catch (e) {
-      release(staged)
-      for (const p of staged) await p.close().catch(() => {})
+      // A layer another pull staged too stays open for it.
+      for (const p of release(staged)) await p.close().catch(() => {})
       // A pull that failed or that every client gave up on is not resumed later; one cut by shutdown is.
       if (!shutdown.signal.aborted) {
         await c.store.db.del(recordKey(name)).catch(() => {})
@@ -202,7 +204,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   return {
     pull: async (name, o) => await pull(name, o),
     repair: async (name, manifestBytes, o) => await pull(name, o, manifestBytes),
-    partials: () => [...active.values(), ...[...held.values()].filter(p => !active.has(p.digest))],
+    partials: () => [...active.values(), ...held.all().filter(p => !active.has(p.digest))],
     announced: (d) => announced.get(d),
     arrivals,
     onActivity: listeners.on,
