@@ -126,7 +126,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
           }
         }),
         () => 'progress',
-        () => { blobs.delete(layer.digest); active.delete(layer.digest); if (!held.has(layer.digest)) announced.delete(layer.digest); activity() }),
+        () => { blobs.delete(layer.digest); active.delete(layer.digest); if (!held.has(layer.digest)) announced.delete(layer.digest); activity() },
+        async partial => { await partial.close() }),
     onProgress, signal)
 
   /** The registry's manifest when it answers; otherwise the cluster's copy (air-gapped LANs). */

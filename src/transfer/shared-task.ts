@@ -32,10 +32,15 @@ export async function joinRun<T, E> (runs: Map<string, SharedTask<T, E>>, key: s
   return await t.join(onEvent, signal)
 }
 
+/**
+ * `dispose` takes a result that came after every caller left (the work ended just as the last
+ * one went): nobody can take it then, and what it holds (an open partial) would leak.
+ */
 export function createSharedTask<T, E> (
   run: (emit: (e: E) => void, signal: AbortSignal) => Promise<T>,
   keyOfEvent: (e: E) => string,
-  onSettled: () => void
+  onSettled: () => void,
+  dispose?: (result: T) => Promise<void>
 ): SharedTask<T, E> {
   const ac = new AbortController()
   const listeners = new Set<(e: E) => void>()
@@ -46,7 +51,11 @@ export function createSharedTask<T, E> (
     latest.set(keyOfEvent(e), e)
     for (const l of listeners) l(e)
   }
-  const done = run(emit, ac.signal).finally(onSettled)
+  const done = run(emit, ac.signal).then(async r => {
+    if (!ac.signal.aborted || dispose === undefined) return r
+    await dispose(r).catch(() => {})
+    throw new OllamadError('ABORTED', 'every caller went away')
+  }).finally(onSettled)
   done.catch(() => {})
   return {
     done,

@@ -129,6 +129,26 @@ describe('transfer/shared-task', () => {
     assert.equal(c.settled(), 1)
   })
 
+  it('disposes of a result that comes after every joiner left, and passes one that comes in time', async () => {
+    const disposed: string[] = []
+    let finish: (v: string) => void = () => {}
+    // Work that ends with a result even once told to stop (it was done just as the last joiner went).
+    const make = (): SharedTask<string, Evt> => createSharedTask<string, Evt>(async () => await new Promise<string>(resolve => { finish = resolve }), e => e.key, () => {}, async r => { disposed.push(r) })
+    const late = make()
+    const ac = new AbortController()
+    const gone = late.join(undefined, ac.signal)
+    ac.abort()
+    await assert.rejects(gone, aborted)
+    finish('open partial')
+    await assert.rejects(late.done, aborted)
+    assert.deepEqual(disposed, ['open partial'], 'nobody could take it: it is disposed of')
+    const inTime = make()
+    const taker = inTime.join(undefined)
+    finish('kept')
+    assert.equal(await taker, 'kept')
+    assert.deepEqual(disposed, ['open partial'], 'a result a joiner took is its own')
+  })
+
   it('stops sending events to a joiner that has left', async () => {
     const c = controlled()
     const acA = new AbortController()
