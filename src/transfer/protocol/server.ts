@@ -121,20 +121,20 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   const serve = async (peer: string, req: BlobRequest | undefined, ac: AbortController, send: (a: Answer, kick: () => void) => Promise<void>): Promise<void> => {
     let release: (() => void) | undefined
     let dog: Watchdog | undefined
+    const d = req === undefined ? undefined : digestFromBytes(req.digest)
     try {
-      if (req?.kind === BlobRequest.Kind.CHUNK) {
+      if (req?.kind === BlobRequest.Kind.CHUNK && d !== undefined) {
         const { holders } = c
-        const d = digestFromBytes(req.digest)
         release = await slots.acquire(slotWaitMs, ac.signal, holders === undefined ? undefined : () => holders(d, req.index))
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
       }
       dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
       let a: Answer
-      if (req === undefined) {
+      if (req === undefined || d === undefined) {
         a = answer(Status.BAD_REQUEST, 'malformed request')
       } else {
         try {
-          a = await lookup(req, digestFromBytes(req.digest))
+          a = await lookup(req, d)
         } catch (e) {
           c.log?.error(`serving ${req.kind} of ${Buffer.from(req.digest).toString('hex')} to ${peer}: ${errorMessage(e)}`)
           a = answer(Status.NOT_FOUND, 'cannot read it')
