@@ -1,25 +1,31 @@
 import type { Socket } from 'node:net'
 import { OllamadError } from '../../errors.js'
 
-/** Writes and, when the socket's buffer is full, waits for it to drain, for the socket to close, or for `signal`. */
+/**
+ * Writes and waits until the socket took the bytes: its write callback, which node:tls calls once
+ * the bytes were encrypted and handed to the kernel, so the caller may then reuse the buffer
+ * (a write that merely returned `true` may still sit in the socket's queue). For writes past the
+ * socket's high-water mark that is the moment 'drain' would fire. Also ends on the socket closing
+ * or on `signal`.
+ */
 export async function writeWithBackpressure (socket: Socket, data: Uint8Array, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted()
   if (socket.destroyed) throw new OllamadError('PEER_UNAVAILABLE', 'the data connection is closed')
-  if (socket.write(data)) return
   await new Promise<void>((resolve, reject) => {
+    let settled = false
     const done = (e?: unknown): void => {
-      socket.off('drain', onDrain)
+      if (settled) return
+      settled = true
       socket.off('close', onClose)
       signal.removeEventListener('abort', onAbort)
-      if (e === undefined) resolve()
+      if (e === undefined || e === null) resolve()
       else reject(e)
     }
-    const onDrain = (): void => { done() }
     const onClose = (): void => { done(new OllamadError('PEER_UNAVAILABLE', 'the data connection closed while writing')) }
     const onAbort = (): void => { done(signal.reason) }
-    socket.on('drain', onDrain)
     socket.on('close', onClose)
     signal.addEventListener('abort', onAbort, { once: true })
+    socket.write(data, (e) => { done(e === undefined || e === null ? undefined : new OllamadError('PEER_UNAVAILABLE', `the data connection failed while writing: ${e.message}`)) })
   })
 }
 

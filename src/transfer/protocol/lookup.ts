@@ -6,8 +6,11 @@ import type { LocalBlobs } from '../serving/local-blobs.js'
 import type { Arrival } from '../serving/arrivals.js'
 import { MAX_CHUNK_BYTES, MAX_MANIFEST_BYTES } from './wire.js'
 
-/** A body, or a chunk still arriving (pinned); `done` releases what it holds once it is sent. */
-export interface Answer { header: Partial<BlobResponse>, body?: Uint8Array, relay?: Arrival, done?: () => void }
+/**
+ * A body, or a chunk still arriving (pinned); `done` releases what it holds once it is sent, told
+ * whether every byte written has left this process's queues.
+ */
+export interface Answer { header: Partial<BlobResponse>, body?: Uint8Array, relay?: Arrival, done?: (flushed: boolean) => void }
 
 const { Status } = BlobResponse
 export const answer = (status: BlobResponse.Status, error = ''): Answer => ({ header: { status, error } })

@@ -116,9 +116,9 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   /**
    * One request that was admitted, however it came: an upload slot for a chunk (BUSY when none
    * frees in time), the lookup, then `send` with the answer; a stalled send aborts `ac`. What the
-   * answer holds is released once it is sent.
+   * answer holds is released once it is sent; `send` says whether its bytes left our queues.
    */
-  const serve = async (peer: string, req: BlobRequest | undefined, ac: AbortController, send: (a: Answer, kick: () => void) => Promise<void>): Promise<void> => {
+  const serve = async (peer: string, req: BlobRequest | undefined, ac: AbortController, send: (a: Answer, kick: () => void) => Promise<boolean>): Promise<void> => {
     let release: (() => void) | undefined
     let dog: Watchdog | undefined
     const d = req === undefined ? undefined : digestFromBytes(req.digest)
@@ -141,10 +141,11 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         }
       }
       if (a.relay !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${Buffer.from(req?.digest ?? []).toString('hex')} to ${peer} as it arrives`)
+      let flushed = false
       try {
-        await send(a, dog.kick)
+        flushed = await send(a, dog.kick)
       } finally {
-        a.done?.()
+        a.done?.(flushed)
       }
     } finally {
       dog?.stop()
@@ -171,7 +172,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
    * ticket (an asker that cannot send its requests on the data plane). The stream stays open
    * meanwhile: the asker ends it if it gives up.
    */
-  const replyWithTicket = async (data: Pick<DataPlane, 'offer'>, peer: string, stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
+  const replyWithTicket = async (data: Pick<DataPlane, 'offer'>, peer: string, stream: Stream, a: Answer, signal: AbortSignal, kick: () => void): Promise<true> => {
     const offer = data.offer(peer, requestTimeoutMs, signal)
     offer.connection.catch(() => {})
     await sendWithBackpressure(stream, frame(BlobResponse.encode({ ...a.header, ticket: offer.ticket, dataPort: offer.port })), signal)
@@ -185,6 +186,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     }
     conn.release()
     await stream.close({ signal })
+    return true
   }
 
   const handler = async (stream: Stream, connection?: Connection): Promise<void> => {
@@ -208,8 +210,10 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       c.onRequest?.('stream')
       const ticketed = c.data !== undefined && connection !== undefined && req?.dataPlane === true
       await serve(peer, req, ac, async (a, kick) => {
-        if (ticketed && c.data !== undefined && (a.body !== undefined || a.relay !== undefined)) await replyWithTicket(c.data, peer, stream, a, ac.signal, kick)
-        else await reply(stream, a, ac.signal, kick)
+        if (ticketed && c.data !== undefined && (a.body !== undefined || a.relay !== undefined)) return await replyWithTicket(c.data, peer, stream, a, ac.signal, kick)
+        // A libp2p stream may still hold slices in its queues after close.
+        await reply(stream, a, ac.signal, kick)
+        return false
       })
     } catch (e) {
       c.log?.debug(`blob stream from ${peer} dropped: ${errorMessage(e)}`)
@@ -224,9 +228,10 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   /** On a data connection: the header, then the body; the connection then takes the next request. */
   const onData: RequestHandler = async (bytes, channel) => {
     const { ac, release } = linkedController(channel.signal)
-    const send = async (a: Answer, kick: () => void): Promise<void> => {
+    const send = async (a: Answer, kick: () => void): Promise<boolean> => {
       await channel.write(frame(BlobResponse.encode(a.header)), ac.signal)
       await sendBody({ write: channel.write, slice: DATA_SLICE }, a, ac.signal, kick)
+      return true
     }
     const admitted = admit()
     try {

@@ -24,11 +24,12 @@ export interface Arrival {
   /** The chunk's buffer; bytes [0, got) are final. */
   readonly buf: Uint8Array
   /**
-   * Marks a relay reading the buffer until the returned function is called. A buffer any relay
-   * read is never reused by the download: slices of it may still wait, unencrypted, in a
-   * connection's send queue after the relay is done.
+   * Marks a relay reading the buffer until the returned function is called, with `flushed` true
+   * when every slice the relay wrote has left this process's queues (a data connection's writes
+   * say so; a libp2p stream's do not). The download reuses the buffer only once every relay let
+   * go with its slices gone: one still queued, unencrypted, would be overwritten by the next chunk.
    */
-  pin: () => () => void
+  pin: () => (flushed?: boolean) => void
   /** Resolves on the next progress or change of state (or at once if it is over). */
   changed: (signal?: AbortSignal) => Promise<void>
 }
@@ -44,7 +45,7 @@ export interface ArrivalHandle {
    */
   landWith: (data: Uint8Array) => void
   fail: () => void
-  /** Ends the arrival if still open; calls `fn` (to reuse the buffer) only if no relay ever read it. */
+  /** Ends the arrival if still open; calls `fn` (to reuse the buffer) once no relay reads it, unless one let go with slices still queued. */
   release: (fn: () => void) => void
 }
 
@@ -62,20 +63,36 @@ class Entry implements Arrival {
   got = 0
   state: ArrivalState = 'arriving'
   pins = 0
-  pinned = false
+  /** False once a relay let go while its slices may still be queued: the buffer is then never reused. */
+  private reusable = true
+  private onFree?: () => void
   private waiters: Array<() => void> = []
 
   constructor (public buf: Uint8Array, readonly length: number) {}
 
-  pin (): () => void {
+  pin (): (flushed?: boolean) => void {
     this.pins++
-    this.pinned = true
     let once = false
-    return () => {
+    return (flushed = false) => {
       if (once) return
       once = true
       this.pins--
+      if (!flushed) this.reusable = false
+      this.free()
     }
+  }
+
+  /** Hands the buffer back through `fn` once no relay reads it (at once if none does). */
+  whenFree (fn: () => void): void {
+    this.onFree = fn
+    this.free()
+  }
+
+  private free (): void {
+    const fn = this.onFree
+    if (fn === undefined || this.pins > 0) return
+    this.onFree = undefined
+    if (this.reusable) fn()
   }
 
   async changed (signal?: AbortSignal): Promise<void> {
@@ -133,7 +150,7 @@ export function createArrivals (): Arrivals {
           end('landed')
         },
         fail: () => { end('failed') },
-        release: (fn) => { end('failed'); if (!e.pinned) fn() }
+        release: (fn) => { end('failed'); e.whenFree(fn) }
       }
     },
     get: (d, index) => blobs.get(d)?.get(index),

@@ -76,4 +76,26 @@ describe('/ollamad/blob/1.0.0 requests on a data connection', () => {
     await serving
     assert.equal(answerOn(first).body.byteLength, chunkSize(blob.size))
   })
+
+  it('relays an arriving chunk on the connection, and the download may reuse its buffer once the relay is done', async () => {
+    const local = memoryLocalBlobs()
+    local.add(blob, { chunks: [] })
+    const len = chunkSize(blob.size)
+    const buf = new Uint8Array(len)
+    const h = local.arrivals.begin(blob.digest, 0, buf, len)
+    assert.ok(h !== undefined)
+    const handler = createBlobProtocolHandler({ local, clock: systemClock })
+    const ch = channel()
+    const serving = handler.onData(request({}), ch)
+    await waitFor(() => ch.bytes().byteLength > 0, 5000, 'the relay\'s header')
+    let reused = false
+    buf.set(chunkOf(blob.data, 0))
+    h.progress(len)
+    h.land()
+    h.release(() => { reused = true })
+    assert.equal(reused, false, 'the relay still reads the buffer')
+    await serving
+    assert.ok(Buffer.from(answerOn(ch).body).equals(Buffer.from(chunkOf(blob.data, 0))))
+    assert.equal(reused, true, 'every slice was taken by the connection: the buffer is free')
+  })
 })

@@ -52,20 +52,40 @@ describe('arrivals (chunks relayed as they come)', () => {
     await a.changed() // over: resolves at once
   })
 
-  it('ends an open arrival as failed on release, and lets the buffer be reused only if no relay ever read it', async () => {
+  it('ends an open arrival as failed on release, and hands the buffer back once no relay reads it', async () => {
     const arrivals = createArrivals()
     const { h, a } = opened(arrivals, 0)
-    const unpin = a.pin()
-    unpin()
-    unpin() // twice is once
-    let reused = false
-    h.release(() => { reused = true })
+    const first = a.pin()
+    const second = a.pin()
+    let reused = 0
+    h.release(() => { reused++ })
     assert.equal(a.state, 'failed', 'released before it landed: the arrival failed')
     assert.equal(arrivals.get(D, 0), undefined)
-    assert.equal(reused, false, 'a relay read it: its slices may still wait in a send queue')
+    assert.equal(reused, 0, 'two relays still read it')
+    first(true)
+    first(false) // twice is once
+    assert.equal(reused, 0, 'one relay still reads it')
+    second(true)
+    assert.equal(reused, 1, 'both relays let go with their slices gone')
     let unread = false
     arrivals.begin(D, 1, new Uint8Array(8), 8)?.release(() => { unread = true })
-    assert.equal(unread, true)
+    assert.equal(unread, true, 'no relay: at once')
+  })
+
+  it('never hands back a buffer a relay let go of while its slices may still be queued', async () => {
+    const arrivals = createArrivals()
+    for (const order of ['before', 'after']) {
+      const { h, a } = opened(arrivals, order === 'before' ? 0 : 1)
+      const queued = a.pin()
+      const clean = a.pin()
+      let reused = false
+      if (order === 'before') queued()
+      h.land()
+      h.release(() => { reused = true })
+      clean(true)
+      if (order === 'after') queued(false)
+      assert.equal(reused, false, `a relay without a flush ${order} the release`)
+    }
   })
 
   it('lands from another request\'s checked bytes, unless what it already had differs from them', async () => {
