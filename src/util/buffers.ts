@@ -16,9 +16,15 @@ const ALIGNED_MIN_BYTES = 1024 * 1024
 
 const allocate = (n: number): Uint8Array => n >= ALIGNED_MIN_BYTES && n % DIRECT_ALIGN === 0 ? alignedBuffer(n) : new Uint8Array(n)
 
+const smallest = (spare: Uint8Array[]): number => {
+  let at = 0
+  for (let i = 1; i < spare.length; i++) if ((spare[i] as Uint8Array).byteLength < (spare[at] as Uint8Array).byteLength) at = i
+  return at
+}
+
 /**
  * Buffers of at least `chunkBytes` (0: exactly what is asked), at most `keep` kept spare and at
- * most `maxSpareBytes` in all.
+ * most `maxSpareBytes` in all, the largest kept first.
  */
 export function createBufferPool (chunkBytes: number, keep: number, maxSpareBytes = Infinity): BufferPool {
   const spare: Uint8Array[] = []
@@ -37,6 +43,15 @@ export function createBufferPool (chunkBytes: number, keep: number, maxSpareByte
       return b
     },
     give: (b) => {
+      // Past a limit, smaller spares make room for a larger one: a server's pool that kept the
+      // few-byte buffers of a small blob's reads allocated a fresh 4 MiB one for every chunk after.
+      while (spare.length > 0 && (spare.length >= keep || spareBytes + b.byteLength > maxSpareBytes)) {
+        const i = smallest(spare)
+        const s = spare[i] as Uint8Array
+        if (s.byteLength >= b.byteLength) break
+        spare.splice(i, 1)
+        spareBytes -= s.byteLength
+      }
       if (spare.length >= keep || spareBytes + b.byteLength > maxSpareBytes) return
       spare.push(b)
       spareBytes += b.byteLength

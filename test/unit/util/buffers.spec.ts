@@ -31,4 +31,25 @@ describe('util/buffers: a pool of chunk buffers', () => {
     byBytes.give(d)
     assert.equal(byBytes.take(8), c, 'only the 16-byte one fit under 20 bytes')
   })
+
+  it('lets a larger buffer take the place of smaller spares, so small reads never crowd out chunk buffers', () => {
+    const pool = createBufferPool(0, 2)
+    const [tiny, little, chunk] = [pool.take(83), pool.take(100), pool.take(4096)]
+    pool.give(tiny)
+    pool.give(little)
+    pool.give(chunk)
+    assert.equal(pool.take(4096), chunk, 'the chunk buffer was kept, in place of the smallest spare')
+    assert.equal(pool.take(90), little)
+    assert.notEqual(pool.take(50), tiny, 'the smallest was let go')
+    const byBytes = createBufferPool(0, 10, 100)
+    const [a, b, c] = [byBytes.take(30), byBytes.take(30), byBytes.take(70)]
+    byBytes.give(a)
+    byBytes.give(b)
+    byBytes.give(c)
+    assert.equal(byBytes.take(70), c, 'one 30-byte spare made room under the byte cap')
+    assert.equal(byBytes.take(30), b, 'the other stayed')
+    const d = byBytes.take(120)
+    byBytes.give(d)
+    assert.notEqual(byBytes.take(120), d, 'a buffer over the cap on its own is never kept')
+  })
 })
