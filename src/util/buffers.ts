@@ -45,14 +45,15 @@ export function createBufferPool (chunkBytes: number, keep: number, maxSpareByte
     give: (b) => {
       // Past a limit, smaller spares make room for a larger one: a server's pool that kept the
       // few-byte buffers of a small blob's reads allocated a fresh 4 MiB one for every chunk after.
-      while (spare.length > 0 && (spare.length >= keep || spareBytes + b.byteLength > maxSpareBytes)) {
+      const full = (): boolean => spare.length >= keep || spareBytes + b.byteLength > maxSpareBytes
+      while (spare.length > 0 && full()) {
         const i = smallest(spare)
         const s = spare[i] as Uint8Array
         if (s.byteLength >= b.byteLength) break
         spare.splice(i, 1)
         spareBytes -= s.byteLength
       }
-      if (spare.length >= keep || spareBytes + b.byteLength > maxSpareBytes) return
+      if (full()) return
       spare.push(b)
       spareBytes += b.byteLength
     }

@@ -18,7 +18,7 @@ export async function writeWithBackpressure (socket: Socket, data: Uint8Array, s
       settled = true
       socket.off('close', onClose)
       signal.removeEventListener('abort', onAbort)
-      if (e === undefined || e === null) resolve()
+      if (e === undefined) resolve()
       else reject(e)
     }
     const onClose = (): void => { done(new OllamadError('PEER_UNAVAILABLE', 'the data connection closed while writing')) }

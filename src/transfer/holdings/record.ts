@@ -5,7 +5,7 @@
  * they come) and its chunk map's CID.
  */
 import type { NodeFacts } from '../../cluster/index.js'
-import { chunkCount, digestHex, fullName, manifestBlobs, type Digest, type ModelEntry } from '../../store/index.js'
+import { chunkCount, digestBytes, digestHex, fullName, manifestBlobs, type Digest, type ModelEntry } from '../../store/index.js'
 import { Bitmap } from '../../util/bitmap.js'
 import type { PeerView } from '../download/peer-state.js'
 
@@ -58,10 +58,11 @@ export function encodeHoldings (input: HoldingsInput): Holdings {
   }
 }
 
-/** The blob `d` of `size` bytes in a record's holdings, if the record shows it. */
-export function heldBlob (holdings: Pick<Holdings, 'blobs'>, d: Digest, size: number): HeldBlob | undefined {
-  const hex = digestHex(d)
-  return holdings.blobs.find(b => Number(b.size) === size && Buffer.from(b.digest).toString('hex') === hex)
+/** The blob `d` (of `size` bytes, when given) in a record's holdings, if the record shows it. */
+export function heldBlob (holdings: Pick<Holdings, 'blobs'>, d: Digest, size?: number): HeldBlob | undefined {
+  // Bytes compared, not hex strings: this runs for every member on each record change and upload slot.
+  const want = Buffer.from(digestBytes(d))
+  return holdings.blobs.find(b => (size === undefined || Number(b.size) === size) && want.equals(b.digest))
 }
 
 /** The chunks a held blob has: all of them when complete. */

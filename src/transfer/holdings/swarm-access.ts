@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import { OllamadError } from '../../errors.js'
 import type { ClusterState, Member } from '../../cluster/index.js'
 import type { FetchedManifest } from '../../registry/index.js'
-import { digestBytes, digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
+import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
 import { systemClock, type Clock } from '../../util/clock.js'
 import type { BlobClient } from '../protocol/client.js'
 import type { PeerView } from '../download/peer-state.js'
@@ -85,11 +85,7 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
     seed: seedOf(state.selfId),
     selfId: state.selfId,
     peersFor: (d, size) => holdersOf(d, size).map(({ m, blob }) => peerView(m.peerId, blob)),
-    chunkHolders: (d, index) => {
-      // Asked for every waiting request each time an upload slot frees: bytes compared, not hex strings.
-      const want = Buffer.from(digestBytes(d))
-      return others().filter(m => m.record.blobs.some(b => want.equals(b.digest) && holdsChunk(b, index))).length
-    },
+    chunkHolders: (d, index) => others().filter(m => { const b = heldBlob(m.record, d); return b !== undefined && holdsChunk(b, index) }).length,
     vouchers: (d, size, map) => holdersOf(d, size)
       .filter(({ blob }) => blob.chunkMap.byteLength > 0 && Buffer.compare(blob.chunkMap, map.bytes) === 0)
       .map(({ m }) => m.peerId),

@@ -136,11 +136,11 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         try {
           a = await lookup(req, d)
         } catch (e) {
-          c.log?.error(`serving ${req.kind} of ${Buffer.from(req.digest).toString('hex')} to ${peer}: ${errorMessage(e)}`)
+          c.log?.error(`serving ${req.kind} of ${d} to ${peer}: ${errorMessage(e)}`)
           a = answer(Status.NOT_FOUND, 'cannot read it')
         }
       }
-      if (a.relay !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${Buffer.from(req?.digest ?? []).toString('hex')} to ${peer} as it arrives`)
+      if (a.relay !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${d} to ${peer} as it arrives`)
       let flushed = false
       try {
         flushed = await send(a, dog.kick)
