@@ -7,7 +7,7 @@ import type { Clock } from '../../util/clock.js'
 import { createSlots } from '../../util/slots.js'
 import type { Logger } from '../../util/logger.js'
 import type { RateLimiter } from '../../util/rate-limit.js'
-import { digestFromBytes, type Digest } from '../../store/index.js'
+import { digestFromBytes, digestHex, type Digest } from '../../store/index.js'
 import type { LocalBlobs } from '../serving/local-blobs.js'
 import type { Arrival } from '../serving/arrivals.js'
 import { createBufferPool } from '../../util/buffers.js'
@@ -136,11 +136,11 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         try {
           a = await lookup(req, d)
         } catch (e) {
-          c.log?.error(`serving ${req.kind} of ${d} to ${peer}: ${errorMessage(e)}`)
+          c.log?.error(`serving ${req.kind} of ${digestHex(d)} to ${peer}: ${errorMessage(e)}`)
           a = answer(Status.NOT_FOUND, 'cannot read it')
         }
       }
-      if (a.relay !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${d} to ${peer} as it arrives`)
+      if (a.relay !== undefined && d !== undefined) c.log?.debug(`relaying chunk ${req?.index} of ${digestHex(d)} to ${peer} as it arrives`)
       let flushed = false
       try {
         flushed = await send(a, dog.kick)
