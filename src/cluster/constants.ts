@@ -25,6 +25,18 @@ export const MEMBERS_PER_PUBLISH_INTERVAL = 10
 
 /** How long after a record made by a change the next one may go out, with `members` live. */
 export const changeInterval = (members: number): number => MIN_PUBLISH_INTERVAL_MS * Math.max(1, members / MEMBERS_PER_PUBLISH_INTERVAL)
+/**
+ * A record whose only news is a download's progress (chunks landed or arriving) waits longer in a
+ * larger cluster, so each node hears about five such records a second however many pull at once
+ * (600 ms at 3 members, 1.8 s at 9, 3.4 s at 17; the heartbeat still goes out after 3 s). In
+ * bench:swarm this took the daemons' user CPU from 121% to 98-105% of a core at 8 hosts, and
+ * the 16-host pull from 42-46 s to 38-45 s; news of each chunk sooner, sent straight to the peers
+ * pulling the same blob, made that pull slower and less even (docs/benchmarks.md).
+ */
+export const MEMBERS_PER_PROGRESS_INTERVAL = 2.5
+
+/** How long after a record made by a change the next one may go out when only progress changed. */
+export const progressInterval = (members: number): number => Math.max(changeInterval(members), MIN_PUBLISH_INTERVAL_MS * members / MEMBERS_PER_PROGRESS_INTERVAL)
 export const MAX_SYNC_RESPONSE_BYTES = 32 * 1024 * 1024
 /** Syncs this node runs at once (each answer may be MAX_SYNC_RESPONSE_BYTES), and how long one waits for a turn. */
 export const MAX_CONCURRENT_SYNCS = 4

@@ -18,7 +18,10 @@ export interface RecordSections {
   add: (name: string, section: RecordSection) => void
   /** A section's facts changed: the record should go out again soon. */
   changed: () => void
-  onChange: (listener: () => void) => () => void
+  /** Only a download's progress changed (chunks landed or arriving): the record may wait longer (see progressInterval). */
+  progressed: () => void
+  /** `progress`: the change was progress only. */
+  onChange: (listener: (progress: boolean) => void) => () => void
   /** Every section's facts, over empty ones for fields no section gives. */
   gather: () => Promise<NodeFacts>
 }
@@ -30,13 +33,14 @@ export const emptyFacts = (): NodeFacts => ({
 
 export function createRecordSections (): RecordSections {
   const sections = new Map<string, RecordSection>()
-  const listeners = createListeners()
+  const listeners = createListeners<[boolean]>()
   return {
     add: (name, section) => {
       if (sections.has(name)) throw new OllamadError('INTERNAL', `the record has a section ${name} already`)
       sections.set(name, section)
     },
-    changed: listeners.emit,
+    changed: () => { listeners.emit(false) },
+    progressed: () => { listeners.emit(true) },
     onChange: listeners.on,
     gather: async () => {
       const parts = await Promise.all([...sections].map(async ([name, read]) => ({ name, facts: await read() })))

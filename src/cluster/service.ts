@@ -15,7 +15,7 @@ import type { ClusterState } from './state.js'
 import type { IntentStore } from './intents.js'
 import type { SignedIntent } from './intent-codec.js'
 import type { RecordSections } from './sections.js'
-import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_CONCURRENT_SYNCS, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, changeInterval, SYNC_PROTOCOL, SYNC_WAIT_MS } from './constants.js'
+import { DEFAULT_HEARTBEAT_MS, GOSSIP_TOPIC, INTENT_COLLECT_MS, MAX_CONCURRENT_SYNCS, MAX_INTENTS_PER_MESSAGE, PUBLISH_DEBOUNCE_MS, changeInterval, progressInterval, SYNC_PROTOCOL, SYNC_WAIT_MS } from './constants.js'
 
 export interface ClusterServiceComponents {
   node: P2pNode
@@ -60,6 +60,8 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   let sequence = 0n
   let stopped = false
   let debounce: Timer | undefined
+  /** When the pending record goes out. */
+  let debounceAt = Infinity
   /** The next heartbeat: a heartbeat after the last record, whatever made that one. */
   let beat: Timer | undefined
   const heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
@@ -79,6 +81,8 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   const publishNow = async (heartbeat = false): Promise<void> => {
     publishing = publishing.then(async () => {
       if (stopped) return
+      // This record carries every change so far: one still waiting for its turn is in it.
+      if (debounce !== undefined) { clock.clearTimeout(debounce); debounce = undefined; debounceAt = Infinity }
       const facts = await c.sections.gather()
       if (!heartbeat) lastChange = clock.now()
       // Any record shows this node alive: the heartbeat waits a whole interval after it (while a
@@ -95,11 +99,18 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
     await publishing
   }
 
-  const publishSoon = (): void => {
-    if (stopped || debounce !== undefined) return
+  /** A change waits out the interval after the last record a change made; progress alone waits longer. */
+  const publishSoon = (progress = false): void => {
+    if (stopped) return
     const alive = state.members().filter(m => m.liveness !== 'gone').length
-    const wait = Math.max(PUBLISH_DEBOUNCE_MS, lastChange + changeInterval(alive) - clock.now())
-    debounce = clock.setTimeout(() => { debounce = undefined; void publishNow() }, wait)
+    const now = clock.now()
+    const at = Math.max(now + PUBLISH_DEBOUNCE_MS, lastChange + (progress ? progressInterval(alive) : changeInterval(alive)))
+    if (debounce !== undefined) {
+      if (at >= debounceAt) return
+      clock.clearTimeout(debounce)
+    }
+    debounceAt = at
+    debounce = clock.setTimeout(() => { debounce = undefined; debounceAt = Infinity; void publishNow() }, at - now)
   }
 
   const every = (ms: number, task: () => Promise<unknown>): void => {
@@ -181,7 +192,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       await node.handle(SYNC_PROTOCOL, createSyncHandler(state, c.intents, log), { maxInboundStreams: 8 })
       node.addEventListener('peer:connect', onConnect)
       // The record carries the intents digest: a change goes out soon, and a lasting difference is repaired.
-      offs.push(c.intents.onChange(() => { publishSoon() }), c.sections.onChange(() => { publishSoon() }))
+      offs.push(c.intents.onChange(() => { publishSoon() }), c.sections.onChange((progress) => { publishSoon(progress) }))
       repair = startIntentRepair({ state, intents: c.intents, clock, random, sync: async (id) => { log.debug(`intents differ from ${id}'s: syncing`); return await sync(peerIdFromString(id)) } })
       await publishNow()
       every(INTENT_COLLECT_MS, async () => {

@@ -64,8 +64,11 @@ export interface Puller {
   announced: (d: Digest) => ReadonlyMap<number, Uint8Array> | undefined
   /** Chunks arriving from peers right now, which this node relays as they come. */
   arrivals: Pick<Arrivals, 'get' | 'arriving'>
-  /** A download gained a chunk, or a partial appeared or went (what the node record shows changed). */
-  onActivity: (listener: () => void) => () => void
+  /**
+   * What the node record shows changed: a partial appeared or went, or (`progress`) a download
+   * gained a chunk or one began or ended arriving.
+   */
+  onActivity: (listener: (progress: boolean) => void) => () => void
   /** Restarts the pulls that were running when the daemon last stopped. */
   resumeInterrupted: () => Promise<number>
   close: () => Promise<void>
@@ -83,10 +86,10 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
   const announced = new Map<string, Map<number, Uint8Array>>()
   const held = createHeldBlobs(d => { announced.delete(d) })
   const swarm = c.swarm ?? noSwarm
-  const listeners = createListeners()
-  const activity = listeners.emit
+  const listeners = createListeners<[boolean]>()
+  const activity = (progress = false): void => { listeners.emit(progress) }
   const arrivals = createArrivals()
-  arrivals.onChange(activity)
+  arrivals.onChange(() => { activity(true) })
   // One pool of chunk buffers for every download: a pool per download left its buffers to the GC,
   // and glibc kept the freed memory, so the node's RSS rose with each pull (130 MiB to 205 MiB
   // over six 1 GiB pulls from a peer).
@@ -122,7 +125,7 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
               m.set(i, from.hash)
               announced.set(layer.digest, m)
             }
-            activity()
+            activity(true)
           }
         }),
         () => 'progress',

@@ -14,7 +14,8 @@ export interface HoldingsSectionComponents {
 
 /**
  * Adds what this node holds to its record (models, and blobs whole or in part), and marks the
- * record changed whenever the catalog, a download or the chunk maps change.
+ * record changed whenever the catalog, a download or the chunk maps change: a download's chunks
+ * alone as progress.
  */
 export function addHoldingsSection (c: HoldingsSectionComponents): void {
   const vramEstimate = c.vramEstimate ?? (() => 0)
@@ -24,7 +25,8 @@ export function addHoldingsSection (c: HoldingsSectionComponents): void {
     mapCid: c.maps.cid,
     vramEstimate
   }))
-  c.store.onChange(c.sections.changed)
-  c.puller.onActivity(c.sections.changed)
-  c.maps.onChange(c.sections.changed)
+  c.store.onChange(() => { c.sections.changed() })
+  // A download's progress alone may wait longer before a record goes out (see progressInterval).
+  c.puller.onActivity((progress) => { if (progress) c.sections.progressed(); else c.sections.changed() })
+  c.maps.onChange(() => { c.sections.changed() })
 }

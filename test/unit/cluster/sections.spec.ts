@@ -27,11 +27,12 @@ describe('cluster/sections', () => {
 
   it('tells its listeners when a section says it changed, until they unsubscribe', () => {
     const sections = createRecordSections()
-    let heard = 0
-    const off = sections.onChange(() => { heard++ })
+    const heard: boolean[] = []
+    const off = sections.onChange((progress) => { heard.push(progress) })
     sections.changed()
+    sections.progressed()
     off()
     sections.changed()
-    assert.equal(heard, 1)
+    assert.deepEqual(heard, [false, true], 'a change, then progress only')
   })
 })

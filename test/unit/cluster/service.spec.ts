@@ -63,6 +63,14 @@ describe('cluster/service', () => {
     service = createClusterService({ node: fake.node, privateKey: key, state, clock, log: silentLogger, intents, sections }, { heartbeatMs: 3_000, antiEntropyMs: 3_600_000 })
   })
   afterEach(async () => { await service.stop() })
+  /** Live members besides this node, each with a record of its own. */
+  const addPeers = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const k = await generateKeyPair('Ed25519')
+      const record = blankRecord({ peerId: peerIdFromPrivateKey(k).toString(), name: `peer-${i}` })
+      state.merge(await signRecord(k, record), record)
+    }
+  }
 
   it('does nothing until started, then publishes a record of its sections signed by this node', async () => {
     assert.equal(fake.published.length, 0)
@@ -114,11 +122,7 @@ describe('cluster/service', () => {
   })
 
   it('spaces records of changes further apart in a larger cluster, and a heartbeat holds no change back', async () => {
-    for (let i = 0; i < 19; i++) {
-      const k = await generateKeyPair('Ed25519')
-      const record = blankRecord({ peerId: peerIdFromPrivateKey(k).toString(), name: `peer-${i}` })
-      state.merge(await signRecord(k, record), record)
-    }
+    await addPeers(19)
     await service.start()
     const change = (to: string): void => { name = to; sections.changed() }
     change('one')
@@ -136,6 +140,37 @@ describe('cluster/service', () => {
     clock.advance(100)
     await settle()
     assert.deepEqual((await records(fake.published)).map(r => r.name).slice(2), ['one', 'two'])
+  })
+
+  it('holds a record whose only news is progress longer in a larger cluster; a heartbeat or a change sends it sooner', async () => {
+    await addPeers(19)
+    await service.start()
+    const names = async (): Promise<string[]> => (await records(fake.published)).map(r => r.name)
+    const after = async (ms: number): Promise<void> => { clock.advance(ms); await settle() }
+    name = 'p1'
+    sections.progressed()
+    await after(2_999)
+    assert.equal(fake.published.length, 1, '20 live members: progress waits 4 s, past the 1 s of a change')
+    await after(1)
+    assert.deepEqual(await names(), ['node-a', 'p1'], 'the heartbeat at 3 s carried it')
+    await after(2_000)
+    assert.equal(fake.published.length, 2, 'and nothing more went out for it at 4 s')
+    // 5 s after the last record a change made: progress now goes after the debounce.
+    name = 'p2'
+    sections.progressed()
+    await after(100)
+    assert.deepEqual((await names()).slice(2), ['p2'])
+    // Progress, then a change: the change's shorter interval decides.
+    name = 'p3'
+    sections.progressed()
+    clock.advance(100)
+    sections.changed()
+    await after(899)
+    assert.equal(fake.published.length, 3, 'not within 1 s of the last record a change made')
+    await after(1)
+    assert.deepEqual((await names()).slice(3), ['p3'])
+    await after(2_999)
+    assert.equal(fake.published.length, 4, 'one record for both, then the heartbeat only 3 s later')
   })
 
   it('merges a gossiped record signed by its owner, and rejects one that is not', async () => {

@@ -42,15 +42,16 @@ describe('transfer/puller', function () {
   it('pulls a model with Ollama\'s progress lines, publishes it, and keeps no pull record after', async () => {
     const p = puller()
     const seen: PullProgress[] = []
-    let activity = 0
-    p.onActivity(() => { activity++ })
+    const activity: boolean[] = []
+    p.onActivity((progress) => { activity.push(progress) })
     const entry = await p.pull(name, { onProgress: (e) => { seen.push(e) } })
     assert.equal(entry.digest, sha256(model.manifest))
     assert.equal(env.store().list().length, 1)
     const statuses = [...new Set(seen.map(e => e.status))]
     assert.equal(statuses[0], 'pulling manifest')
     assert.deepEqual(statuses.slice(-3), ['verifying sha256 digest', 'writing manifest', 'success'])
-    assert.ok(activity > 0, 'the record is told that downloads came and went')
+    assert.ok(activity.includes(false), 'the record is told that downloads came and went')
+    assert.ok(activity.includes(true), 'and, as progress only, that chunks landed')
     assert.deepEqual(p.partials(), [], 'nothing held once published')
     assert.deepEqual(await env.store().db.list('pull/'), [])
   })
