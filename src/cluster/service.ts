@@ -101,7 +101,9 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
 
   /** A change waits out the interval after the last record a change made; progress alone waits longer. */
   const publishSoon = (progress = false): void => {
-    if (stopped) return
+    // Progress, the frequent kind, never goes out sooner than a record already waiting (its
+    // interval is the longer one): no need to count the members for it.
+    if (stopped || (progress && debounce !== undefined)) return
     const alive = state.members().filter(m => m.liveness !== 'gone').length
     const now = clock.now()
     const at = Math.max(now + PUBLISH_DEBOUNCE_MS, lastChange + (progress ? progressInterval(alive) : changeInterval(alive)))
