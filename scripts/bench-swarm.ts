@@ -18,7 +18,7 @@ import { newSwarmKey } from '../src/p2p/index.js'
 import { chunkCount, chunkSize } from '../src/store/index.js'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { pushRandomModel } from './bench-util.js'
-import { createLan, egressBytes, waitForMembers, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
+import { createLan, egressBytes, lanSentBytes, waitForMembers, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
 import { waitFor } from '../test/fixtures/wait-for.js'
 import { bittorrentRace } from './bittorrent.js'
 import { DEFAULT_INFLIGHT_PER_PEER } from '../src/transfer/download/options.js'
@@ -57,16 +57,16 @@ function inflightLimits (chunk: number): string {
 }
 
 /** Each uplink's use every second, as % of its rate (holder first), printed as it goes. */
-function sampleUplinks (namespaces: string[]): { stop: () => void } {
+function sampleUplinks (lan: Lan): { stop: () => void } {
   let stopped = false
   void (async () => {
     const t0 = performance.now()
-    let prev = await egressBytes(namespaces)
+    let prev = await lanSentBytes(lan)
     let t = t0
     for (let second = 1; !stopped; second++) {
       // Reading the counters takes a while (a tc per namespace): keep to the wall clock's seconds.
       await new Promise(resolve => setTimeout(resolve, Math.max(0, t0 + second * 1000 - performance.now())))
-      const now = await egressBytes(namespaces)
+      const now = await lanSentBytes(lan)
       const dt = (performance.now() - t) / 1000
       t = performance.now()
       const pct = now.map((b, i) => Math.round(100 * (b - (prev[i] as number)) * 8 / (RATE_MBIT * 1e6 * dt)))
@@ -230,7 +230,7 @@ async function main (): Promise<void> {
     const cpuBefore = daemons.map(d => processCpu(d.proc.pid as number))
     const machineBefore = machineCpu()
     const gossipBefore = await daemonCounts(daemons)
-    const timeline = TIMELINE ? sampleUplinks(lan.hosts) : undefined
+    const timeline = TIMELINE ? sampleUplinks(lan) : undefined
     const { done, manifestAt } = await swarmPull(hosts, model).finally(() => timeline?.stop())
     const s = Math.max(...done)
     const machineAfter = machineCpu()
