@@ -21,6 +21,8 @@ export interface CrowdInput {
   usable: (st: PeerState) => boolean
   /** When each peer's copy last grew. */
   grewAt: (id: string) => number | undefined
+  /** Chunks in the blob. */
+  chunks: number
   /** Chunks are taken from partial holders only against announced hashes (no chunk map yet). */
   needAnnounced: boolean
   now: number
@@ -31,7 +33,7 @@ export interface CrowdRules {
   share: (chunk: number) => number
   /** A chunk outside our share that only first holders have: wait for the downloader whose share it is. */
   defer: (chunk: number) => boolean
-  /** Not from this holder: a first holder, for a chunk another downloader can pass on. */
+  /** Not from this holder: a first holder, for a chunk another downloader can pass on (until every chunk has reached one). */
   avoid: (source: string, chunk: number) => boolean
   /** Requests in flight allowed to this peer, if limited. */
   limit: (id: string) => number | undefined
@@ -61,7 +63,11 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
     return p
   }
   const seeds = [...c.peers.values()].filter(st => st.seed && c.usable(st))
-  const isSeed = (id: string): boolean => c.peers.get(id)?.seed === true
+  // Once every chunk has reached a downloader, no chunk is a first holder's alone: its uplink is
+  // one more source for the rest, as any other holder's, rather than idle while the crowd trades.
+  let allPassed = true
+  for (let i = 0; allPassed && i < c.chunks; i++) allPassed = canPassOn(i)
+  const isSeed = (id: string): boolean => !allPassed && c.peers.get(id)?.seed === true
   return {
     share,
     defer: (i) => {

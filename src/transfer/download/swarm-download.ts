@@ -68,7 +68,7 @@ export async function fetchFromSwarm (c: SwarmDownloadComponents, o: SwarmDownlo
       const peers = table.forPicker(now, needAnnounced, i => !receiving.has(i))
       const crowd = o.selfId === undefined
         ? undefined
-        : crowdRules({ selfId: o.selfId, peers: table.peers, present: table.present, usable: st => table.usable(st, now), grewAt: table.grewAt, needAnnounced, now })
+        : crowdRules({ selfId: o.selfId, peers: table.peers, present: table.present, usable: st => table.usable(st, now), grewAt: table.grewAt, chunks, needAnnounced, now })
       // Requests a first holder got before the crowd was in view (each downloader sent several
       // at once) give way, so its uplink is not split over copies of the same chunks.
       crowdSince = crowd === undefined ? undefined : crowdSince ?? now

@@ -14,7 +14,7 @@ const ALL = [...Array(CHUNKS).keys()]
 /** A first holder and two other downloaders (a and c) around us (b). */
 const input = (o: Partial<CrowdInput> = {}, holds: Record<string, number[]> = { a: [0], c: [] }): CrowdInput => {
   const peers = new Map([['seed', state('seed', ALL)], ...Object.entries(holds).map(([id, h]) => [id, state(id, h)] as const)])
-  return { selfId: 'b', peers, present: () => true, usable: () => true, grewAt: () => 0, needAnnounced: false, now: 0, ...o }
+  return { selfId: 'b', peers, present: () => true, usable: () => true, grewAt: () => 0, chunks: CHUNKS, needAnnounced: false, now: 0, ...o }
 }
 
 describe('transfer/crowd', () => {
@@ -56,10 +56,23 @@ describe('transfer/crowd', () => {
     assert.equal(crowdRules(input({ usable: st => st.id !== 'a' }))?.avoid('seed', 0), false, 'a rests: the seed may send it')
     const finished = input({}, { a: [], c: [], d: [] })
     const d = finished.peers.get('d') as PeerState
-    d.view = { ...d.view, bitmap: state('x', ALL).view.bitmap } // d finished after the download began
+    d.view = { ...d.view, bitmap: state('x', ALL.slice(0, -1)).view.bitmap } // d finished after the download began (but for one chunk)
     assert.equal(crowdRules(finished)?.avoid('seed', 5), true, 'a downloader that has finished passes chunks on too')
     assert.equal(r?.limit('seed'), 1)
     assert.equal(r?.limit('a'), undefined)
+  })
+
+  it('takes a first holder as one more source once every chunk has reached a downloader', () => {
+    // a and c hold every chunk between them: nothing is the seed's alone any more.
+    const r = crowdRules(input({}, { a: [0, 1, 2, 3], c: [4, 5, 6, 7] }))
+    assert.ok(r !== undefined)
+    assert.equal(r.avoid('seed', 0), false)
+    assert.equal(r.limit('seed'), undefined)
+    assert.deepEqual(r.excess([{ chunk: 2, source: 'seed', started: 1 }, { chunk: 4, source: 'seed', started: 2 }], 5), [], 'no request to it is dropped')
+    // One chunk still only the seed's: the rules hold for every chunk.
+    const before = crowdRules(input({}, { a: [0, 1, 2, 3], c: [4, 5, 6] }))
+    assert.equal(before?.avoid('seed', 0), true)
+    assert.equal(before?.limit('seed'), 1)
   })
 
   it('drops the requests a first holder got past its limit, keeping our share and the oldest', () => {
