@@ -64,7 +64,7 @@ function sampleUplinks (lan: Lan): { stop: () => void } {
     let prev = await lanSentBytes(lan)
     let t = t0
     for (let second = 1; !stopped; second++) {
-      // Reading the counters takes a while (a tc per namespace): keep to the wall clock's seconds.
+      // Reading the counters takes a moment: keep to the wall clock's seconds.
       await new Promise(resolve => setTimeout(resolve, Math.max(0, t0 + second * 1000 - performance.now())))
       const now = await lanSentBytes(lan)
       const dt = (performance.now() - t) / 1000
