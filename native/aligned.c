@@ -10,6 +10,7 @@
 #include <node_api.h>
 #include <sys/mman.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -26,9 +27,11 @@ static void *map_aligned(size_t len) {
   char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return NULL;
   char *a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-  // The slack before and after goes back, so the mapping is exactly [a, a + len).
+  // The slack before and after goes back, so the mapping is [a, a + len) in whole pages.
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  char *end = a + ((len + page - 1) & ~(page - 1));
   if (a > p) munmap(p, (size_t)(a - p));
-  if (p + span > a + len) munmap(a + len, (size_t)(p + span - (a + len)));
+  if (p + span > end) munmap(end, (size_t)(p + span - end));
   // Both are hints: a kernel without them leaves the buffer to fault in as before.
   (void)madvise(a, len, MADV_HUGEPAGE);
   (void)madvise(a, len, MADV_POPULATE_WRITE);

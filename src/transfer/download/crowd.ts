@@ -63,8 +63,10 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
     return p
   }
   const seeds = [...c.peers.values()].filter(st => st.seed && c.usable(st))
-  // Once every chunk has reached a downloader, no chunk is a first holder's alone: its uplink is
-  // one more source for the rest, as any other holder's, rather than idle while the crowd trades.
+  // Once every chunk has reached another downloader, no chunk is a first holder's alone: its uplink
+  // is one more source for the rest, as any other holder's, rather than idle while the crowd
+  // trades. (Not only the chunks we miss: one that only we have is still the holder's to send to
+  // the others, and asking it for more would take its uplink from them.)
   let allPassed = true
   for (let i = 0; allPassed && i < c.chunks; i++) allPassed = canPassOn(i)
   const isSeed = (id: string): boolean => !allPassed && c.peers.get(id)?.seed === true
