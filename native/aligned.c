@@ -17,7 +17,7 @@
 #endif
 #define HUGE_PAGE ((size_t)2 << 20)
 
-// A mapping of exactly `len` bytes; from HUGE_PAGE up it starts on a HUGE_PAGE boundary and is backed now.
+// A mapping of `len` bytes (whole pages); from HUGE_PAGE up it starts on a HUGE_PAGE boundary and is backed now.
 static void *map_aligned(size_t len) {
   if (len < HUGE_PAGE) {
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
