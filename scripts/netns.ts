@@ -163,11 +163,10 @@ export async function nsJson<T = any> (ns: string, url: string, body?: unknown, 
  */
 export async function lanSentBytes (lan: Lan): Promise<number[]> {
   const r = await nsRun(lan.bridge, 'ip', ['-s', '-j', 'link', 'show'])
-  const ports = new Map<string, number>()
-  for (const l of JSON.parse(r.stdout) as Array<{ ifname: string, stats64?: { rx?: { bytes?: number } } }>) ports.set(l.ifname, l.stats64?.rx?.bytes ?? NaN)
+  const links = JSON.parse(r.stdout) as Array<{ ifname: string, stats64?: { rx?: { bytes?: number } } }>
   return lan.hosts.map((_, i) => {
-    const b = ports.get(`p${i}`)
-    if (b === undefined || Number.isNaN(b)) throw new Error(`no counters for port p${i} in ${lan.bridge}: ${r.stderr}`)
+    const b = links.find(l => l.ifname === `p${i}`)?.stats64?.rx?.bytes
+    if (b === undefined) throw new Error(`no counters for port p${i} in ${lan.bridge}: ${r.stderr}`)
     return b
   })
 }

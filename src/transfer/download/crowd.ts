@@ -67,9 +67,16 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
   // is one more source for the rest, as any other holder's, rather than idle while the crowd
   // trades. (Not only the chunks we miss: one that only we have is still the holder's to send to
   // the others, and asking it for more would take its uplink from them.)
-  let allPassed = true
-  for (let i = 0; allPassed && i < c.chunks; i++) allPassed = canPassOn(i)
-  const isSeed = (id: string): boolean => !allPassed && c.peers.get(id)?.seed === true
+  // Worked out only when a first holder is asked about, once per round.
+  let allPassed: boolean | undefined
+  const everyChunkOut = (): boolean => {
+    if (allPassed === undefined) {
+      allPassed = true
+      for (let i = 0; allPassed && i < c.chunks; i++) allPassed = canPassOn(i)
+    }
+    return allPassed
+  }
+  const isSeed = (id: string): boolean => c.peers.get(id)?.seed === true && !everyChunkOut()
   return {
     share,
     defer: (i) => {

@@ -25,8 +25,8 @@ export function addHoldingsSection (c: HoldingsSectionComponents): void {
     mapCid: c.maps.cid,
     vramEstimate
   }))
-  c.store.onChange(() => { c.sections.changed() })
+  c.store.onChange(c.sections.changed)
   // A download's progress alone may wait longer before a record goes out (see progressInterval).
   c.puller.onActivity((progress) => { if (progress) c.sections.progressed(); else c.sections.changed() })
-  c.maps.onChange(() => { c.sections.changed() })
+  c.maps.onChange(c.sections.changed)
 }
