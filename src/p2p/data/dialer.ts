@@ -94,8 +94,10 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
     lent.set(conn, peer)
     let out: T
     try {
-      await conn.write(first, signal)
-      out = await then(conn)
+      // The read is armed before the write: node:tls reports a write done a turn later, and on a
+      // busy machine the answer can land first (taken for bytes nobody asked for, the peer banned).
+      const answer = then(conn)
+      out = (await Promise.all([conn.write(first, signal), answer]))[1]
     } catch (e) {
       throw failed(peer, conn, e)
     } finally {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import net, { type AddressInfo } from 'node:net'
 import tls from 'node:tls'
+import { Worker } from 'node:worker_threads'
 import { frame, type RequestHandler } from '../../../src/p2p/index.js'
 import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
 import { waitFor } from '../../fixtures/wait-for.js'
@@ -129,5 +130,32 @@ describe('p2p/data: requests on a data connection', () => {
     ac.abort()
     assert.equal(await asking, 'ABORTED')
     await waitFor(() => withdrawn, 5000, 'the holder saw the request withdrawn')
+  })
+
+  it('takes an answer that lands before node:tls reports the request written', async () => {
+    const asker = await made.node()
+    // The holder runs on its own thread, so it answers while this one is blocked.
+    const worker = new Worker(new URL('../../fixtures/data-holder-worker.js', import.meta.url), { workerData: { member: asker.id } })
+    try {
+      const holder = await new Promise<{ id: string, port: number }>((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })
+      asker.members.add(holder.id)
+      made.remote(holder.id, holder.port)
+      const ask10 = async (): Promise<Uint8Array> => await asker.plane.exchange(holder.id, frame(ask(10)), { signal: AbortSignal.timeout(5000), stallMs: 5000, maxHeaderBytes: 64, body: () => new Uint8Array(0) })
+      assert.deepEqual([...await ask10()], [...ask(10)], 'a first answer, on a connection now pooled')
+      // In a timer's turn the request goes out at once on the pooled connection, and node:tls
+      // calls back in this turn's check phase, after the poll phase. Blocking here lets the
+      // answer come first, so that poll phase reads it before the write has been reported done.
+      const header = await new Promise<Uint8Array>((resolve, reject) => {
+        setTimeout(() => {
+          ask10().then(resolve, reject)
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)
+        }, 0)
+      })
+      assert.deepEqual([...header], [...ask(10)])
+      assert.ok(!asker.lines.some(l => l.includes('nobody asked for')), asker.lines.join('\n'))
+    } finally {
+      worker.postMessage('stop')
+      await new Promise(resolve => worker.once('exit', resolve))
+    }
   })
 })
