@@ -28,7 +28,9 @@ export const changeInterval = (members: number): number => MIN_PUBLISH_INTERVAL_
 /**
  * A record whose only news is a download's progress (chunks landed or arriving) waits longer in a
  * larger cluster, so each node hears about five such records a second however many pull at once
- * (600 ms at 3 members, 1.8 s at 9, 3.4 s at 17; the heartbeat still goes out after 3 s). In
+ * (600 ms at 3 members, 1.8 s at 9, 3.4 s at 17). It counts from the last record of any kind, which
+ * showed all progress until then: past 15 members the 3 s heartbeat carries progress (a record of
+ * its own 0.4 s after each heartbeat made 16-host pulls slower and less even, docs/benchmarks.md). In
  * bench:swarm this took the daemons' user CPU from 121% to 98-105% of a core at 8 hosts, and
  * the 16-host pull from 42-46 s to 38-45 s; news of each chunk sooner, sent straight to the peers
  * pulling the same blob, made that pull slower and less even (docs/benchmarks.md).

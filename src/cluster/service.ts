@@ -67,6 +67,8 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
   const heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   /** When the last record made by a change went out: heartbeats do not hold a change back. */
   let lastChange = -Infinity
+  /** When the last record of any kind went out: each carries all progress so far. */
+  let lastRecord = -Infinity
   /** The timers of the recurring tasks (heartbeat, anti-entropy), each re-armed once its run settles. */
   const loops = new Set<Timer>()
   const random = init.random ?? Math.random
@@ -85,6 +87,7 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
       if (debounce !== undefined) { clock.clearTimeout(debounce); debounce = undefined; debounceAt = Infinity }
       const facts = await c.sections.gather()
       if (!heartbeat) lastChange = clock.now()
+      lastRecord = clock.now()
       // Any record shows this node alive: the heartbeat waits a whole interval after it (while a
       // pull changes the record twice a second, heartbeats would only add records for every member to check).
       if (beat !== undefined) clock.clearTimeout(beat)
@@ -99,14 +102,18 @@ export function createClusterService (c: ClusterServiceComponents, init: Cluster
     await publishing
   }
 
-  /** A change waits out the interval after the last record a change made; progress alone waits longer. */
+  /**
+   * A change waits out the interval after the last record a change made (heartbeats do not hold it
+   * back); progress alone waits longer, after the last record of any kind, as each carried all
+   * progress so far: in a large cluster progress then rides on the heartbeats.
+   */
   const publishSoon = (progress = false): void => {
     // Progress, the frequent kind, never goes out sooner than a record already waiting (its
     // interval is the longer one): no need to count the members for it.
     if (stopped || (progress && debounce !== undefined)) return
     const alive = state.members().filter(m => m.liveness !== 'gone').length
     const now = clock.now()
-    const at = Math.max(now + PUBLISH_DEBOUNCE_MS, lastChange + (progress ? progressInterval(alive) : changeInterval(alive)))
+    const at = Math.max(now + PUBLISH_DEBOUNCE_MS, progress ? lastRecord + progressInterval(alive) : lastChange + changeInterval(alive))
     if (debounce !== undefined) {
       if (at >= debounceAt) return
       clock.clearTimeout(debounce)
