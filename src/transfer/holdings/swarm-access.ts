@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { OllamadError } from '../../errors.js'
-import type { ClusterState, Member } from '../../cluster/index.js'
+import type { ClusterState, Member, NodeRecord } from '../../cluster/index.js'
 import type { FetchedManifest } from '../../registry/index.js'
 import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
 import { systemClock, type Clock } from '../../util/clock.js'
@@ -54,6 +54,24 @@ export interface SwarmAccessInit {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
+/**
+ * A record's view of one blob, made once per record (null: it shows no copy). A download asks
+ * for every member's view each round, several times a second, and records change far less often.
+ */
+const views = new WeakMap<NodeRecord, Map<string, PeerView | null>>()
+function viewOf (m: Member, d: Digest, size: number): PeerView | undefined {
+  let byBlob = views.get(m.record)
+  if (byBlob === undefined) views.set(m.record, byBlob = new Map())
+  const key = `${d} ${size}`
+  let view = byBlob.get(key)
+  if (view === undefined) {
+    const blob = heldBlob(m.record, d, size)
+    view = blob === undefined ? null : peerView(m.peerId, blob)
+    byBlob.set(key, view)
+  }
+  return view ?? undefined
+}
+
 /** The cluster as the puller sees it: holders of chunks, chunk maps and manifests, from the gossiped records. */
 export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessInit = {}): SwarmAccess {
   const { state, client, maps, clock } = c
@@ -84,7 +102,7 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
     bans: c.bans,
     seed: seedOf(state.selfId),
     selfId: state.selfId,
-    peersFor: (d, size) => holdersOf(d, size).map(({ m, blob }) => peerView(m.peerId, blob)),
+    peersFor: (d, size) => others().flatMap(m => viewOf(m, d, size) ?? []),
     chunkHolders: (d, index) => others().filter(m => { const b = heldBlob(m.record, d); return b !== undefined && holdsChunk(b, index) }).length,
     vouchers: (d, size, map) => holdersOf(d, size)
       .filter(({ blob }) => blob.chunkMap.byteLength > 0 && Buffer.compare(blob.chunkMap, map.bytes) === 0)

@@ -55,6 +55,18 @@ describe('transfer/holdings/swarm-access', () => {
     assert.deepEqual(access.peersFor(blob.digest, blob.size), [], 'gone nodes are no source')
   })
 
+  it('shows each holder as its newest record says, and the same view while that record stands', () => {
+    hear('b', [0])
+    const first = access.peersFor(blob.digest, blob.size)
+    assert.equal(access.peersFor(blob.digest, blob.size)[0], first[0], 'one view per record')
+    hear('b', [0, 1, 3])
+    const [b] = access.peersFor(blob.digest, blob.size)
+    assert.deepEqual([0, 1, 2, 3].map(i => b?.bitmap.get(i)), [true, true, false, true], 'a new record, a new view')
+    assert.equal(first[0]?.bitmap.count(), 1, 'the old view unchanged')
+    hear('b', undefined)
+    assert.deepEqual(access.peersFor(blob.digest, blob.size), [], 'a record that no longer shows the blob')
+  })
+
   it('counts the other live nodes that hold a chunk, whole or arriving there', () => {
     hear('a', 'all')
     hear('b', [0, 2])
