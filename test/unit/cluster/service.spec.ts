@@ -177,6 +177,22 @@ describe('cluster/service', () => {
     assert.equal(fake.published.length, 5)
   })
 
+  it('in a small cluster sends progress its interval after the last record, a heartbeat included', async () => {
+    await addPeers(2)
+    await service.start()
+    clock.advance(3_000)
+    await settle()
+    assert.equal(fake.published.length, 2, 'the heartbeat')
+    name = 'p1'
+    sections.progressed()
+    clock.advance(599)
+    await settle()
+    assert.equal(fake.published.length, 2, '3 live members: 600 ms after the heartbeat, not the 100 ms debounce')
+    clock.advance(1)
+    await settle()
+    assert.deepEqual((await records(fake.published)).map(r => r.name), ['node-a', 'node-a', 'p1'])
+  })
+
   it('merges a gossiped record signed by its owner, and rejects one that is not', async () => {
     await service.start()
     const validate = fake.validator() as Validator
