@@ -18,7 +18,7 @@ import { newSwarmKey } from '../src/p2p/index.js'
 import { chunkCount, chunkSize } from '../src/store/index.js'
 import { startRegistry } from '../test/fixtures/registry.js'
 import { pushRandomModel } from './bench-util.js'
-import { createLan, egressBytes, lanSentBytes, waitForMembers, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
+import { createLan, egressBytes, flushDirty, lanSentBytes, waitForMembers, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
 import { waitFor } from '../test/fixtures/wait-for.js'
 import { bittorrentRace } from './bittorrent.js'
 import { DEFAULT_INFLIGHT_PER_PEER } from '../src/transfer/download/options.js'
@@ -198,7 +198,11 @@ async function main (): Promise<void> {
     await holderSeen()
 
     const blobName = digest.replace(':', '-')
+    // Each race starts with no other race's writes still to go to disk.
+    const flushed: string[] = []
+    const flush = (before: string): void => { flushed.push(`${flushDirty().toFixed(0)} MiB before ${before}`) }
     if (CENTRAL) {
+      flush('central HTTP')
       const central = await centralHttp(holder, holderAddr, hosts, join(holder.modelsDir, 'blobs', blobName), digest)
       const c = Math.max(...central)
       console.log(`\ncentral HTTP (curl | sha256sum, all ${hosts.length} at once): ${c.toFixed(2)} s = ${(c / fu).toFixed(2)}x F/u (expected about ${hosts.length}x)`)
@@ -209,6 +213,7 @@ async function main (): Promise<void> {
 
     let aria: number | undefined
     if (BITTORRENT) {
+      flush('aria2')
       const { done: bt, machine: [btBefore, btAfter] } = await bittorrentRace({ holderNs, holderAddr, hosts, file: join(holder.modelsDir, 'blobs', blobName), sha256: digest.slice(7), timeoutMs: Math.max(120_000, 30_000 * fu) })
       aria = Math.max(...bt)
       console.log(`\nbittorrent (opentracker + aria2, 1 MiB pieces, all ${hosts.length} at once, verified): ${aria.toFixed(2)} s = ${(aria / fu).toFixed(2)}x F/u`)
@@ -226,6 +231,7 @@ async function main (): Promise<void> {
       console.log(`\nwarm-up: every host pulled a ${(WARM_UP / MiB).toFixed(0)} MiB model first, in ${w.toFixed(2)} s (not measured)`)
       await holderSeen()
     }
+    flush('the swarm')
     const sentBefore = await egressBytes(lan.hosts)
     const cpuBefore = daemons.map(d => processCpu(d.proc.pid as number))
     const machineBefore = machineCpu()
@@ -262,6 +268,7 @@ async function main (): Promise<void> {
       console.log(`  blob bytes sent to peers: ${out.toFixed(0)} MiB; landed in verified chunks from peers: ${landed.toFixed(0)} MiB (${(100 * (out - landed) / Math.max(out, 1)).toFixed(0)}% of what was sent never landed)`)
     }
     console.log(`  peak RSS (VmHWM): holder ${rssMiB(holder.proc.pid as number).peak.toFixed(0)} MiB, hosts max ${Math.max(...hosts.map(h => rssMiB(h.proc.pid as number).peak)).toFixed(0)} MiB`)
+    console.log(`  dirty page cache written out first (sync): ${flushed.join(', ')}`)
   } finally {
     if (LOG_DIR !== undefined) {
       mkdirSync(LOG_DIR, { recursive: true })
