@@ -63,6 +63,8 @@ describe('cluster/service', () => {
     service = createClusterService({ node: fake.node, privateKey: key, state, clock, log: silentLogger, intents, sections }, { heartbeatMs: 3_000, antiEntropyMs: 3_600_000 })
   })
   afterEach(async () => { await service.stop() })
+  /** Moves the fake clock on and lets what it set off run. */
+  const after = async (ms: number): Promise<void> => { clock.advance(ms); await settle() }
   /** Live members besides this node, each with a record of its own. */
   const addPeers = async (n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
@@ -146,7 +148,6 @@ describe('cluster/service', () => {
     await addPeers(19)
     await service.start()
     const names = async (): Promise<string[]> => (await records(fake.published)).map(r => r.name)
-    const after = async (ms: number): Promise<void> => { clock.advance(ms); await settle() }
     name = 'p1'
     sections.progressed()
     await after(2_999)
@@ -180,16 +181,13 @@ describe('cluster/service', () => {
   it('in a small cluster sends progress its interval after the last record, a heartbeat included', async () => {
     await addPeers(2)
     await service.start()
-    clock.advance(3_000)
-    await settle()
+    await after(3_000)
     assert.equal(fake.published.length, 2, 'the heartbeat')
     name = 'p1'
     sections.progressed()
-    clock.advance(599)
-    await settle()
+    await after(599)
     assert.equal(fake.published.length, 2, '3 live members: 600 ms after the heartbeat, not the 100 ms debounce')
-    clock.advance(1)
-    await settle()
+    await after(1)
     assert.deepEqual((await records(fake.published)).map(r => r.name), ['node-a', 'node-a', 'p1'])
   })
 
