@@ -39,7 +39,8 @@ export interface CrowdRules {
   limit: (id: string) => number | undefined
   /**
    * Requests in flight to first holders to drop: those sent before the crowd came into view
-   * (`since`) for chunks outside our share, and any past the limit, ours and the oldest kept.
+   * (`since`) for chunks outside our share, those still queued for a chunk another downloader
+   * can now pass on, and any past the limit, ours and the oldest kept.
    * Never one the holder is `serving` already: its bytes so far would be lost, and the chunk's
    * owner takes it from us as it arrives rather than from the holder, so it crosses that uplink once.
    */
@@ -96,6 +97,10 @@ export function crowdRules (c: CrowdInput): CrowdRules | undefined {
         if (!isSeed(r.source)) continue
         // Sent blind, before we knew who else downloads: another downloader brings that chunk.
         if (r.started < since && share(r.chunk) !== 0 && !serving(r)) { out.push(r); continue }
+        // Still queued there, and another downloader got the chunk meanwhile: it comes from them.
+        // Kept, it held our one request to the holder while chunks only it has (rarer, so first
+        // in its queue) went out to the others, and our share waited to the end of the pull.
+        if (!serving(r) && canPassOn(r.chunk)) { out.push(r); continue }
         const rs = bySeed.get(r.source)
         if (rs === undefined) bySeed.set(r.source, [r])
         else rs.push(r)

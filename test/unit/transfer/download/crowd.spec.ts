@@ -93,6 +93,15 @@ describe('transfer/crowd', () => {
     assert.deepEqual(r?.excess([{ chunk: 4, source: 'seed', started: 5 }], 10), [], 'ours')
   })
 
+  it('drops a request still queued at a first holder once another downloader can pass its chunk on', () => {
+    // c got chunk 4 (ours) from the seed first; our own request for it waits in the seed's queue.
+    const r = crowdRules(input({}, { a: [0], c: [4] }))
+    const inflight = [{ chunk: 4, source: 'seed', started: 1 }]
+    assert.deepEqual(r?.excess(inflight, 0).map(q => q.chunk), [4], 'queued: it gives way')
+    assert.deepEqual(r?.excess(inflight, 0, () => true), [], 'served: its bytes are coming')
+    assert.deepEqual(crowdRules(input())?.excess(inflight, 0), [], 'nobody else has chunk 4')
+  })
+
   it('drops no request the first holder is serving already, and counts it against the limit', () => {
     const r = crowdRules(input())
     const served = new Set([2])
