@@ -3,58 +3,18 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { byteStream } from '@libp2p/utils'
 import { BlobRequest, BlobResponse } from '../../../proto/blob.js'
 import { OllamadError, errorMessage } from '../../errors.js'
-import type { Clock } from '../../util/clock.js'
 import { createSlots } from '../../util/slots.js'
-import type { Logger } from '../../util/logger.js'
-import type { RateLimiter } from '../../util/rate-limit.js'
-import { digestFromBytes, digestHex, type Digest } from '../../store/index.js'
-import type { LocalBlobs } from '../serving/local-blobs.js'
+import { digestFromBytes, digestHex } from '../../store/index.js'
 import type { Arrival } from '../serving/arrivals.js'
 import { createBufferPool } from '../../util/buffers.js'
 import type { DataPlane, RequestHandler } from '../../p2p/index.js'
+import { DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_AGE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SERVE_STALL_MS, DEFAULT_SLOT_WAIT_MS, DEFAULT_UPLOAD_SLOTS, type BlobServerComponents, type BlobServerInit } from './server-options.js'
 import { DATA_SLICE, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, streamSink, type Sink } from './wire.js'
 import { watchdog, type Watchdog } from '../../util/watchdog.js'
 import { linkedController } from '../../util/abort.js'
 import { answer, createLookup, type Answer } from './lookup.js'
 
-export interface BlobServerComponents {
-  local: LocalBlobs
-  clock: Clock
-  /** The upload cap shared by every stream this node serves. */
-  limiter?: RateLimiter
-  log?: Logger
-  /** Where chunk bytes go when the asker can take them there (see p2p/data). */
-  data?: Pick<DataPlane, 'offer'>
-  /** A request is being served, and how it came (the metrics). */
-  onRequest?: (via: 'data' | 'stream') => void
-  /** How many other nodes hold chunk `index` of `d`, or are receiving it: waiting chunks go out rarest first. */
-  holders?: (d: Digest, index: number) => number
-}
-
-export interface BlobServerInit {
-  /** Streams served at once, over all peers; more are answered BUSY. @default 32 */
-  maxConcurrent?: number
-  /** Time a peer has to send its request. @default 10000 */
-  requestTimeoutMs?: number
-  /** Longest wait for a slow reader to take more bytes before the stream is dropped. @default 30000 */
-  stallTimeoutMs?: number
-  /**
-   * Chunks sent at once; later requests wait their turn, the chunk fewest other nodes have first.
-   * Few at full speed rather than many slowly: a chunk can be passed on only once it is whole,
-   * so with many downloaders the sooner each one lands the sooner others can take it from there
-   * (and a downloader races a queued request on any holder that gets the chunk meanwhile). Two,
-   * so one slow reader cannot hold the uplink alone. @default 2
-   */
-  uploadSlots?: number
-  /** Longest wait for an upload slot before the request is answered BUSY (below the clients' 30 s stall time). @default 25000 */
-  slotWaitMs?: number
-}
-
-export const DEFAULT_MAX_CONCURRENT = 32
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
-export const DEFAULT_SERVE_STALL_MS = 30_000
-export const DEFAULT_UPLOAD_SLOTS = 2
-export const DEFAULT_SLOT_WAIT_MS = 25_000
+export type { BlobServerComponents, BlobServerInit } from './server-options.js'
 
 /**
  * A libp2p stream handler for BLOB_PROTOCOL; `onData` answers the same requests made on data
@@ -88,6 +48,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   const stallMs = init.stallTimeoutMs ?? DEFAULT_SERVE_STALL_MS
   const slots = createSlots(init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS, c.clock)
   const slotWaitMs = init.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS
+  const queueAgeMs = init.queueAgeMs ?? DEFAULT_QUEUE_AGE_MS
   const lookup = createLookup(c.local, createBufferPool(0, init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS))
   let active = 0
 
@@ -125,7 +86,8 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     try {
       if (req?.kind === BlobRequest.Kind.CHUNK && d !== undefined) {
         const { holders } = c
-        release = await slots.acquire(slotWaitMs, ac.signal, holders === undefined ? undefined : () => holders(d, req.index))
+        const since = c.clock.now()
+        release = await slots.acquire(slotWaitMs, ac.signal, holders === undefined ? undefined : () => holders(d, req.index) - (c.clock.now() - since) / queueAgeMs)
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
       }
       dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })

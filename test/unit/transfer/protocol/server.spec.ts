@@ -183,16 +183,22 @@ describe('/ollamad/blob/1.0.0', function () {
     assert.deepEqual(Buffer.from(await third), Buffer.from(blob.data.subarray(chunkSize(blob.size))), 'the next in line gets the freed slot')
   })
 
-  it('sends the waiting chunk that fewest other nodes hold first, whatever the order it was asked in', async () => {
-    const three = makeBlob(3 * chunkSize(MiB) + 10, 'rarest-first')
+  /** A holder of a 4-chunk blob with one upload slot, its reads held until `open`, and `holders` other holders of each chunk. */
+  const rankedHolder = (id: string, holders: Map<number, number>, queueAgeMs?: number): { slotted: ReturnType<TestSwarm['add']>, ask: (i: number) => Promise<Uint8Array>, open: () => void } => {
+    const three = makeBlob(3 * chunkSize(MiB) + 10, id)
     let open = (): void => {}
     const gate = new Promise<void>(resolve => { open = resolve })
-    const holders = new Map([[0, 0], [1, 5], [2, 1], [3, 0]])
-    const slotted = swarm.add('ranked', { server: { uploadSlots: 1, slotWaitMs: 60_000 }, holders: (d, i) => d === three.digest ? holders.get(i) ?? 0 : 0 })
+    const slotted = swarm.add(id, { server: { uploadSlots: 1, slotWaitMs: 60_000, queueAgeMs }, holders: (d, i) => d === three.digest ? holders.get(i) ?? 0 : 0 })
     slotted.local.add(three)
     slotted.local.beforeRead = async () => { await gate }
     const client = swarm.client()
-    const ask = async (i: number): Promise<Uint8Array> => await client.chunk('ranked', three.digest, i, chunkRange(three.size, i).end - chunkRange(three.size, i).start)
+    const ask = async (i: number): Promise<Uint8Array> => await client.chunk(id, three.digest, i, chunkRange(three.size, i).end - chunkRange(three.size, i).start)
+    return { slotted, ask, open: () => { open() } }
+  }
+
+  it('sends the waiting chunk that fewest other nodes hold first, whatever the order it was asked in', async () => {
+    const holders = new Map([[0, 0], [1, 5], [2, 1], [3, 0]])
+    const { slotted, ask, open } = rankedHolder('ranked', holders)
     const first = ask(0)
     await waitFor(() => slotted.local.reads.length === 1, 5000, 'the first read')
     const rest = [ask(1), ask(2)]
@@ -204,6 +210,20 @@ describe('/ollamad/blob/1.0.0', function () {
     await Promise.all([first, ...rest])
     await waitFor(() => slotted.local.reads.length === 4, 5000, 'every read')
     assert.deepEqual(slotted.local.reads.map(r => r.index), [0, 2, 1, 3])
+  })
+
+  it('lets a request that has waited long enough go before a rarer one asked later', async () => {
+    const { slotted, ask, open } = rankedHolder('aged', new Map([[0, 0], [1, 5], [2, 1]]), 50)
+    const first = ask(0)
+    await waitFor(() => slotted.local.reads.length === 1, 5000, 'the first read')
+    const common = ask(1)
+    // 500 ms at one holder fewer per 50 ms: chunk 1 ranks 5 - 10, below chunk 2's 1.
+    await new Promise(resolve => setTimeout(resolve, 500))
+    const rare = ask(2)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    open()
+    await Promise.all([first, common, rare])
+    assert.deepEqual(slotted.local.reads.map(r => r.index), [0, 1, 2])
   })
 
   it('asks for the buffer of a chunk only once the peer begins to serve it, and reads the body into it', async () => {
