@@ -132,6 +132,27 @@ describe('p2p/data: requests on a data connection', () => {
     await waitFor(() => withdrawn, 5000, 'the holder saw the request withdrawn')
   })
 
+  it('puts a fresh connection in the place of one a withdrawn request ended, before the next request', async () => {
+    const [a, b] = await made.pair()
+    let first = true
+    a.plane.handle(async (req, ch) => {
+      if (!first) { await echo(req, ch); return }
+      first = false
+      await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+      throw ch.signal.reason
+    }, MAX_REQUEST)
+    const connections = (): number => a.lines.filter(l => l.includes(`data connection from ${b.id}`) && l.includes('(ollamad-data/2)')).length
+    const ac = new AbortController()
+    const asking = codeOf(exchange(b, a, 10, ac.signal))
+    await waitFor(() => connections() === 1, 5000, 'the connection')
+    ac.abort()
+    assert.equal(await asking, 'ABORTED')
+    await waitFor(() => connections() === 2, 5000, 'a second connection with no request waiting for it')
+    const got = await exchange(b, a, 1000)
+    assert.ok(Buffer.from(got.body).equals(bodyOf(1000)))
+    assert.equal(connections(), 2, 'the next request took the fresh connection')
+  })
+
   it('takes an answer that lands before node:tls reports the request written', async () => {
     const asker = await made.node()
     // The holder runs on its own thread, so it answers while this one is blocked.
