@@ -54,6 +54,7 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
   const lent = new Map<Pooled, string>()
   /** Dials under way for the pool, by peer. */
   const spares = new Map<AbortController, string>()
+  let closed = false
 
   const take = <T extends Pooled>(key: string): T | undefined => {
     const list = idle.get(key) ?? []
@@ -89,6 +90,7 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
    * an 8-host pull on two cores, where withdrawals ended ~100 connections).
    */
   const spare = (peer: string, host: string, port: number, alpn: string, timeoutMs: number): void => {
+    if (closed) return
     const ac = new AbortController()
     spares.set(ac, peer)
     dialDataConnection({ peer, host, port, identity: c.identity, clock: c.clock, signal: ac.signal, alpn, timeoutMs })
@@ -160,6 +162,7 @@ export function createDataDialer (c: DataDialerComponents, init: DataDialerInit 
       }
     },
     close: () => {
+      closed = true
       for (const ac of spares.keys()) ac.abort()
       for (const conn of lent.keys()) conn.destroy()
       for (const list of idle.values()) for (const it of list) { c.clock.clearTimeout(it.timer); it.conn.destroy() }

@@ -28,10 +28,10 @@ export interface BlobServerInit {
   stallTimeoutMs?: number
   /**
    * Chunks sent at once; later requests wait their turn, the chunk fewest other nodes have first.
-   * Few at full speed rather than many slowly: a chunk can be passed on only once it is whole,
-   * so with many downloaders the sooner each one lands the sooner others can take it from there
-   * (and a downloader races a queued request on any holder that gets the chunk meanwhile). Two,
-   * so one slow reader cannot hold the uplink alone. @default 2
+   * Few at full speed rather than many slowly: a chunk is relayed on no faster than it arrives,
+   * so with many downloaders the sooner each one lands the sooner others can take it at full
+   * speed from there (and a downloader races a queued request on any holder that gets the chunk
+   * meanwhile). Two, so one slow reader cannot hold the uplink alone. @default 2
    */
   uploadSlots?: number
   /** Longest wait for an upload slot before the request is answered BUSY (below the clients' 30 s stall time). @default 25000 */

@@ -153,6 +153,23 @@ describe('p2p/data: requests on a data connection', () => {
     assert.equal(connections(), 2, 'the next request took the fresh connection')
   })
 
+  it('dials no connection for the pool once the dialer is closed', async () => {
+    const [a, b] = await made.pair()
+    a.plane.handle(async (_req, ch) => {
+      await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+      throw ch.signal.reason
+    }, MAX_REQUEST)
+    const connections = (): number => a.lines.filter(l => l.includes(`data connection from ${b.id}`)).length
+    const ac = new AbortController()
+    const asking = codeOf(exchange(b, a, 10, ac.signal))
+    await waitFor(() => connections() === 1, 5000, 'the connection')
+    ac.abort()
+    await b.plane.stop()
+    assert.equal(await asking, 'ABORTED')
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.equal(connections(), 1, 'a stopped node opens no connection')
+  })
+
   it('takes an answer that lands before node:tls reports the request written', async () => {
     const asker = await made.node()
     // The holder runs on its own thread, so it answers while this one is blocked.
