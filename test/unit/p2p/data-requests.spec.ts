@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import net, { type AddressInfo } from 'node:net'
 import tls from 'node:tls'
 import { Worker } from 'node:worker_threads'
-import { frame, type RequestHandler } from '../../../src/p2p/index.js'
+import { frame, type RequestChannel, type RequestHandler } from '../../../src/p2p/index.js'
 import { codeOf, dataNodes, type DataNode } from '../../fixtures/data-plane.js'
 import { waitFor } from '../../fixtures/wait-for.js'
 
@@ -21,6 +21,16 @@ const echo: RequestHandler = async (req, ch) => {
   await ch.write(frame(req), ch.signal)
   if (n > 0) await ch.write(bodyOf(n), ch.signal)
 }
+
+/** Waits until the asker withdraws the request on `ch`, then fails with the reason (as a holder's wait does). */
+const untilWithdrawn = async (ch: RequestChannel): Promise<never> => {
+  await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+  throw ch.signal.reason
+}
+
+/** Request connections `holder` took from `asker`, by its debug lines. */
+const connectionsFrom = (holder: DataNode, asker: DataNode): number =>
+  holder.lines.filter(l => l.includes(`data connection from ${asker.id}`) && l.includes('(ollamad-data/2)')).length
 
 const exchange = async (asker: DataNode, holder: DataNode, n: number, signal = new AbortController().signal, maxHeaderBytes = 64, stallMs = 5000): Promise<{ header: Uint8Array, body: Uint8Array }> => {
   let body = new Uint8Array(0)
@@ -46,7 +56,7 @@ describe('p2p/data: requests on a data connection', () => {
       assert.deepEqual([...got.header], [...ask(n)], `header of ${n}`)
       assert.ok(Buffer.from(got.body).equals(bodyOf(n)), `${n} bytes`)
     }
-    assert.equal(a.lines.filter(l => l.includes(`data connection from ${b.id}`) && l.includes('(ollamad-data/2)')).length, 1, 'one connection for four requests')
+    assert.equal(connectionsFrom(a, b), 1, 'one connection for four requests')
   })
 
   it('reads a header that comes in pieces, in separate TLS records', async () => {
@@ -120,10 +130,7 @@ describe('p2p/data: requests on a data connection', () => {
   it('tells the holder when the asker withdraws a request it waits on', async () => {
     const [a, b] = await made.pair()
     let withdrawn = false
-    a.plane.handle(async (_req, ch) => {
-      await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { withdrawn = true; resolve() }, { once: true }) })
-      throw ch.signal.reason
-    }, MAX_REQUEST)
+    a.plane.handle(async (_req, ch) => { await untilWithdrawn(ch).finally(() => { withdrawn = true }) }, MAX_REQUEST)
     const ac = new AbortController()
     const asking = codeOf(exchange(b, a, 10, ac.signal))
     await waitFor(() => a.lines.some(l => l.includes('(ollamad-data/2)')), 5000, 'the connection')
@@ -138,10 +145,9 @@ describe('p2p/data: requests on a data connection', () => {
     a.plane.handle(async (req, ch) => {
       if (!first) { await echo(req, ch); return }
       first = false
-      await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
-      throw ch.signal.reason
+      await untilWithdrawn(ch)
     }, MAX_REQUEST)
-    const connections = (): number => a.lines.filter(l => l.includes(`data connection from ${b.id}`) && l.includes('(ollamad-data/2)')).length
+    const connections = (): number => connectionsFrom(a, b)
     const ac = new AbortController()
     const asking = codeOf(exchange(b, a, 10, ac.signal))
     await waitFor(() => connections() === 1, 5000, 'the connection')
@@ -155,11 +161,8 @@ describe('p2p/data: requests on a data connection', () => {
 
   it('dials no connection for the pool once the dialer is closed', async () => {
     const [a, b] = await made.pair()
-    a.plane.handle(async (_req, ch) => {
-      await new Promise<void>(resolve => { ch.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
-      throw ch.signal.reason
-    }, MAX_REQUEST)
-    const connections = (): number => a.lines.filter(l => l.includes(`data connection from ${b.id}`)).length
+    a.plane.handle(async (_req, ch) => { await untilWithdrawn(ch) }, MAX_REQUEST)
+    const connections = (): number => connectionsFrom(a, b)
     const ac = new AbortController()
     const asking = codeOf(exchange(b, a, 10, ac.signal))
     await waitFor(() => connections() === 1, 5000, 'the connection')
