@@ -52,9 +52,9 @@ export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents)
     arrival: (d, index) => puller.arrivals.get(d, index),
     readChunk: async (d, index, into) => {
       const bufFor = (n: number): Uint8Array => into !== undefined && into.byteLength >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n)
-      const c = await complete(d)
-      if (c !== undefined) {
-        if (index < 0 || index >= chunkCount(c.size)) return undefined
+      const whole = async (): Promise<Uint8Array | undefined> => {
+        const c = await complete(d)
+        if (c === undefined || index < 0 || index >= chunkCount(c.size)) return undefined
         const { start, end } = chunkRange(c.size, index)
         const fh = await open(c.path, 'r')
         try {
@@ -63,11 +63,19 @@ export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents)
           return bytesRead === buf.byteLength ? buf : undefined
         } finally { await fh.close() }
       }
+      if (await complete(d) !== undefined) return await whole()
       const p = partial(d)
       if (p === undefined || index < 0 || index >= p.bitmap.length || !p.bitmap.get(index)) return undefined
       const { start, end } = chunkRange(p.size, index)
       const buf = bufFor(end - start)
-      return await p.read(buf, start, buf.byteLength) === buf.byteLength ? buf : undefined
+      try {
+        return await p.read(buf, start, buf.byteLength) === buf.byteLength ? buf : undefined
+      } catch (e) {
+        // The download finished and closed its file while we read: the chunk is in the published
+        // blob now, or will be in a moment (until then it is not here to serve).
+        if ((e as NodeJS.ErrnoException).code !== 'EBADF') throw e
+        return await whole()
+      }
     },
     manifest: async (d) => {
       const entry = store.list().find(e => e.digest === d)
