@@ -13,6 +13,7 @@ import { DATA_SLICE, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, streamSink, type Si
 import { watchdog, type Watchdog } from '../../util/watchdog.js'
 import { linkedController } from '../../util/abort.js'
 import { answer, createLookup, type Answer } from './lookup.js'
+import { createRecentSends } from './recent-sends.js'
 
 export type { BlobServerComponents, BlobServerInit } from './server-options.js'
 
@@ -50,6 +51,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   const slotWaitMs = init.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS
   const queueAgeMs = init.queueAgeMs ?? DEFAULT_QUEUE_AGE_MS
   const lookup = createLookup(c.local, createBufferPool(0, init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS))
+  const recent = createRecentSends(c.clock)
   let active = 0
 
   const sendBody = async (sink: Sink, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
@@ -87,7 +89,9 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       if (req?.kind === BlobRequest.Kind.CHUNK && d !== undefined) {
         const { holders } = c
         const since = c.clock.now()
-        release = await slots.acquire(slotWaitMs, ac.signal, holders === undefined ? undefined : () => holders(d, req.index) - (c.clock.now() - since) / queueAgeMs)
+        // Peers we just sent it to hold it before their records say so.
+        const held = (): number => Math.max(holders?.(d, req.index) ?? 0, recent.count(d, req.index))
+        release = await slots.acquire(slotWaitMs, ac.signal, () => held() - (c.clock.now() - since) / queueAgeMs)
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
       }
       dog = watchdog(c.clock, stallMs, () => { ac.abort(new OllamadError('STALLED', `${peer} took no data for ${stallMs} ms`)) })
@@ -106,6 +110,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       let flushed = false
       try {
         flushed = await send(a, dog.kick)
+        if (req?.kind === BlobRequest.Kind.CHUNK && d !== undefined && a.header.status === Status.OK) recent.sent(d, req.index, peer)
       } finally {
         a.done?.(flushed)
       }

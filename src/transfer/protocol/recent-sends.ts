@@ -1,0 +1,45 @@
+import type { Digest } from '../../store/index.js'
+import type { Clock } from '../../util/clock.js'
+
+/** How long a chunk sent whole counts its receiver as a holder: past the time its record takes to say so. */
+export const RECENT_SEND_MS = 10_000
+/** Chunks remembered at most; the oldest go first. */
+const MAX_CHUNKS = 4096
+
+/**
+ * Chunks this node sent whole lately, and to how many peers. A receiver holds the chunk a second
+ * or two before its record says so, and meanwhile another downloader that has not heard may ask
+ * us for it too: counted as a holder, that request waits behind one for a chunk nobody else has.
+ * (In 8-host pulls the first holder sent one or two chunks twice in the first seconds, each 0.4
+ * s of its uplink, while chunks only it had waited.)
+ */
+export interface RecentSends {
+  sent: (d: Digest, index: number, peer: string) => void
+  /** Peers that got chunk `index` of `d` from us within RECENT_SEND_MS. */
+  count: (d: Digest, index: number) => number
+}
+
+export function createRecentSends (clock: Clock, keepMs = RECENT_SEND_MS): RecentSends {
+  const chunks = new Map<string, Map<string, number>>()
+  return {
+    sent: (d, index, peer) => {
+      const key = `${d}#${index}`
+      const to = chunks.get(key) ?? new Map<string, number>()
+      // Re-inserted, so the map's order stays oldest first.
+      chunks.delete(key)
+      chunks.set(key, to.set(peer, clock.now()))
+      for (const k of chunks.keys()) {
+        if (chunks.size <= MAX_CHUNKS) break
+        chunks.delete(k)
+      }
+    },
+    count: (d, index) => {
+      const to = chunks.get(`${d}#${index}`)
+      if (to === undefined) return 0
+      const since = clock.now() - keepMs
+      let n = 0
+      for (const at of to.values()) if (at >= since) n++
+      return n
+    }
+  }
+}
