@@ -7,16 +7,15 @@ export const RECENT_SEND_MS = 10_000
 const MAX_CHUNKS = 4096
 
 /**
- * Chunks this node sent whole lately, and to how many peers. A receiver holds the chunk a second
- * or two before its record says so, and meanwhile another downloader that has not heard may ask
- * us for it too: counted as a holder, that request waits behind one for a chunk nobody else has.
- * (In 8-host pulls the first holder sent one or two chunks twice in the first seconds, each 0.4
- * s of its uplink, while chunks only it had waited.)
+ * Chunks this node sent whole lately, and to which peers. A receiver holds the chunk a second or
+ * two before its record says so, and meanwhile another downloader that has not heard may ask us
+ * for it too: counted as a holder, that request waits behind one for a chunk nobody else has, so
+ * an uplink that many share sends each chunk about once.
  */
 export interface RecentSends {
   sent: (d: Digest, index: number, peer: string) => void
-  /** Peers that got chunk `index` of `d` from us within RECENT_SEND_MS. */
-  count: (d: Digest, index: number) => number
+  /** Peers other than `asker` that got chunk `index` of `d` from us within the keep time (one that asks again does not hold it). */
+  count: (d: Digest, index: number, asker: string) => number
 }
 
 export function createRecentSends (clock: Clock, keepMs = RECENT_SEND_MS): RecentSends {
@@ -25,6 +24,8 @@ export function createRecentSends (clock: Clock, keepMs = RECENT_SEND_MS): Recen
     sent: (d, index, peer) => {
       const key = `${d}#${index}`
       const to = chunks.get(key) ?? new Map<string, number>()
+      const since = clock.now() - keepMs
+      for (const [p, at] of to) if (at < since) to.delete(p)
       // Re-inserted, so the map's order stays oldest first.
       chunks.delete(key)
       chunks.set(key, to.set(peer, clock.now()))
@@ -33,12 +34,12 @@ export function createRecentSends (clock: Clock, keepMs = RECENT_SEND_MS): Recen
         chunks.delete(k)
       }
     },
-    count: (d, index) => {
+    count: (d, index, asker) => {
       const to = chunks.get(`${d}#${index}`)
       if (to === undefined) return 0
       const since = clock.now() - keepMs
       let n = 0
-      for (const at of to.values()) if (at >= since) n++
+      for (const [p, at] of to) if (at >= since && p !== asker) n++
       return n
     }
   }

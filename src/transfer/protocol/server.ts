@@ -90,7 +90,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
         const { holders } = c
         const since = c.clock.now()
         // Peers we just sent it to hold it before their records say so.
-        const held = (): number => Math.max(holders?.(d, req.index) ?? 0, recent.count(d, req.index))
+        const held = (): number => Math.max(holders?.(d, req.index) ?? 0, recent.count(d, req.index, peer))
         release = await slots.acquire(slotWaitMs, ac.signal, () => held() - (c.clock.now() - since) / queueAgeMs)
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
       }

@@ -52,8 +52,7 @@ export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents)
     arrival: (d, index) => puller.arrivals.get(d, index),
     readChunk: async (d, index, into) => {
       const bufFor = (n: number): Uint8Array => into !== undefined && into.byteLength >= n ? into.subarray(0, n) : Buffer.allocUnsafe(n)
-      const whole = async (): Promise<Uint8Array | undefined> => {
-        const c = await complete(d)
+      const whole = async (c: { path: string, size: number } | undefined): Promise<Uint8Array | undefined> => {
         if (c === undefined || index < 0 || index >= chunkCount(c.size)) return undefined
         const { start, end } = chunkRange(c.size, index)
         const fh = await open(c.path, 'r')
@@ -63,7 +62,8 @@ export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents)
           return bytesRead === buf.byteLength ? buf : undefined
         } finally { await fh.close() }
       }
-      if (await complete(d) !== undefined) return await whole()
+      const c = await complete(d)
+      if (c !== undefined) return await whole(c)
       const p = partial(d)
       if (p === undefined || index < 0 || index >= p.bitmap.length || !p.bitmap.get(index)) return undefined
       const { start, end } = chunkRange(p.size, index)
@@ -71,10 +71,10 @@ export function createLocalBlobs ({ store, puller, maps }: LocalBlobsComponents)
       try {
         return await p.read(buf, start, buf.byteLength) === buf.byteLength ? buf : undefined
       } catch (e) {
-        // The download finished and closed its file while we read: the chunk is in the published
-        // blob now, or will be in a moment (until then it is not here to serve).
+        // The download closed its file before we read (it was published, or dropped): the
+        // published blob, if there is one, has the chunk.
         if ((e as NodeJS.ErrnoException).code !== 'EBADF') throw e
-        return await whole()
+        return await whole(await complete(d))
       }
     },
     manifest: async (d) => {

@@ -184,15 +184,14 @@ describe('/ollamad/blob/1.0.0', function () {
   })
 
   /** A holder of a 4-chunk blob with one upload slot, its reads (or only those of chunk `gated`) held until `open`, and `holders` other holders of each chunk. */
-  const rankedHolder = (id: string, holders: Map<number, number>, queueAgeMs?: number, gated?: number): { slotted: ReturnType<TestSwarm['add']>, ask: (i: number) => Promise<Uint8Array>, open: () => void } => {
+  const rankedHolder = (id: string, holders: Map<number, number>, queueAgeMs?: number, gated?: number): { slotted: ReturnType<TestSwarm['add']>, ask: (i: number, from?: string) => Promise<Uint8Array>, open: () => void } => {
     const three = makeBlob(3 * chunkSize(MiB) + 10, id)
     let open = (): void => {}
     const gate = new Promise<void>(resolve => { open = resolve })
     const slotted = swarm.add(id, { server: { uploadSlots: 1, slotWaitMs: 60_000, queueAgeMs }, holders: (d, i) => d === three.digest ? holders.get(i) ?? 0 : 0 })
     slotted.local.add(three)
     slotted.local.beforeRead = async (_d, i) => { if (gated === undefined || i === gated) await gate }
-    const client = swarm.client()
-    const ask = async (i: number): Promise<Uint8Array> => await client.chunk(id, three.digest, i, chunkRange(three.size, i).end - chunkRange(three.size, i).start)
+    const ask = async (i: number, from?: string): Promise<Uint8Array> => await swarm.client(undefined, undefined, from).chunk(id, three.digest, i, chunkRange(three.size, i).end - chunkRange(three.size, i).start)
     return { slotted, ask, open: () => { open() } }
   }
 
@@ -212,19 +211,29 @@ describe('/ollamad/blob/1.0.0', function () {
     assert.deepEqual(slotted.local.reads.map(r => r.index), [0, 2, 1, 3])
   })
 
-  it('counts a peer it has just sent a chunk to as one more holder, before any record says so', async () => {
+  it('counts a peer it has just sent a chunk to as a holder while no record says so yet', async () => {
     const { slotted, ask, open } = rankedHolder('recent', new Map(), undefined, 0)
-    await ask(1) // sent whole: the asker holds it now, though its record does not say so yet
-    const blocker = ask(0)
+    await ask(1, 'a') // sent whole: a holds it now, though its record does not say so yet
+    const blocker = ask(0, 'b')
     await waitFor(() => slotted.local.reads.length === 2, 5000, 'the read that holds the slot')
-    const again = ask(1)
-    await new Promise(resolve => setTimeout(resolve, 50))
-    const fresh = ask(2)
-    await new Promise(resolve => setTimeout(resolve, 50))
+    const queued = async (n: number): Promise<void> => {
+      await waitFor(() => slotted.handler.active() === n, 5000, `${n} requests in`)
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    const served: string[] = []
+    const track = async (name: string, p: Promise<Uint8Array>): Promise<void> => { await p; served.push(name) }
+    const again = track('again', ask(1, 'c'))
+    await queued(2)
+    const fresh = track('fresh', ask(2, 'd'))
+    await queued(3)
+    // a asks again: it does not hold chunk 1 after all, and nobody else does.
+    const retry = track('retry', ask(1, 'a'))
+    await queued(4)
     open()
-    await Promise.all([blocker, again, fresh])
-    // The chunk nobody else has goes first, though it was asked for later.
-    assert.deepEqual(slotted.local.reads.map(r => r.index), [1, 0, 2, 1])
+    await Promise.all([blocker, again, fresh, retry])
+    // The chunks nobody else has go first, though they were asked for later.
+    assert.deepEqual(served, ['fresh', 'retry', 'again'])
+    assert.deepEqual(slotted.local.reads.map(r => r.index), [1, 0, 2, 1, 1])
   })
 
   it('lets a request that has waited long enough go before a rarer one asked later', async () => {
