@@ -29,10 +29,8 @@ export function createRecentSends (clock: Clock, keepMs = RECENT_SEND_MS): Recen
       // Re-inserted, so the map's order stays oldest first.
       chunks.delete(key)
       chunks.set(key, to.set(peer, clock.now()))
-      for (const k of chunks.keys()) {
-        if (chunks.size <= MAX_CHUNKS) break
-        chunks.delete(k)
-      }
+      // One in, so at most one out: the oldest.
+      if (chunks.size > MAX_CHUNKS) chunks.delete(chunks.keys().next().value as string)
     },
     count: (d, index, asker) => {
       const to = chunks.get(`${d}#${index}`)

@@ -85,12 +85,13 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     let release: (() => void) | undefined
     let dog: Watchdog | undefined
     const d = req === undefined ? undefined : digestFromBytes(req.digest)
+    const chunk = req?.kind === BlobRequest.Kind.CHUNK && d !== undefined ? req.index : undefined
     try {
-      if (req?.kind === BlobRequest.Kind.CHUNK && d !== undefined) {
+      if (chunk !== undefined && d !== undefined) {
         const { holders } = c
         const since = c.clock.now()
         // Peers we just sent it to hold it before their records say so.
-        const held = (): number => Math.max(holders?.(d, req.index) ?? 0, recent.count(d, req.index, peer))
+        const held = (): number => Math.max(holders?.(d, chunk) ?? 0, recent.count(d, chunk, peer))
         release = await slots.acquire(slotWaitMs, ac.signal, () => held() - (c.clock.now() - since) / queueAgeMs)
         if (release === undefined) { await send(answer(Status.BUSY, 'every upload slot is taken'), () => {}); return }
       }
@@ -110,7 +111,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
       let flushed = false
       try {
         flushed = await send(a, dog.kick)
-        if (req?.kind === BlobRequest.Kind.CHUNK && d !== undefined && a.header.status === Status.OK) recent.sent(d, req.index, peer)
+        if (chunk !== undefined && d !== undefined && a.header.status === Status.OK) recent.sent(d, chunk, peer)
       } finally {
         a.done?.(flushed)
       }
