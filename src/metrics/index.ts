@@ -43,13 +43,20 @@ export interface Metrics {
 }
 
 /**
+ * How often the event loop's delay is sampled for `nodejs_eventloop_lag_*`. prom-client's 10 ms
+ * woke an idle daemon 100 times a second, an eighth of its idle CPU in a 17-node cluster
+ * (docs/benchmarks.md); any stall still delays the next sample.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 100
+
+/**
  * The node's metrics in Prometheus' text format: process metrics, and gauges read from the
  * cluster view at scrape time (members, intents, coverage, this node's GPUs, the inference
  * queue), so nothing is counted twice and nothing goes stale between scrapes.
  */
 export function createMetrics (c: MetricsComponents): Metrics {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry })
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS })
   // Gauges named like counters, which promtool rejects; the same totals stay under names without _total.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name)
   const self = (): ReturnType<ClusterState['member']> => c.state.member(c.state.selfId)
