@@ -2,7 +2,6 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { identify } from '@libp2p/identify'
-import { ping } from '@libp2p/ping'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -22,9 +21,9 @@ export interface P2pInit {
   start?: boolean
 }
 
-export type P2pNode = Libp2p<{ pubsub: GossipSub, identify: unknown, ping: unknown }>
+export type P2pNode = Libp2p<{ pubsub: GossipSub, identify: unknown }>
 
-/** A libp2p 3 node: tcp, pnet, noise, yamux, identify, ping, gossipsub, and mdns/bootstrap discovery. */
+/** A libp2p 3 node: tcp, pnet, noise, yamux, identify, gossipsub, and mdns/bootstrap discovery. */
 export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
   const discovery = []
   if (init.mdns) discovery.push(mdns({ serviceTag: 'ollamad.local' }))
@@ -41,11 +40,11 @@ export async function createP2pNode (init: P2pInit): Promise<P2pNode> {
     // No connection monitor. Its pings may not drop a connection (one queued behind megabytes of
     // chunk data is not a dead peer, and dropping it would fail every chunk in flight), so they only
     // measured round trips, which nothing reads: a new stream per peer a minute, a tenth of an idle
-    // node's CPU in a 17-node cluster. Liveness comes from records; TCP keepalive stays on.
+    // node's CPU in a 17-node cluster. Liveness comes from records; TCP keepalive stays on. With
+    // no monitor nothing pings, so no ping service either.
     connectionMonitor: { enabled: false },
     services: {
       identify: identify(),
-      ping: ping(),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
