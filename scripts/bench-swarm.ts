@@ -1,10 +1,12 @@
-// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --no-bittorrent --logs DIR --timeline --warm-up MiB] — one holder and 8 hosts, each in a
+// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --no-bittorrent --no-floor --logs DIR --timeline --warm-up MiB] — one holder and 8 hosts, each in a
 // network namespace on a private bridge (10.77.0.0/24, no route out), each host's egress shaped
 // to 100 Mbit/s with tc. The holder pulls a model (128 MiB of random bytes) from a docker-registry
 // that runs inside the holder's namespace, on its loopback; then, in one run:
 //   central: the holder serves the blob with a plain HTTP server and all hosts curl it at once;
 //   bittorrent: opentracker and an aria2 seeder in the holder's namespace, an aria2 leecher on every
 //            host, all at once, 1 MiB pieces (the best tool for the same job, as a baseline);
+//   floor:   the same bytes on the same LAN with nothing but TCP, on a schedule no swarm can beat
+//            (wire-floor.ts): what the LAN itself allows on this machine;
 //   swarm:   all hosts POST /api/pull at once and get it from the holder and from each other.
 // Prints each time divided by F/u (model size over one uplink's rate, the swarm's lower bound).
 // Targets: swarm <= 1.3x F/u; central needs about N x F/u. Needs root; namespaces go at exit.
@@ -21,6 +23,7 @@ import { pushRandomModel } from './bench-util.js'
 import { createLan, egressBytes, flushDirty, lanSentBytes, waitForMembers, machineCpu, processCpu, netnsUnavailable, nsJson, nsRun, nsSpawn, rssMiB, run, startNsDaemon, tempDir, type Lan, type NsDaemon } from './netns.js'
 import { waitFor } from '../test/fixtures/wait-for.js'
 import { bittorrentRace } from './bittorrent.js'
+import { floorRace } from './wire-floor.js'
 import { DEFAULT_INFLIGHT_PER_PEER } from '../src/transfer/download/options.js'
 import { SWARM_INFLIGHT_BYTES } from '../src/transfer/constants.js'
 
@@ -35,6 +38,7 @@ const HOSTS = arg('--hosts', 8)
 const TARGET = 1.3
 const CENTRAL = !process.argv.includes('--no-central')
 const BITTORRENT = !process.argv.includes('--no-bittorrent')
+const FLOOR = !process.argv.includes('--no-floor')
 /** Where to write every daemon's log at the end (e.g. with OLLAMAD_DEBUG='ollamad:*'), for a failed run. */
 const LOG_DIR = process.argv.includes('--logs') ? process.argv[process.argv.indexOf('--logs') + 1] : undefined
 /** Print every uplink's use, second by second, during the swarm pull (where the time goes). */
@@ -222,6 +226,16 @@ async function main (): Promise<void> {
       await holderSeen()
     }
 
+    let floor: number | undefined
+    if (FLOOR) {
+      flush('the floor')
+      const { done: fl, machine: [flBefore, flAfter] } = await floorRace({ namespaces: lan.hosts, addrs: lan.addrs, size: SIZE, timeoutMs: Math.max(120_000, 30_000 * fu) })
+      floor = Math.max(...fl)
+      console.log(`\nfloor (plain TCP, each host's 1/${hosts.length} sent on to all at once, no hashing, no disk): ${floor.toFixed(2)} s = ${(floor / fu).toFixed(2)}x F/u`)
+      console.log(`  finish times (s): ${times(fl)}`)
+      console.log(`  whole machine during it: ${machineUse(flBefore, flAfter, floor)}`)
+    }
+
     if (warm !== undefined) {
       const name = `${registry.host}/library/warm:latest`
       const first = await nsJson(holderNs, `${holder.url}/api/pull`, { model: name, stream: false })
@@ -254,6 +268,7 @@ async function main (): Promise<void> {
     console.log(`\nswarm (POST /api/pull on all ${hosts.length} at once, verified): ${s.toFixed(2)} s = ${(s / fu).toFixed(2)}x F/u (target <= ${TARGET}x: ${s / fu <= TARGET ? 'met' : 'NOT met'})`)
     console.log(`  finish times (s): ${times(done)}; manifest resolved at (s): ${times(manifestAt)}`)
     if (aria !== undefined) console.log(`  against aria2 in the same run: ${(s / aria).toFixed(2)}x its time (target < 1: faster than BitTorrent)`)
+    if (floor !== undefined) console.log(`  against the floor in the same run: ${(s / floor).toFixed(2)}x its time`)
     console.log(`  sha256 of every host's blob checked; the holder sees ${complete} of ${daemons.length} nodes complete`)
     console.log(`  egress during the pull (MiB): holder ${sent[0]?.toFixed(0) ?? '?'}, hosts ${sent.slice(1).map(x => x.toFixed(0)).join(' ')}`)
     console.log(`  daemon CPU during it: ${(100 * cpu.reduce((a, b) => a + b, 0) / s).toFixed(0)}% of one core in total (holder ${(100 * (cpu[0] ?? 0) / s).toFixed(0)}%; user ${(100 * user / s).toFixed(0)}%, system ${(100 * system / s).toFixed(0)}%)`)
