@@ -1,4 +1,4 @@
-// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --no-bittorrent --no-floor --logs DIR --timeline --warm-up MiB] — one holder and 8 hosts, each in a
+// npm run bench:swarm [-- --size MiB --rate Mbit --hosts N --no-central --no-bittorrent --no-floor --floor-only --logs DIR --timeline --warm-up MiB] — one holder and 8 hosts, each in a
 // network namespace on a private bridge (10.77.0.0/24, no route out), each host's egress shaped
 // to 100 Mbit/s with tc. The holder pulls a model (128 MiB of random bytes) from a docker-registry
 // that runs inside the holder's namespace, on its loopback; then, in one run:
@@ -39,6 +39,8 @@ const TARGET = 1.3
 const CENTRAL = !process.argv.includes('--no-central')
 const BITTORRENT = !process.argv.includes('--no-bittorrent')
 const FLOOR = !process.argv.includes('--no-floor')
+/** Only the floor, with no daemon running beside it: what the LAN alone costs this machine. */
+const FLOOR_ONLY = process.argv.includes('--floor-only')
 /** Where to write every daemon's log at the end (e.g. with OLLAMAD_DEBUG='ollamad:*'), for a failed run. */
 const LOG_DIR = process.argv.includes('--logs') ? process.argv[process.argv.indexOf('--logs') + 1] : undefined
 /** Print every uplink's use, second by second, during the swarm pull (where the time goes). */
@@ -155,6 +157,20 @@ async function swarmPull (hosts: NsDaemon[], model: string): Promise<{ done: num
   return { done, manifestAt }
 }
 
+async function floorAlone (fu: number): Promise<void> {
+  const lan: Lan = createLan({ prefix: `ollb${process.pid}`, hosts: HOSTS + 1, rateMbit: RATE_MBIT })
+  try {
+    console.log(`dirty page cache written out first (sync): ${flushDirty().toFixed(0)} MiB`)
+    const { done, machine: [before, after] } = await floorRace({ namespaces: lan.hosts, addrs: lan.addrs, size: SIZE, timeoutMs: Math.max(120_000, 30_000 * fu) })
+    const f = Math.max(...done)
+    console.log(`floor alone (plain TCP, no daemons running): ${f.toFixed(2)} s = ${(f / fu).toFixed(2)}x F/u`)
+    console.log(`  finish times (s): ${times(done)}`)
+    console.log(`  whole machine during it: ${machineUse(before, after, f)}`)
+  } finally {
+    lan.destroy()
+  }
+}
+
 async function main (): Promise<void> {
   const why = netnsUnavailable()
   if (why !== undefined) { console.error(`bench:swarm: ${why}; run it as root on a machine with iproute2`); process.exit(1) }
@@ -162,6 +178,7 @@ async function main (): Promise<void> {
   console.log(`model ${(SIZE / MiB).toFixed(0)} MiB, ${HOSTS} hosts + 1 holder, egress ${RATE_MBIT} Mbit/s each (tbf), F/u = ${fu.toFixed(2)} s`)
   console.log(`chunk size ${chunkSize(SIZE) / MiB} MiB (${chunkCount(SIZE)} chunks), requests in flight ${inflightLimits(chunkSize(SIZE))}`)
 
+  if (FLOOR_ONLY) { await floorAlone(fu); return }
   const work = tempDir('bench-swarm')
   const blobPath = join(work, 'model.bin')
   // Seed the registry on loopback here, then serve the same storage from the holder's namespace only.
