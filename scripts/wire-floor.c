@@ -65,6 +65,7 @@ int main (int argc, char **argv) {
       close(s);
       usleep(20000);
       s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      if (s < 0 || s >= MAXFD) die("socket");
     }
     left_to_send[s] = bytes;
     sending++;
@@ -83,6 +84,7 @@ int main (int argc, char **argv) {
       if (fd == ls) {
         int c;
         while ((c = accept4(ls, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+          if (c >= MAXFD) { fprintf(stderr, "too many connections\n"); return 1; }
           struct epoll_event r = { .events = EPOLLIN, .data.fd = c };
           epoll_ctl(ep, EPOLL_CTL_ADD, c, &r);
         }

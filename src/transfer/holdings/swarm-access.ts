@@ -1,9 +1,9 @@
 import { CID } from 'multiformats/cid'
-import { OllamadError } from '../../errors.js'
+import { OllamadError, isOllamadError } from '../../errors.js'
 import type { ClusterState, Member, NodeRecord } from '../../cluster/index.js'
 import type { FetchedManifest } from '../../registry/index.js'
 import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
-import { systemClock, type Clock } from '../../util/clock.js'
+import { sleep, systemClock, type Clock } from '../../util/clock.js'
 import type { BlobClient } from '../protocol/client.js'
 import type { PeerView } from '../download/peer-state.js'
 import { createBans, type Bans } from '../download/bans.js'
@@ -50,7 +50,13 @@ export interface SwarmAccessComponents {
 export interface SwarmAccessInit {
   /** An upstream owner that makes no progress this long is passed over. @default 15000 */
   takeoverMs?: number
+  /** How long a manifest is asked for again while every holder of it answers busy. @default 30000 */
+  manifestBusyWaitMs?: number
 }
+
+/** The first wait before asking busy holders for a manifest again; it doubles up to the next. */
+const MANIFEST_RETRY_MS = 250
+const MANIFEST_RETRY_MAX_MS = 2_000
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
@@ -76,6 +82,7 @@ function viewOf (m: Member, d: Digest, size: number): PeerView | undefined {
 export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessInit = {}): SwarmAccess {
   const { state, client, maps, clock } = c
   const takeoverMs = init.takeoverMs ?? OWNER_TAKEOVER_MS
+  const manifestBusyWaitMs = init.manifestBusyWaitMs ?? 30_000
   /** Per target and blob: chunks it held when last seen, and since when that count stands. */
   const growth = new Map<string, { count: number, since: number, sequence: bigint }>()
   const orders = new Map<string, string[]>()
@@ -125,11 +132,23 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
       const best = copies[0]
       if (best === undefined) return undefined
       const digest = parseDigest(`sha256:${hex(best.h.manifestDigest)}`)
-      for (const { m } of copies.filter(x => hex(x.h.manifestDigest) === digestHex(digest))) {
-        try {
-          const bytes = await client.manifest(m.peerId, digest, { signal })
-          if (bytes !== undefined) return { bytes: Buffer.from(bytes), manifest: parseManifest(bytes), digest }
-        } catch {}
+      const holders = copies.filter(x => hex(x.h.manifestDigest) === digestHex(digest))
+      // A holder busy serving a crowd's first chunks is busy for seconds, not for good: without
+      // the registry, giving up on it fails the pull (the last of 16 hosts to ask, now and then).
+      const until = clock.now() + manifestBusyWaitMs
+      for (let wait = MANIFEST_RETRY_MS; ; wait = Math.min(wait * 2, MANIFEST_RETRY_MAX_MS)) {
+        let busy = false
+        for (const { m } of holders) {
+          try {
+            const bytes = await client.manifest(m.peerId, digest, { signal })
+            if (bytes !== undefined) return { bytes: Buffer.from(bytes), manifest: parseManifest(bytes), digest }
+          } catch (e) {
+            if (signal?.aborted === true) throw signal.reason
+            busy ||= isOllamadError(e, 'PEER_BUSY')
+          }
+        }
+        if (!busy || clock.now() + wait > until) break
+        await sleep(clock, wait, signal)
       }
       throw new OllamadError('REGISTRY_UNREACHABLE', `no holder of ${name.model}:${name.tag} answered for its manifest`)
     },

@@ -22,6 +22,13 @@ export interface BlobServerComponents {
 export interface BlobServerInit {
   /** Streams served at once, over all peers; more are answered BUSY. @default 32 */
   maxConcurrent?: number
+  /**
+   * Chunk requests served or waiting for an upload slot at once; more are answered BUSY. Below
+   * `maxConcurrent`, so bitmaps, manifests and chunk maps (small and quick) still find room while
+   * a crowd's chunk requests queue: 16 downloaders that each asked for 4 chunks took every one,
+   * and a late one's manifest request was refused. @default maxConcurrent - 8
+   */
+  maxChunkRequests?: number
   /** Time a peer has to send its request. @default 10000 */
   requestTimeoutMs?: number
   /** Longest wait for a slow reader to take more bytes before the stream is dropped. @default 30000 */
@@ -45,6 +52,8 @@ export interface BlobServerInit {
 }
 
 export const DEFAULT_MAX_CONCURRENT = 32
+/** Room under `maxConcurrent` kept for requests other than chunks. */
+export const NON_CHUNK_ROOM = 8
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 export const DEFAULT_SERVE_STALL_MS = 30_000
 export const DEFAULT_UPLOAD_SLOTS = 2

@@ -8,7 +8,7 @@ import { digestFromBytes, digestHex } from '../../store/index.js'
 import type { Arrival } from '../serving/arrivals.js'
 import { createBufferPool } from '../../util/buffers.js'
 import type { DataPlane, RequestHandler } from '../../p2p/index.js'
-import { DEFAULT_MAX_CONCURRENT, DEFAULT_QUEUE_AGE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SERVE_STALL_MS, DEFAULT_SLOT_WAIT_MS, DEFAULT_UPLOAD_SLOTS, type BlobServerComponents, type BlobServerInit } from './server-options.js'
+import { DEFAULT_MAX_CONCURRENT, NON_CHUNK_ROOM, DEFAULT_QUEUE_AGE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SERVE_STALL_MS, DEFAULT_SLOT_WAIT_MS, DEFAULT_UPLOAD_SLOTS, type BlobServerComponents, type BlobServerInit } from './server-options.js'
 import { DATA_SLICE, MAX_REQUEST_BYTES, SEND_SLICE, sendAll, streamSink, type Sink } from './wire.js'
 import { watchdog, type Watchdog } from '../../util/watchdog.js'
 import { linkedController } from '../../util/abort.js'
@@ -45,6 +45,7 @@ const parseRequest = (bytes: Uint8Array): BlobRequest | undefined => {
  */
 export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobServerInit = {}): BlobProtocolHandler {
   const maxConcurrent = init.maxConcurrent ?? DEFAULT_MAX_CONCURRENT
+  const maxChunks = init.maxChunkRequests ?? Math.max(1, maxConcurrent - NON_CHUNK_ROOM)
   const requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
   const stallMs = init.stallTimeoutMs ?? DEFAULT_SERVE_STALL_MS
   const slots = createSlots(init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS, c.clock)
@@ -53,6 +54,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
   const lookup = createLookup(c.local, createBufferPool(0, init.uploadSlots ?? DEFAULT_UPLOAD_SLOTS))
   const recent = createRecentSends(c.clock)
   let active = 0
+  let chunksActive = 0
 
   const sendBody = async (sink: Sink, a: Answer, signal: AbortSignal, kick: () => void): Promise<void> => {
     if (a.body !== undefined) await sendAll(sink, a.body, signal, c.limiter, kick)
@@ -86,6 +88,8 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     let dog: Watchdog | undefined
     const d = req === undefined ? undefined : digestFromBytes(req.digest)
     const chunk = req?.kind === BlobRequest.Kind.CHUNK && d !== undefined ? req.index : undefined
+    if (chunk !== undefined && chunksActive >= maxChunks) { await send(answer(Status.BUSY, 'too many chunk requests'), () => {}); return }
+    if (chunk !== undefined) chunksActive++
     try {
       if (chunk !== undefined && d !== undefined) {
         const { holders } = c
@@ -118,6 +122,7 @@ export function createBlobProtocolHandler (c: BlobServerComponents, init: BlobSe
     } finally {
       dog?.stop()
       release?.()
+      if (chunk !== undefined) chunksActive--
     }
   }
 

@@ -7,7 +7,7 @@ import { OWNER_TAKEOVER_MS, ownerOrder } from '../../../../src/transfer/holdings
 import { createSwarmAccess, noSwarm, type SwarmAccess } from '../../../../src/transfer/holdings/swarm-access.js'
 import type { BlobClient } from '../../../../src/transfer/protocol/client.js'
 import { Bitmap } from '../../../../src/util/bitmap.js'
-import { isOllamadError } from '../../../../src/errors.js'
+import { OllamadError, isOllamadError } from '../../../../src/errors.js'
 import { makeBlob } from '../../../fixtures/blob.js'
 import { createFakeClock, type FakeClock } from '../../../fixtures/fake-clock.js'
 import { blankRecord } from '../../../fixtures/records.js'
@@ -113,6 +113,48 @@ describe('transfer/holdings/swarm-access', () => {
     assert.equal(got?.digest, newer)
     assert.deepEqual(asked, [`b@${newer}`])
     assert.equal(await access.manifestFor(parseModelName('other')), undefined, 'nobody holds it')
+  })
+
+  it('asks busy holders for a manifest again until one answers, and gives up once the wait is over, with the fake clock', async () => {
+    const digest = `sha256:${'33'.repeat(32)}`
+    const manifest = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:' + 'cd'.repeat(32) + '","size":2},"layers":[]}')
+    let busyFor = 2
+    let asked = 0
+    const client = {
+      manifest: async () => {
+        asked++
+        if (busyFor-- > 0) throw new OllamadError('PEER_BUSY', 'a is busy')
+        return manifest
+      }
+    } as unknown as BlobClient
+    access = createSwarmAccess({ state, client, maps: noMaps, bans: createBans(clock), clock }, { manifestBusyWaitMs: 5_000 })
+    hear('a', undefined, { models: [{ name: 'registry.ollama.ai/library/llama3:latest', manifestDigest: new Uint8Array(Buffer.from(digestHex(digest as never), 'hex')), size: 2n, pulledAt: 1n, vramEstimate: 0n }] })
+    /** Runs `p` to its end, moving the fake clock on whenever it waits. */
+    const drive = async <T>(p: Promise<T>): Promise<T> => {
+      let done = false
+      void p.finally(() => { done = true }).catch(() => {})
+      while (!done) { await new Promise(resolve => setImmediate(resolve)); if (!done) clock.advance(clock.nextIn() ?? 0) }
+      return await p
+    }
+    const started = clock.now()
+    const got = await drive(access.manifestFor(parseModelName('llama3')))
+    assert.equal(got?.digest, digest)
+    assert.equal(asked, 3, 'refused twice, then answered')
+    assert.equal(clock.now() - started, 250 + 500, 'waits that double')
+
+    busyFor = Infinity
+    asked = 0
+    const since = clock.now()
+    await assert.rejects(drive(access.manifestFor(parseModelName('llama3'))), (e: unknown) => isOllamadError(e, 'REGISTRY_UNREACHABLE'))
+    assert.ok(clock.now() - since <= 5_000, `gave up within the wait (${clock.now() - since} ms)`)
+    assert.ok(asked >= 4, `asked again meanwhile (${asked} times)`)
+
+    busyFor = 0
+    asked = 0
+    const gone = { manifest: async () => { asked++; throw new OllamadError('PEER_UNAVAILABLE', 'a closed the stream') } } as unknown as BlobClient
+    access = createSwarmAccess({ state, client: gone, maps: noMaps, bans: createBans(clock), clock }, { manifestBusyWaitMs: 5_000 })
+    await assert.rejects(access.manifestFor(parseModelName('llama3')), (e: unknown) => isOllamadError(e, 'REGISTRY_UNREACHABLE'))
+    assert.equal(asked, 1, 'a holder that failed otherwise is not asked again')
   })
 
   it('without a swarm there are no peers, and the client says so', async () => {

@@ -36,6 +36,16 @@ function answerOn (ch: ReturnType<typeof channel>): { header: BlobResponse, body
   return { header: BlobResponse.decode(got.frame), body: got.rest }
 }
 
+/** Local blobs holding `blob`, whose reads wait until `open`. */
+function gatedLocal (): { local: ReturnType<typeof memoryLocalBlobs>, open: () => void } {
+  const local = memoryLocalBlobs()
+  local.add(blob)
+  let open = (): void => {}
+  const gate = new Promise<void>(resolve => { open = resolve })
+  local.beforeRead = async () => { await gate }
+  return { local, open }
+}
+
 const request = (r: Partial<BlobRequest>): Uint8Array => BlobRequest.encode({ kind: BlobRequest.Kind.CHUNK, digest: digestBytes(blob.digest) as Uint8Array<ArrayBuffer>, index: 0, dataPlane: false, ...r })
 
 describe('/ollamad/blob/1.0.0 requests on a data connection', () => {
@@ -55,11 +65,7 @@ describe('/ollamad/blob/1.0.0 requests on a data connection', () => {
   })
 
   it('answers a malformed request with BAD_REQUEST and a request past the cap with BUSY, leaving the connection open', async () => {
-    const local = memoryLocalBlobs()
-    local.add(blob)
-    let open = (): void => {}
-    const gate = new Promise<void>(resolve => { open = resolve })
-    local.beforeRead = async () => { await gate }
+    const { local, open } = gatedLocal()
     const handler = createBlobProtocolHandler({ local, clock: systemClock }, { maxConcurrent: 1 })
     const bad = channel()
     await handler.onData(new Uint8Array([0xff, 0xff]), bad)
@@ -75,6 +81,29 @@ describe('/ollamad/blob/1.0.0 requests on a data connection', () => {
     open()
     await serving
     assert.equal(answerOn(first).body.byteLength, chunkSize(blob.size))
+  })
+
+  it('keeps room for requests other than chunks while chunk requests fill theirs', async () => {
+    const { local, open } = gatedLocal()
+    // Chunk requests may take maxConcurrent - 8 places: one here.
+    const handler = createBlobProtocolHandler({ local, clock: systemClock }, { maxConcurrent: 9 })
+    const first = channel()
+    const serving = handler.onData(request({}), first)
+    await waitFor(() => local.reads.length === 1, 5000, 'the first read')
+    const second = channel()
+    void handler.onData(request({ index: 1 }), second)
+    await waitFor(() => second.bytes().byteLength > 0, 2000, 'an answer to the second chunk request')
+    assert.equal(answerOn(second).header.status, BlobResponse.Status.BUSY)
+    const have = channel()
+    await handler.onData(request({ kind: BlobRequest.Kind.HAVE }), have)
+    assert.equal(answerOn(have).header.status, BlobResponse.Status.OK, 'a bitmap while the chunk requests are full')
+    assert.equal(answerOn(have).header.complete, true)
+    open()
+    await serving
+    assert.equal(answerOn(first).body.byteLength, chunkSize(blob.size))
+    const third = channel()
+    await handler.onData(request({ index: 1 }), third)
+    assert.equal(answerOn(third).header.status, BlobResponse.Status.OK, 'room again once the first is done')
   })
 
   it('relays an arriving chunk on the connection, and the download may reuse its buffer once the relay is done', async () => {
