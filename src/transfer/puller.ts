@@ -139,7 +139,10 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
       return await c.registry.getManifest(name, { insecure, signal })
     } catch (e) {
       if (isOllamadError(e, 'ABORTED')) throw e
-      const fromCluster = await swarm.manifestFor(name, signal).catch(() => undefined)
+      const fromCluster = await swarm.manifestFor(name, signal).catch((ce: unknown) => {
+        if (!signal.aborted) c.log.info(`the cluster gave no manifest for ${fullName(name)} either: ${errorMessage(ce)}`)
+        return undefined
+      })
       if (fromCluster === undefined) throw e
       c.log.info(`registry gave no manifest for ${fullName(name)} (${errorMessage(e)}); using the cluster's copy ${fromCluster.digest}`)
       return fromCluster

@@ -1,5 +1,5 @@
 import { CID } from 'multiformats/cid'
-import { OllamadError, isOllamadError } from '../../errors.js'
+import { OllamadError, errorMessage, isOllamadError } from '../../errors.js'
 import type { ClusterState, Member, NodeRecord } from '../../cluster/index.js'
 import type { FetchedManifest } from '../../registry/index.js'
 import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
@@ -50,11 +50,11 @@ export interface SwarmAccessComponents {
 export interface SwarmAccessInit {
   /** An upstream owner that makes no progress this long is passed over. @default 15000 */
   takeoverMs?: number
-  /** How long a manifest is asked for again while every holder of it answers busy. @default 30000 */
-  manifestBusyWaitMs?: number
+  /** How long a manifest is asked for again while its holders are busy or unreachable. @default 30000 */
+  manifestRetryMs?: number
 }
 
-/** The first wait before asking busy holders for a manifest again; it doubles up to the next. */
+/** The first wait before asking a manifest's holders again; it doubles up to the next. */
 const MANIFEST_RETRY_MS = 250
 const MANIFEST_RETRY_MAX_MS = 2_000
 
@@ -82,7 +82,7 @@ function viewOf (m: Member, d: Digest, size: number): PeerView | undefined {
 export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessInit = {}): SwarmAccess {
   const { state, client, maps, clock } = c
   const takeoverMs = init.takeoverMs ?? OWNER_TAKEOVER_MS
-  const manifestBusyWaitMs = init.manifestBusyWaitMs ?? 30_000
+  const manifestRetryMs = init.manifestRetryMs ?? 30_000
   /** Per target and blob: chunks it held when last seen, and since when that count stands. */
   const growth = new Map<string, { count: number, since: number, sequence: bigint }>()
   const orders = new Map<string, string[]>()
@@ -133,24 +133,28 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
       if (best === undefined) return undefined
       const digest = parseDigest(`sha256:${hex(best.h.manifestDigest)}`)
       const holders = copies.filter(x => hex(x.h.manifestDigest) === digestHex(digest))
-      // A holder busy serving a crowd's first chunks is busy for seconds, not for good: without
-      // the registry, giving up on it fails the pull (the last of 16 hosts to ask, now and then).
-      const until = clock.now() + manifestBusyWaitMs
+      // A holder busy with a crowd's first chunks, or whose connection just dropped, may answer a
+      // moment later: without the registry, giving up on it fails the pull (the last of 16 hosts
+      // to ask, now and then). One that sent bad bytes is not asked again.
+      const until = clock.now() + manifestRetryMs
+      let last = ''
       for (let wait = MANIFEST_RETRY_MS; ; wait = Math.min(wait * 2, MANIFEST_RETRY_MAX_MS)) {
-        let busy = false
+        let again = false
         for (const { m } of holders) {
           try {
             const bytes = await client.manifest(m.peerId, digest, { signal })
             if (bytes !== undefined) return { bytes: Buffer.from(bytes), manifest: parseManifest(bytes), digest }
+            last = `${m.peerId} no longer holds it`
           } catch (e) {
             if (signal?.aborted === true) throw signal.reason
-            busy ||= isOllamadError(e, 'PEER_BUSY')
+            last = errorMessage(e)
+            again ||= isOllamadError(e, 'PEER_BUSY') || isOllamadError(e, 'PEER_UNAVAILABLE') || isOllamadError(e, 'STALLED')
           }
         }
-        if (!busy || clock.now() + wait > until) break
+        if (!again || clock.now() + wait > until) break
         await sleep(clock, wait, signal)
       }
-      throw new OllamadError('REGISTRY_UNREACHABLE', `no holder of ${name.model}:${name.tag} answered for its manifest`)
+      throw new OllamadError('REGISTRY_UNREACHABLE', `no holder of ${name.model}:${name.tag} gave its manifest (${last})`)
     },
     saveChunkMap: async (d, size, chain) => { await maps.save(d, size, chain) },
     registryOwner: (d, size, index, targets) => {

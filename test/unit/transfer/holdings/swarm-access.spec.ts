@@ -115,7 +115,7 @@ describe('transfer/holdings/swarm-access', () => {
     assert.equal(await access.manifestFor(parseModelName('other')), undefined, 'nobody holds it')
   })
 
-  it('asks busy holders for a manifest again until one answers, and gives up once the wait is over, with the fake clock', async () => {
+  it('asks busy or unreachable holders for a manifest again until one answers, and gives up once the wait is over, with the fake clock', async () => {
     const digest = `sha256:${'33'.repeat(32)}`
     const manifest = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:' + 'cd'.repeat(32) + '","size":2},"layers":[]}')
     let busyFor = 2
@@ -123,11 +123,11 @@ describe('transfer/holdings/swarm-access', () => {
     const client = {
       manifest: async () => {
         asked++
-        if (busyFor-- > 0) throw new OllamadError('PEER_BUSY', 'a is busy')
+        if (busyFor-- > 0) throw asked % 2 === 1 ? new OllamadError('PEER_BUSY', 'a is busy') : new OllamadError('PEER_UNAVAILABLE', 'a closed the data connection')
         return manifest
       }
     } as unknown as BlobClient
-    access = createSwarmAccess({ state, client, maps: noMaps, bans: createBans(clock), clock }, { manifestBusyWaitMs: 5_000 })
+    access = createSwarmAccess({ state, client, maps: noMaps, bans: createBans(clock), clock }, { manifestRetryMs: 5_000 })
     hear('a', undefined, { models: [{ name: 'registry.ollama.ai/library/llama3:latest', manifestDigest: new Uint8Array(Buffer.from(digestHex(digest as never), 'hex')), size: 2n, pulledAt: 1n, vramEstimate: 0n }] })
     /** Runs `p` to its end, moving the fake clock on whenever it waits. */
     const drive = async <T>(p: Promise<T>): Promise<T> => {
@@ -149,12 +149,11 @@ describe('transfer/holdings/swarm-access', () => {
     assert.ok(clock.now() - since <= 5_000, `gave up within the wait (${clock.now() - since} ms)`)
     assert.ok(asked >= 4, `asked again meanwhile (${asked} times)`)
 
-    busyFor = 0
     asked = 0
-    const gone = { manifest: async () => { asked++; throw new OllamadError('PEER_UNAVAILABLE', 'a closed the stream') } } as unknown as BlobClient
-    access = createSwarmAccess({ state, client: gone, maps: noMaps, bans: createBans(clock), clock }, { manifestBusyWaitMs: 5_000 })
-    await assert.rejects(access.manifestFor(parseModelName('llama3')), (e: unknown) => isOllamadError(e, 'REGISTRY_UNREACHABLE'))
-    assert.equal(asked, 1, 'a holder that failed otherwise is not asked again')
+    const bad = { manifest: async () => { asked++; throw new OllamadError('DIGEST_MISMATCH', 'a sent a manifest that does not match') } } as unknown as BlobClient
+    access = createSwarmAccess({ state, client: bad, maps: noMaps, bans: createBans(clock), clock }, { manifestRetryMs: 5_000 })
+    await assert.rejects(access.manifestFor(parseModelName('llama3')), (e: unknown) => isOllamadError(e, 'REGISTRY_UNREACHABLE') && e.message.includes('does not match'))
+    assert.equal(asked, 1, 'a holder that sent bad bytes is not asked again')
   })
 
   it('without a swarm there are no peers, and the client says so', async () => {
