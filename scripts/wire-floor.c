@@ -54,19 +54,20 @@ int main (int argc, char **argv) {
   if (wait > 0) usleep((useconds_t)(wait * 1000));
   int sending = 0;
   for (int i = 5; i < argc; i++) {
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (s < 0 || s >= MAXFD) die("socket");
     struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(port) };
     if (inet_pton(AF_INET, argv[i], &d.sin_addr) != 1) { fprintf(stderr, "bad address %s\n", argv[i]); return 2; }
-    // A peer's listener may come up a moment later: retry refused connects until it answers.
-    for (;;) {
-      if (connect(s, (struct sockaddr *)&d, sizeof d) == 0 || errno == EINPROGRESS) break;
-      if (errno != ECONNREFUSED) die("connect");
+    // Blocking, so a refusal shows here: a peer's listener may come up a moment late on a busy
+    // machine, so a refused connect is tried again for up to 10 s.
+    int s = -1;
+    for (int tries = 0; ; tries++) {
+      s = socket(AF_INET, SOCK_STREAM, 0);
+      if (s < 0 || s >= MAXFD) die("socket");
+      if (connect(s, (struct sockaddr *)&d, sizeof d) == 0) break;
+      if (errno != ECONNREFUSED || tries >= 500) die("connect");
       close(s);
       usleep(20000);
-      s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-      if (s < 0 || s >= MAXFD) die("socket");
     }
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
     left_to_send[s] = bytes;
     sending++;
     struct epoll_event o = { .events = EPOLLOUT, .data.fd = s };
@@ -88,6 +89,7 @@ int main (int argc, char **argv) {
           struct epoll_event r = { .events = EPOLLIN, .data.fd = c };
           epoll_ctl(ep, EPOLL_CTL_ADD, c, &r);
         }
+        if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR) die("accept");
       } else if (left_to_send[fd] >= 0) {
         while (left_to_send[fd] > 0) {
           ssize_t w = send(fd, buf, left_to_send[fd] < BUF ? (size_t)left_to_send[fd] : BUF, MSG_NOSIGNAL);

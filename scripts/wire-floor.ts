@@ -47,8 +47,9 @@ export async function floorRace (o: { namespaces: string[], addrs: string[], siz
         p.stdout?.setEncoding('utf8').on('data', (t: string) => { out += t })
         p.stderr?.setEncoding('utf8').on('data', (t: string) => { err += t })
         p.once('close', (code) => {
-          if (code === 0) resolve(i === 0 ? (performance.now() - t0) / 1000 : Number(out.trim()))
-          else reject(new Error(`wire-floor in ${o.namespaces[i] ?? ''} exited ${String(code)}: ${err.trim()}`))
+          const seconds = i === 0 ? (performance.now() - t0) / 1000 : Number(out.trim())
+          if (code === 0 && Number.isFinite(seconds)) resolve(seconds)
+          else reject(new Error(`wire-floor in ${o.namespaces[i] ?? ''} exited ${String(code)} (${out.trim()}): ${err.trim()}`))
         })
       }))),
       new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`the floor race took over ${o.timeoutMs} ms`)) }, o.timeoutMs) })

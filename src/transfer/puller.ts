@@ -143,7 +143,8 @@ export function createPuller (c: PullerComponents, init: PullerInit = {}): Pulle
         if (!signal.aborted) c.log.info(`the cluster gave no manifest for ${fullName(name)} either: ${errorMessage(ce)}`)
         return undefined
       })
-      if (fromCluster === undefined) throw e
+      // A pull cancelled while it waited for the cluster's copy is cancelled, not a registry failure.
+      if (fromCluster === undefined) { signal.throwIfAborted(); throw e }
       c.log.info(`registry gave no manifest for ${fullName(name)} (${errorMessage(e)}); using the cluster's copy ${fromCluster.digest}`)
       return fromCluster
     }

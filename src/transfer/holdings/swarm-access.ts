@@ -127,28 +127,31 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
     manifestFor: async (name, signal) => {
       // The digest most recently pulled for this name anywhere in the cluster.
       const key = nameKey(name)
-      const copies = others().flatMap(m => m.record.models.filter(h => modelKey(h.name) === key).map(h => ({ m, h })))
-      copies.sort((a, b) => Number(b.h.pulledAt - a.h.pulledAt) || (hex(b.h.manifestDigest) < hex(a.h.manifestDigest) ? -1 : 1))
-      const best = copies[0]
+      const copies = (): Array<{ m: Member, h: NodeRecord['models'][number] }> =>
+        others().flatMap(m => m.record.models.filter(h => modelKey(h.name) === key).map(h => ({ m, h })))
+      const best = copies().sort((a, b) => Number(b.h.pulledAt - a.h.pulledAt) || (hex(b.h.manifestDigest) < hex(a.h.manifestDigest) ? -1 : 1))[0]
       if (best === undefined) return undefined
       const digest = parseDigest(`sha256:${hex(best.h.manifestDigest)}`)
-      const holders = copies.filter(x => hex(x.h.manifestDigest) === digestHex(digest))
       // A holder busy with a crowd's first chunks, or whose connection just dropped, may answer a
       // moment later: without the registry, giving up on it fails the pull (the last of 16 hosts
-      // to ask, now and then). One that sent bad bytes is not asked again.
+      // to ask, now and then). Holders come from the records each round; one that sent bad bytes,
+      // or no longer holds it, is not asked again.
       const until = clock.now() + manifestRetryMs
-      let last = ''
+      const skip = new Set<string>()
+      let last = 'none is live'
       for (let wait = MANIFEST_RETRY_MS; ; wait = Math.min(wait * 2, MANIFEST_RETRY_MAX_MS)) {
         let again = false
-        for (const { m } of holders) {
+        for (const { m } of copies().filter(x => hex(x.h.manifestDigest) === digestHex(digest) && !skip.has(x.m.peerId))) {
           try {
             const bytes = await client.manifest(m.peerId, digest, { signal })
             if (bytes !== undefined) return { bytes: Buffer.from(bytes), manifest: parseManifest(bytes), digest }
             last = `${m.peerId} no longer holds it`
+            skip.add(m.peerId)
           } catch (e) {
             if (signal?.aborted === true) throw signal.reason
             last = errorMessage(e)
-            again ||= isOllamadError(e, 'PEER_BUSY') || isOllamadError(e, 'PEER_UNAVAILABLE') || isOllamadError(e, 'STALLED')
+            if (isOllamadError(e, 'PEER_BUSY') || isOllamadError(e, 'PEER_UNAVAILABLE') || isOllamadError(e, 'STALLED')) again = true
+            else skip.add(m.peerId)
           }
         }
         if (!again || clock.now() + wait > until) break

@@ -26,7 +26,7 @@ export interface BlobServerInit {
    * Chunk requests served or waiting for an upload slot at once; more are answered BUSY. Below
    * `maxConcurrent`, so bitmaps, manifests and chunk maps (small and quick) still find room while
    * a crowd's chunk requests queue: 16 downloaders that each asked for 4 chunks took every one,
-   * and a late one's manifest request was refused. @default maxConcurrent - 8
+   * and a late one's manifest request was refused. @default maxConcurrent - 8, at least 1
    */
   maxChunkRequests?: number
   /** Time a peer has to send its request. @default 10000 */

@@ -115,45 +115,74 @@ describe('transfer/holdings/swarm-access', () => {
     assert.equal(await access.manifestFor(parseModelName('other')), undefined, 'nobody holds it')
   })
 
-  it('asks busy or unreachable holders for a manifest again until one answers, and gives up once the wait is over, with the fake clock', async () => {
+  describe('a manifest from holders that may be busy, with the fake clock', () => {
     const digest = `sha256:${'33'.repeat(32)}`
     const manifest = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"sha256:' + 'cd'.repeat(32) + '","size":2},"layers":[]}')
-    let busyFor = 2
-    let asked = 0
-    const client = {
-      manifest: async () => {
-        asked++
-        if (busyFor-- > 0) throw asked % 2 === 1 ? new OllamadError('PEER_BUSY', 'a is busy') : new OllamadError('PEER_UNAVAILABLE', 'a closed the data connection')
-        return manifest
-      }
-    } as unknown as BlobClient
-    access = createSwarmAccess({ state, client, maps: noMaps, bans: createBans(clock), clock }, { manifestRetryMs: 5_000 })
-    hear('a', undefined, { models: [{ name: 'registry.ollama.ai/library/llama3:latest', manifestDigest: new Uint8Array(Buffer.from(digestHex(digest as never), 'hex')), size: 2n, pulledAt: 1n, vramEstimate: 0n }] })
-    /** Runs `p` to its end, moving the fake clock on whenever it waits. */
+    const holding = (): NodeRecord['models'] => [{ name: 'registry.ollama.ai/library/llama3:latest', manifestDigest: new Uint8Array(Buffer.from(digestHex(digest as never), 'hex')), size: 2n, pulledAt: 1n, vramEstimate: 0n }]
+    /** Each peer's answers in turn (an error to throw, or the manifest); the last one repeats. */
+    const withAnswers = (answers: Record<string, Array<Error | 'ok'>>): string[] => {
+      const asked: string[] = []
+      const client = {
+        manifest: async (peer: string) => {
+          asked.push(peer)
+          const list = answers[peer] as Array<Error | 'ok'>
+          const a = list.length > 1 ? list.shift() : list[0]
+          if (a instanceof Error) throw a
+          return manifest
+        }
+      } as unknown as BlobClient
+      access = createSwarmAccess({ state, client, maps: noMaps, bans: createBans(clock), clock }, { manifestRetryMs: 5_000 })
+      for (const peer of Object.keys(answers)) hear(peer, undefined, { models: holding() })
+      return asked
+    }
+    const busy = (): Error => new OllamadError('PEER_BUSY', 'busy')
+    /** Runs `p` to its end, moving the fake clock on whenever it waits for a timer. */
     const drive = async <T>(p: Promise<T>): Promise<T> => {
       let done = false
       void p.finally(() => { done = true }).catch(() => {})
-      while (!done) { await new Promise(resolve => setImmediate(resolve)); if (!done) clock.advance(clock.nextIn() ?? 0) }
+      for (let turns = 0; !done; turns++) {
+        assert.ok(turns < 1000, 'the promise waits on something other than the clock')
+        await new Promise(resolve => setImmediate(resolve))
+        if (!done) clock.advance(clock.nextIn() ?? 0)
+      }
       return await p
     }
-    const started = clock.now()
-    const got = await drive(access.manifestFor(parseModelName('llama3')))
-    assert.equal(got?.digest, digest)
-    assert.equal(asked, 3, 'refused twice, then answered')
-    assert.equal(clock.now() - started, 250 + 500, 'waits that double')
 
-    busyFor = Infinity
-    asked = 0
-    const since = clock.now()
-    await assert.rejects(drive(access.manifestFor(parseModelName('llama3'))), (e: unknown) => isOllamadError(e, 'REGISTRY_UNREACHABLE'))
-    assert.ok(clock.now() - since <= 5_000, `gave up within the wait (${clock.now() - since} ms)`)
-    assert.ok(asked >= 4, `asked again meanwhile (${asked} times)`)
+    it('asks again while it is busy or unreachable, in waits that double, until it answers', async () => {
+      const asked = withAnswers({ a: [busy(), new OllamadError('PEER_UNAVAILABLE', 'a closed the data connection'), 'ok'] })
+      const started = clock.now()
+      const got = await drive(access.manifestFor(parseModelName('llama3')))
+      assert.equal(got?.digest, digest)
+      assert.deepEqual(asked, ['a', 'a', 'a'])
+      assert.equal(clock.now() - started, 250 + 500)
+    })
 
-    asked = 0
-    const bad = { manifest: async () => { asked++; throw new OllamadError('DIGEST_MISMATCH', 'a sent a manifest that does not match') } } as unknown as BlobClient
-    access = createSwarmAccess({ state, client: bad, maps: noMaps, bans: createBans(clock), clock }, { manifestRetryMs: 5_000 })
-    await assert.rejects(access.manifestFor(parseModelName('llama3')), (e: unknown) => isOllamadError(e, 'REGISTRY_UNREACHABLE') && e.message.includes('does not match'))
-    assert.equal(asked, 1, 'a holder that sent bad bytes is not asked again')
+    it('gives up once the wait is over, saying why', async () => {
+      const asked = withAnswers({ a: [busy()] })
+      const since = clock.now()
+      await assert.rejects(drive(access.manifestFor(parseModelName('llama3'))), (e: unknown) => isOllamadError(e, 'REGISTRY_UNREACHABLE') && e.message.includes('busy'))
+      assert.ok(clock.now() - since <= 5_000, `gave up within the wait (${clock.now() - since} ms)`)
+      assert.ok(asked.length >= 4, `asked again meanwhile (${asked.length} times)`)
+    })
+
+    it('does not ask a holder that sent bad bytes again, while it waits for a busy one', async () => {
+      const asked = withAnswers({ a: [new OllamadError('DIGEST_MISMATCH', 'a sent a manifest that does not match')], b: [busy(), busy(), 'ok'] })
+      const got = await drive(access.manifestFor(parseModelName('llama3')))
+      assert.equal(got?.digest, digest)
+      assert.deepEqual(asked.filter(p => p === 'a'), ['a'], 'the bad holder once')
+      assert.deepEqual(asked.filter(p => p === 'b'), ['b', 'b', 'b'])
+    })
+
+    it('stops at once when the pull is cancelled during a wait', async () => {
+      withAnswers({ a: [busy()] })
+      const ac = new AbortController()
+      const p = access.manifestFor(parseModelName('llama3'), ac.signal)
+      await new Promise(resolve => setImmediate(resolve))
+      assert.equal(clock.pending(), 1, 'waiting to ask again')
+      ac.abort(new OllamadError('ABORTED', 'pull cancelled'))
+      await assert.rejects(p, (e: unknown) => isOllamadError(e, 'ABORTED'))
+      assert.equal(clock.pending(), 0, 'no timer left behind')
+    })
   })
 
   it('without a swarm there are no peers, and the client says so', async () => {
