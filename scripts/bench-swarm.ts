@@ -157,15 +157,24 @@ async function swarmPull (hosts: NsDaemon[], model: string): Promise<{ done: num
   return { done, manifestAt }
 }
 
+/** Longest a baseline race may take before the bench gives up on it. */
+const raceTimeoutMs = (fu: number): number => Math.max(120_000, 30_000 * fu)
+
+/** The floor race on `lan`, printed under `title`; its time in seconds. */
+async function floorReport (lan: Lan, fu: number, title: string): Promise<number> {
+  const { done, machine: [before, after] } = await floorRace({ namespaces: lan.hosts, addrs: lan.addrs, size: SIZE, timeoutMs: raceTimeoutMs(fu) })
+  const f = Math.max(...done)
+  console.log(`${title}: ${f.toFixed(2)} s = ${(f / fu).toFixed(2)}x F/u`)
+  console.log(`  finish times (s): ${times(done)}`)
+  console.log(`  whole machine during it: ${machineUse(before, after, f)}`)
+  return f
+}
+
 async function floorAlone (fu: number): Promise<void> {
   const lan: Lan = createLan({ prefix: `ollb${process.pid}`, hosts: HOSTS + 1, rateMbit: RATE_MBIT })
   try {
     console.log(`dirty page cache written out first (sync): ${flushDirty().toFixed(0)} MiB`)
-    const { done, machine: [before, after] } = await floorRace({ namespaces: lan.hosts, addrs: lan.addrs, size: SIZE, timeoutMs: Math.max(120_000, 30_000 * fu) })
-    const f = Math.max(...done)
-    console.log(`floor alone (plain TCP, no daemons running): ${f.toFixed(2)} s = ${(f / fu).toFixed(2)}x F/u`)
-    console.log(`  finish times (s): ${times(done)}`)
-    console.log(`  whole machine during it: ${machineUse(before, after, f)}`)
+    await floorReport(lan, fu, 'floor alone (plain TCP, no daemons running)')
   } finally {
     lan.destroy()
   }
@@ -235,7 +244,7 @@ async function main (): Promise<void> {
     let aria: number | undefined
     if (BITTORRENT) {
       flush('aria2')
-      const { done: bt, machine: [btBefore, btAfter] } = await bittorrentRace({ holderNs, holderAddr, hosts, file: join(holder.modelsDir, 'blobs', blobName), sha256: digest.slice(7), timeoutMs: Math.max(120_000, 30_000 * fu) })
+      const { done: bt, machine: [btBefore, btAfter] } = await bittorrentRace({ holderNs, holderAddr, hosts, file: join(holder.modelsDir, 'blobs', blobName), sha256: digest.slice(7), timeoutMs: raceTimeoutMs(fu) })
       aria = Math.max(...bt)
       console.log(`\nbittorrent (opentracker + aria2, 1 MiB pieces, all ${hosts.length} at once, verified): ${aria.toFixed(2)} s = ${(aria / fu).toFixed(2)}x F/u`)
       console.log(`  finish times (s): ${times(bt)}`)
@@ -246,11 +255,7 @@ async function main (): Promise<void> {
     let floor: number | undefined
     if (FLOOR) {
       flush('the floor')
-      const { done: fl, machine: [flBefore, flAfter] } = await floorRace({ namespaces: lan.hosts, addrs: lan.addrs, size: SIZE, timeoutMs: Math.max(120_000, 30_000 * fu) })
-      floor = Math.max(...fl)
-      console.log(`\nfloor (plain TCP, each host's 1/${hosts.length} sent on to all at once, no hashing, no disk): ${floor.toFixed(2)} s = ${(floor / fu).toFixed(2)}x F/u`)
-      console.log(`  finish times (s): ${times(fl)}`)
-      console.log(`  whole machine during it: ${machineUse(flBefore, flAfter, floor)}`)
+      floor = await floorReport(lan, fu, `\nfloor (plain TCP, each host's 1/${hosts.length} sent on to all at once, no hashing, no disk)`)
     }
 
     if (warm !== undefined) {

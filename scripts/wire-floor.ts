@@ -14,7 +14,8 @@ const PORT = 7800
 
 /** Compiles wire-floor.c (gcc comes with the bench's dependencies) into a fresh directory. */
 function build (): string {
-  const src = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'scripts', 'wire-floor.c')
+  // Compiled into dist/scripts/; the C file stays in scripts/.
+  const src = fileURLToPath(new URL('../../scripts/wire-floor.c', import.meta.url))
   const out = join(tempDir('bench-floor'), 'wire-floor')
   execFileSync('gcc', ['-O2', '-Wall', '-Werror', src, '-o', out], { stdio: 'inherit' })
   return out

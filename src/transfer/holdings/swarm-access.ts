@@ -2,7 +2,7 @@ import { CID } from 'multiformats/cid'
 import { OllamadError, errorMessage, isOllamadError } from '../../errors.js'
 import type { ClusterState, Member, NodeRecord } from '../../cluster/index.js'
 import type { FetchedManifest } from '../../registry/index.js'
-import { digestHex, modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
+import { modelKey, nameKey, parseDigest, parseManifest, type ChunkMap, type ChunkMapStore, type Digest, type ModelName } from '../../store/index.js'
 import { sleep, systemClock, type Clock } from '../../util/clock.js'
 import type { BlobClient } from '../protocol/client.js'
 import type { PeerView } from '../download/peer-state.js'
@@ -131,7 +131,8 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
         others().flatMap(m => m.record.models.filter(h => modelKey(h.name) === key).map(h => ({ m, h })))
       const best = copies().sort((a, b) => Number(b.h.pulledAt - a.h.pulledAt) || (hex(b.h.manifestDigest) < hex(a.h.manifestDigest) ? -1 : 1))[0]
       if (best === undefined) return undefined
-      const digest = parseDigest(`sha256:${hex(best.h.manifestDigest)}`)
+      const wanted = hex(best.h.manifestDigest)
+      const digest = parseDigest(`sha256:${wanted}`)
       // A holder busy with a crowd's first chunks, or whose connection just dropped, may answer a
       // moment later: without the registry, giving up on it fails the pull (the last of 16 hosts
       // to ask, now and then). Holders come from the records each round; one that sent bad bytes,
@@ -141,7 +142,7 @@ export function createSwarmAccess (c: SwarmAccessComponents, init: SwarmAccessIn
       let last = 'none is live'
       for (let wait = MANIFEST_RETRY_MS; ; wait = Math.min(wait * 2, MANIFEST_RETRY_MAX_MS)) {
         let again = false
-        for (const { m } of copies().filter(x => hex(x.h.manifestDigest) === digestHex(digest) && !skip.has(x.m.peerId))) {
+        for (const { m } of copies().filter(x => hex(x.h.manifestDigest) === wanted && !skip.has(x.m.peerId))) {
           try {
             const bytes = await client.manifest(m.peerId, digest, { signal })
             if (bytes !== undefined) return { bytes: Buffer.from(bytes), manifest: parseManifest(bytes), digest }
